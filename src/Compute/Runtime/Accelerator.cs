@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace GpuDeconv.Compute;
+
+/// <summary>The kind of an accelerator.</summary>
+public enum AcceleratorType
+{
+    CPU,
+    Cuda,
+    OpenCL,
+}
+
+/// <summary>One compute device made ready for use: memory, streams and kernels (ILGPU's <c>Accelerator</c>).</summary>
+/// <remarks>Dispose buffers and streams first, then the accelerator, then the context.</remarks>
+public abstract partial class Accelerator : IDisposable
+{
+    private readonly ConcurrentDictionary<(KernelDefinition, int), LoadedKernel> _kernels = new();
+    private readonly Dictionary<KernelDefinition, object?> _programs = new();
+    private readonly object _compileLock = new();
+    private int _disposed;
+
+    protected Accelerator(Context context, Device device)
+    {
+        Context = context;
+        Device = device;
+    }
+
+    public Context Context { get; }
+
+    public Device Device { get; }
+
+    public AcceleratorType AcceleratorType => Device.AcceleratorType;
+
+    public string Name => Device.Name;
+
+    public int MaxNumThreadsPerGroup => Device.MaxNumThreadsPerGroup;
+
+    public int WarpSize => Device.WarpSize;
+
+    public long MemorySize => Device.MemorySize;
+
+    public int MaxSharedMemoryPerGroup => Device.MaxSharedMemoryPerGroup;
+
+    public int NumMultiprocessors => Device.NumMultiprocessors;
+
+    /// <summary>The stream that the stream-less launchers and copies use.</summary>
+    public abstract AcceleratorStream DefaultStream { get; }
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    public AcceleratorStream CreateStream()
+    {
+        ThrowIfDisposed();
+        return CreateStreamCore();
+    }
+
+    /// <summary>Waits for all work queued on every stream of this accelerator.</summary>
+    public void Synchronize()
+    {
+        ThrowIfDisposed();
+        SynchronizeCore();
+    }
+
+    // ---- backend surface ----
+
+    protected abstract AcceleratorStream CreateStreamCore();
+
+    protected abstract void SynchronizeCore();
+
+    /// <summary>Allocates <paramref name="lengthInBytes"/> bytes of device memory (contents undefined).</summary>
+    protected internal abstract DeviceMemory AllocateMemory(long lengthInBytes);
+
+    /// <summary>Compiles (or fetches from cache) the backend program of a kernel; null on the CPU.</summary>
+    protected abstract object? CompileKernel(KernelDefinition definition);
+
+    /// <summary>Device memory currently free, in bytes, where the backend can tell; else -1.</summary>
+    public virtual long FreeMemory => -1;
+
+    protected abstract void DisposeCore();
+
+    // ---- shared machinery ----
+
+    /// <summary>Loads (compiles once, then caches) a kernel on this accelerator.</summary>
+    internal LoadedKernel Load(KernelDefinition definition, int implicitGroupSize)
+    {
+        ThrowIfDisposed();
+        if (_kernels.TryGetValue((definition, implicitGroupSize), out var loaded)) return loaded;
+        lock (_compileLock)
+        {
+            if (_kernels.TryGetValue((definition, implicitGroupSize), out loaded)) return loaded;
+            if (!_programs.TryGetValue(definition, out object? compiled))
+            {
+                compiled = CompileKernel(definition);
+                _programs[definition] = compiled;
+            }
+            loaded = new LoadedKernel(this, definition, compiled, implicitGroupSize);
+            _kernels[(definition, implicitGroupSize)] = loaded;
+            return loaded;
+        }
+    }
+
+    /// <summary>Checks a launch configuration against the device's limits.</summary>
+    internal void ValidateConfig(LoadedKernel kernel, KernelConfig config)
+    {
+        var group = config.GroupDim;
+        var grid = config.GridDim;
+        if (group.X < 1 || group.Y < 1 || group.Z < 1 || grid.X < 0 || grid.Y < 0 || grid.Z < 0)
+            throw new ArgumentOutOfRangeException(nameof(config), $"Kernel {kernel.Definition.Name}: launch configuration {config} has a non-positive group dimension or a negative grid dimension.");
+        if (group.Size > MaxNumThreadsPerGroup)
+            throw new ArgumentOutOfRangeException(nameof(config), $"Kernel {kernel.Definition.Name}: group of {group.Size} threads ({group}) exceeds this accelerator's maximum of {MaxNumThreadsPerGroup} threads per group.");
+        long dynamicBytes = config.SharedMemoryConfig.DynamicSizeInBytes;
+        if (dynamicBytes > MaxSharedMemoryPerGroup)
+            throw new ArgumentOutOfRangeException(nameof(config), $"Kernel {kernel.Definition.Name}: {dynamicBytes} bytes of dynamic shared memory exceed this accelerator's {MaxSharedMemoryPerGroup} bytes per group.");
+    }
+
+    private static readonly bool DebugLaunches = Environment.GetEnvironmentVariable("GPUDECONV_DEBUG") == "1";
+
+    /// <summary>Runs a launch, logging name, dimensions and host time when GPUDECONV_DEBUG=1.</summary>
+    internal void Trace(LoadedKernel kernel, string dimensions, Action launch)
+    {
+        if (!DebugLaunches)
+        {
+            launch();
+            return;
+        }
+        var watch = Stopwatch.StartNew();
+        launch();
+        Console.Error.WriteLine($"[gpudeconv] {AcceleratorType} {kernel.Definition.Name} {dimensions} enqueue {watch.Elapsed.TotalMicroseconds:F1} us");
+    }
+
+    protected void ThrowIfDisposed()
+    {
+        if (IsDisposed) throw new ObjectDisposedException(Name, $"Accelerator '{Name}' has been disposed.");
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        DisposeCore();
+        GC.SuppressFinalize(this);
+    }
+
+    public override string ToString() => $"{AcceleratorType} {Name}";
+}

@@ -1,0 +1,39 @@
+namespace GpuDeconv.Compute;
+
+/// <summary>A compute device found by a <see cref="Context"/>; <see cref="CreateAccelerator"/> makes it usable.</summary>
+public abstract class Device
+{
+    public abstract AcceleratorType AcceleratorType { get; }
+
+    public abstract string Name { get; }
+
+    public abstract int MaxNumThreadsPerGroup { get; }
+
+    public abstract int WarpSize { get; }
+
+    /// <summary>Global memory in bytes.</summary>
+    public abstract long MemorySize { get; }
+
+    public abstract int MaxSharedMemoryPerGroup { get; }
+
+    public abstract int NumMultiprocessors { get; }
+
+    /// <summary>One line of backend-specific facts (driver, version, compute capability...).</summary>
+    public virtual string Details => string.Empty;
+
+    public abstract Accelerator CreateAccelerator(Context context);
+
+    public override string ToString() => $"{AcceleratorType} {Name}";
+}
+
+/// <summary>What one backend found: its devices, or why it has none (library, platform or driver missing).</summary>
+public sealed record BackendProbe(AcceleratorType Type, IReadOnlyList<Device> Devices, string? Reason)
+{
+    public bool IsAvailable => Devices.Count > 0;
+
+    public static BackendProbe Missing(AcceleratorType type, string reason) => new(type, [], reason);
+
+    public override string ToString() => IsAvailable
+        ? $"{Type}: {Devices.Count} device(s)"
+        : $"{Type}: unavailable ({Reason})";
+}

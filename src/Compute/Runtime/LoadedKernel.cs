@@ -1,0 +1,75 @@
+using System.ComponentModel;
+
+namespace GpuDeconv.Compute;
+
+/// <summary>A kernel made ready on one accelerator; generated launchers call into it.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class LoadedKernel
+{
+    internal LoadedKernel(Accelerator accelerator, KernelDefinition definition, object? compiled, int implicitGroupSize)
+    {
+        Accelerator = accelerator;
+        Definition = definition;
+        Compiled = compiled;
+        ImplicitGroupSize = implicitGroupSize;
+    }
+
+    public Accelerator Accelerator { get; }
+
+    public KernelDefinition Definition { get; }
+
+    /// <summary>The backend's compiled program and kernel handle (null on the CPU).</summary>
+    internal object? Compiled { get; }
+
+    /// <summary>The group size of implicitly grouped launches; 0 lets the backend choose.</summary>
+    public int ImplicitGroupSize { get; }
+
+    /// <summary>True when the generated C# runs directly (CPU accelerator).</summary>
+    public bool IsCpu => Accelerator is CPUAccelerator;
+
+    public KernelArgumentList CreateArguments() => new(Accelerator);
+
+    public void LaunchImplicit(AcceleratorStream stream, LongIndex3D extent, KernelArgumentList arguments)
+    {
+        CheckStream(stream);
+        if (extent.X < 0 || extent.Y < 0 || extent.Z < 0)
+            throw new ArgumentOutOfRangeException(nameof(extent), $"Kernel {Definition.Name}: the launch extent {extent} has a negative dimension.");
+        if (extent.X == 0 || extent.Y == 0 || extent.Z == 0) return;
+        Accelerator.Trace(this, extent.ToString(), () => stream.LaunchImplicit(this, extent, ImplicitGroupSize, arguments));
+    }
+
+    public void LaunchGrouped(AcceleratorStream stream, KernelConfig config, KernelArgumentList arguments)
+    {
+        CheckStream(stream);
+        Accelerator.ValidateConfig(this, config);
+        if (config.GridDim.Size == 0) return;
+        Accelerator.Trace(this, config.ToString(), () => stream.LaunchGrouped(this, config, arguments));
+    }
+
+    /// <summary>CPU only: runs <paramref name="chunk"/> over [0, total) in parallel chunks.</summary>
+    public void LaunchCpuImplicit(AcceleratorStream stream, long total, Action<long, long> chunk)
+    {
+        CheckStream(stream);
+        if (total <= 0) return;
+        Accelerator.Trace(this, total.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            () => ((CPUAccelerator)Accelerator).RunImplicit(this, total, chunk));
+    }
+
+    /// <summary>CPU only: runs <paramref name="lane"/> once per thread of every group, with barrier semantics.</summary>
+    public void LaunchCpuGrouped(AcceleratorStream stream, KernelConfig config, Action lane)
+    {
+        CheckStream(stream);
+        Accelerator.ValidateConfig(this, config);
+        if (config.GridDim.Size == 0) return;
+        Accelerator.Trace(this, config.ToString(), () => ((CPUAccelerator)Accelerator).RunGrouped(this, config, lane));
+    }
+
+    private void CheckStream(AcceleratorStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!ReferenceEquals(stream.Accelerator, Accelerator))
+            throw new ArgumentException($"Kernel {Definition.Name}: the stream belongs to '{stream.Accelerator.Name}', but the kernel was loaded on '{Accelerator.Name}'.", nameof(stream));
+    }
+
+    public override string ToString() => $"{Definition.Name} on {Accelerator.Name}";
+}
