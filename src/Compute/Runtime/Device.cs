@@ -21,6 +21,11 @@ public abstract class Device
     /// <summary>One line of backend-specific facts (driver, version, compute capability...).</summary>
     public virtual string Details => string.Empty;
 
+    /// <summary>True when the device is the host's CPU (the CPU accelerator, or an OpenCL CPU driver such as pocl); used to rank devices.</summary>
+    public virtual bool RunsOnHost => AcceleratorType == AcceleratorType.CPU
+        || Name.Contains("cpu", StringComparison.OrdinalIgnoreCase)
+        || Name.Contains("pthread", StringComparison.OrdinalIgnoreCase);
+
     public abstract Accelerator CreateAccelerator(Context context);
 
     public override string ToString() => $"{AcceleratorType} {Name}";

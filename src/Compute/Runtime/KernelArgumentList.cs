@@ -50,19 +50,26 @@ public sealed class KernelArgumentList
 
     public void AddView<T>(ArrayView<T> view) where T : unmanaged
     {
+        Validate(view, Accelerator, Count);
+        Push(new KernelArgument(KernelArgumentKind.View, view.Memory, view.Index, view.Length, Unsafe.SizeOf<T>(), 0, 0));
+    }
+
+    /// <summary>Rejects a view that is disposed, lives on another accelerator, or has no device memory.</summary>
+    internal static void Validate<T>(ArrayView<T> view, Accelerator accelerator, int position) where T : unmanaged
+    {
         var memory = view.Memory;
         if (memory is not null)
         {
-            memory.ThrowIfDisposed();
-            if (!ReferenceEquals(memory.Accelerator, Accelerator))
+            if (memory.IsDisposed)
+                throw new ObjectDisposedException(nameof(MemoryBuffer), $"Kernel argument {position} is a view of a disposed memory buffer.");
+            if (!ReferenceEquals(memory.Accelerator, accelerator))
                 throw new ArgumentException(
-                    $"Kernel argument {Count} is a view on accelerator '{memory.Accelerator.Name}', but the kernel runs on '{Accelerator.Name}'.");
+                    $"Kernel argument {position} is a view on accelerator '{memory.Accelerator.Name}', but the kernel runs on '{accelerator.Name}'.");
         }
         else if (view.Length != 0)
         {
-            throw new ArgumentException($"Kernel argument {Count} is a view without device memory (shared or local memory views cannot be passed to launches).");
+            throw new ArgumentException($"Kernel argument {position} is a view without device memory (shared or local memory views cannot be passed to launches).");
         }
-        Push(new KernelArgument(KernelArgumentKind.View, memory, view.Index, view.Length, Unsafe.SizeOf<T>(), 0, 0));
     }
 
     public void AddValue<T>(T value) where T : unmanaged

@@ -55,6 +55,17 @@ public sealed class LoadedKernel
             () => ((CPUAccelerator)Accelerator).RunImplicit(this, total, chunk));
     }
 
+    /// <summary>CPU only: runs <paramref name="chunk"/> over the linear indices of <paramref name="extent"/> (X fastest) in parallel chunks; failures name the decoded index.</summary>
+    public void LaunchCpuImplicit(AcceleratorStream stream, LongIndex3D extent, Action<long, long> chunk)
+    {
+        CheckStream(stream);
+        if (extent.X < 0 || extent.Y < 0 || extent.Z < 0)
+            throw new ArgumentOutOfRangeException(nameof(extent), $"Kernel {Definition.Name}: the launch extent {extent} has a negative dimension.");
+        long total = extent.X * extent.Y * extent.Z;
+        if (total <= 0) return;
+        Accelerator.Trace(this, extent.ToString(), () => ((CPUAccelerator)Accelerator).RunImplicit(this, total, extent, chunk));
+    }
+
     /// <summary>CPU only: runs <paramref name="lane"/> once per thread of every group, with barrier semantics.</summary>
     public void LaunchCpuGrouped(AcceleratorStream stream, KernelConfig config, Action lane)
     {
@@ -63,6 +74,9 @@ public sealed class LoadedKernel
         if (config.GridDim.Size == 0) return;
         Accelerator.Trace(this, config.ToString(), () => ((CPUAccelerator)Accelerator).RunGrouped(this, config, lane));
     }
+
+    /// <summary>CPU launches pass views straight to the kernel; this applies the checks <see cref="KernelArgumentList.AddView"/> makes on devices.</summary>
+    public void CheckView<T>(ArrayView<T> view, int position) where T : unmanaged => KernelArgumentList.Validate(view, Accelerator, position);
 
     private void CheckStream(AcceleratorStream stream)
     {
