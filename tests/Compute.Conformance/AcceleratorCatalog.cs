@@ -1,0 +1,66 @@
+namespace GpuDeconv.Compute.Conformance;
+
+/// <summary>The accelerators the conformance cases run on, created once per process on first use (thread-safe).</summary>
+public static class AcceleratorCatalog
+{
+    /// <summary>The accelerator names the cases run on, in order.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["cpu", "opencl", "cuda"];
+
+    private static readonly Lazy<Context> SharedContext = new(Context.CreateDefault, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static readonly Dictionary<string, Lazy<(Accelerator? Accelerator, string? Reason)>> Entries = new(StringComparer.Ordinal)
+    {
+        ["cpu"] = new(() => Create(AcceleratorType.CPU), LazyThreadSafetyMode.ExecutionAndPublication),
+        ["opencl"] = new(() => Create(AcceleratorType.OpenCL), LazyThreadSafetyMode.ExecutionAndPublication),
+        ["cuda"] = new(() => Create(AcceleratorType.Cuda), LazyThreadSafetyMode.ExecutionAndPublication),
+    };
+
+    /// <summary>The context all catalog accelerators share.</summary>
+    public static Context Context => SharedContext.Value;
+
+    /// <summary>Gets the accelerator called <paramref name="name"/>, or the reason it is missing.</summary>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/>.</exception>
+    public static bool TryGet(string name, out Accelerator? accelerator, out string reason)
+    {
+        if (!Entries.TryGetValue(name, out var entry))
+            throw new ArgumentException($"Unknown accelerator '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name));
+        (accelerator, string? missing) = entry.Value;
+        reason = missing ?? string.Empty;
+        return accelerator is not null;
+    }
+
+    /// <summary>Creates a separate CPU accelerator (the caller disposes it), e.g. as the foreign owner of a view.</summary>
+    public static Accelerator CreateSecondCpuAccelerator()
+    {
+        var probe = Context.Backends.FirstOrDefault(b => b.Type == AcceleratorType.CPU);
+        if (probe is null || !probe.IsAvailable)
+            throw new InvalidOperationException($"No CPU device in the context: {probe?.Reason ?? "CPU backend not enumerated"}.");
+        return probe.Devices[0].CreateAccelerator(Context);
+    }
+
+    /// <summary>Runs <paramref name="conformanceCase"/> on the accelerator <paramref name="name"/>; a missing accelerator is a <see cref="ConformanceSkip"/>.</summary>
+    /// <exception cref="ConformanceSkip">The accelerator or a feature the case needs is missing.</exception>
+    /// <exception cref="ConformanceFailure">The case found a wrong result.</exception>
+    public static void Run(string name, ConformanceCase conformanceCase)
+    {
+        ArgumentNullException.ThrowIfNull(conformanceCase);
+        if (!TryGet(name, out var accelerator, out string reason))
+            throw new ConformanceSkip($"{name} accelerator unavailable: {reason}");
+        conformanceCase.Run(accelerator!);
+    }
+
+    private static (Accelerator?, string?) Create(AcceleratorType type)
+    {
+        try
+        {
+            var probe = Context.Backends.FirstOrDefault(b => b.Type == type);
+            if (probe is null) return (null, $"the context has no {type} backend");
+            if (!probe.IsAvailable) return (null, probe.Reason ?? "no device");
+            return (probe.Devices[0].CreateAccelerator(Context), null);
+        }
+        catch (Exception e)
+        {
+            return (null, $"creating the {type} accelerator failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+}

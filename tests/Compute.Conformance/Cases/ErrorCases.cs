@@ -1,0 +1,126 @@
+namespace GpuDeconv.Compute.Conformance;
+
+// Errors a user can act on: kernel exceptions on the CPU name the kernel and the failing index,
+// launch limits are checked before launching, and views cannot cross accelerators.
+internal static class ErrorCases
+{
+    public static IEnumerable<ConformanceCase> All()
+    {
+        yield return new("errors.cpu-kernel-exception", "errors", CpuKernelException);
+        yield return new("errors.group-too-large", "errors", GroupTooLarge);
+        yield return new("errors.foreign-view", "errors", ForeignView);
+        yield return new("errors.disposed-buffer", "errors", DisposedBuffer);
+    }
+
+    private static void OutOfRangeKernel(Index1D index, ArrayView<int> data) => data[index + 1] = index;
+
+    private static void FineKernel(Index1D index, ArrayView<int> data) => data[index] = index * 2;
+
+    private static void ExplicitWriteKernel(ArrayView<int> data) => data[Grid.GlobalIndex.X] = Group.IdxX;
+
+    private static void CpuKernelException(Accelerator accelerator)
+    {
+        if (accelerator.AcceleratorType != AcceleratorType.CPU)
+            throw new ConformanceSkip("out-of-range accesses are undefined behaviour on devices; only the CPU accelerator checks bounds.");
+        const int n = 37;
+        var kernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(OutOfRangeKernel);
+        using var data = accelerator.Allocate1D<int>(n);
+        Exception? caught = null;
+        try
+        {
+            kernel(n, data.View);
+            accelerator.Synchronize();
+        }
+        catch (Exception e)
+        {
+            caught = e;
+        }
+        Check.True(caught is not null, "Writing data[index + 1] for index 36 of a 37-element view did not throw.");
+        string message = caught!.ToString();
+        Check.True(caught.Message.Contains(nameof(OutOfRangeKernel), StringComparison.Ordinal),
+            $"The exception does not name the kernel {nameof(OutOfRangeKernel)}: {caught.GetType().Name}: {caught.Message}");
+        Check.True(caught.Message.Contains((n - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal),
+            $"The exception does not name the failing index {n - 1}: {caught.GetType().Name}: {caught.Message}");
+        Check.True(message.Contains("IndexOutOfRange", StringComparison.Ordinal) || message.Contains("ArgumentOutOfRange", StringComparison.Ordinal),
+            $"The exception does not carry the out-of-range cause: {message}");
+
+        // The accelerator stays usable after a failed launch.
+        var fine = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(FineKernel);
+        fine(n, data.View);
+        Check.Equal<int>(Enumerable.Range(0, n).Select(i => i * 2).ToArray(), data.GetAsArray1D(), "launch after a failed launch");
+    }
+
+    private static void GroupTooLarge(Accelerator accelerator)
+    {
+        var kernel = accelerator.LoadStreamKernel<ArrayView<int>>(ExplicitWriteKernel);
+        int max = accelerator.MaxNumThreadsPerGroup;
+        using var data = accelerator.Allocate1D<int>(max + 1);
+        ExpectThrows<ArgumentOutOfRangeException>(() => kernel((1, max + 1), data.View), $"a 1-D group of {max + 1} threads (maximum {max})");
+        int side = (int)Math.Ceiling(Math.Sqrt(max + 1.0));
+        ExpectThrows<ArgumentOutOfRangeException>(() => kernel(new KernelConfig(new Index3D(1, 1, 1), new Index3D(side, side, 1)), data.View),
+            $"a {side}x{side} group (maximum {max} threads)");
+        // The largest legal group still runs.
+        data.MemSetToZero();
+        kernel((1, max), data.View);
+        int[] result = data.GetAsArray1D();
+        Check.Equal(max - 1, result[max - 1], $"last lane of a group of {max}");
+    }
+
+    private static void ForeignView(Accelerator accelerator)
+    {
+        using var owned = AcceleratorCatalog.CreateSecondCpuAccelerator();
+        var kernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(FineKernel);
+        using var foreign = owned.Allocate1D<int>(16);
+        var e = ExpectThrows<ArgumentException>(() => kernel(16, foreign.View), "a view of another accelerator passed to a kernel");
+        Check.True(e.Message.Contains(owned.Name, StringComparison.Ordinal) || e.Message.Contains("accelerator", StringComparison.OrdinalIgnoreCase),
+            $"The message does not say the view belongs to another accelerator: {e.Message}");
+    }
+
+    private static void CopyKernel(Index1D index, ArrayView<int> source, ArrayView<int> target) => target[index] = source[index];
+
+    private static void DisposedBuffer(Accelerator accelerator)
+    {
+        // The disposed view is only read, so a runtime that misses the check reads stale memory
+        // instead of corrupting the heap.
+        var kernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>>(CopyKernel);
+        using var target = accelerator.Allocate1D<int>(8);
+        var buffer = accelerator.Allocate1D<int>(8);
+        var view = buffer.View;
+        buffer.Dispose();
+        var failures = new List<string>();
+        foreach (var (what, action) in new (string, Action)[]
+        {
+            ("a launch reading a view of a disposed buffer", () => kernel(8, view, target.View)),
+            ("GetAsArray1D on a view of a disposed buffer", () => view.GetAsArray1D()),
+            ("CopyTo from a view of a disposed buffer", () => view.CopyTo(target.View)),
+        })
+        {
+            try
+            {
+                ExpectThrows<ObjectDisposedException>(action, what);
+            }
+            catch (ConformanceFailure failure)
+            {
+                failures.Add(failure.Message);
+            }
+        }
+        Check.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private static T ExpectThrows<T>(Action action, string what) where T : Exception
+    {
+        try
+        {
+            action();
+        }
+        catch (T e)
+        {
+            return e;
+        }
+        catch (Exception e)
+        {
+            throw new ConformanceFailure($"{what}: expected {typeof(T).Name}, got {e.GetType().Name}: {e.Message}");
+        }
+        throw new ConformanceFailure($"{what}: expected {typeof(T).Name}, but nothing was thrown.");
+    }
+}
