@@ -112,6 +112,13 @@ internal static class CSharpEmitter
         b.Append("        private static void Launch").Append(n).Append('(').Append(C).Append("LoadedKernel kernel, ").Append(C).Append("AcceleratorStream stream, ")
             .Append(lead).Append(' ').Append(leadName).Append(typedList).Append(")\n        {\n");
         b.Append("            if (kernel.IsCpu)\n            {\n");
+        for (int j = 0; j < parameters.Count; j++)
+        {
+            int rank = Symbols.ViewRank(parameters[j].Type);
+            if (rank == 0) continue;
+            string view = rank == 1 && Symbols.Is(parameters[j].Type, "ArrayView`1") ? names[j] : names[j] + ".BaseView";
+            b.Append("                kernel.CheckView(").Append(view).Append(", ").Append(j).Append(");\n");
+        }
         if (k.IsImplicit)
         {
             string indexType = method.Parameters[0].Type.ToDisplayString(TypeFormat);

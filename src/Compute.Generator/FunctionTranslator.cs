@@ -667,6 +667,7 @@ internal sealed class FunctionTranslator
                 case "Z" when indexRank > 2: return instance + ".Z";
                 case "Size": return size;
                 case "LongSize": return "((" + _p.LongType + ")" + size + ")";
+                case "XY" when indexRank == 3: return (isLong ? "gd_make_lindex2(" : "gd_make_index2(") + instance + ".X, " + instance + ".Y)";
             }
         }
         // Auto-properties of user structs read their backing field, which the C struct names after the property.
@@ -1093,7 +1094,7 @@ internal sealed class FunctionTranslator
                 }
                 _p.UsesDynamicShared = true;
                 _p.Features |= Feature.DynamicSharedMemory;
-                return new ViewValue("((" + _p.Qualifier(Space.Local) + elementType + "*)gd_dynamic_shared)", "((" + _p.LongType + ")0x7fffffffffffffff)",
+                return new ViewValue("((" + _p.Qualifier(Space.Local) + elementType + "*)gd_dynamic_shared)", "(gd_dynamic_bytes / (" + _p.LongType + ")sizeof(" + elementType + "))",
                     Space.Local, 1, Array.Empty<string>(), element, null);
             }
             var sizes = new List<long>();

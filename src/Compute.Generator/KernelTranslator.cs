@@ -214,7 +214,11 @@ internal static class KernelTranslator
             var translator = new FunctionTranslator(p, method, FunctionRole.ExplicitKernel, spaces);
             translator.DeclareParameters(0);
             string body = translator.TranslateBody();
-            if (p.UsesDynamicShared && !cuda) entryParameters.Add("__local uchar* gd_dynamic_shared");
+            if (p.UsesDynamicShared)
+            {
+                if (!cuda) entryParameters.Add("__local uchar* gd_dynamic_shared");
+                entryParameters.Add(p.LongType + " gd_dynamic_bytes");
+            }
             text.Append("// ").Append(header).Append('\n');
             text.Append(qualifier).Append(entry).Append('(').Append(entryParameters.Count == 0 ? "void" : string.Join(", ", entryParameters)).Append(")\n{\n");
             foreach (string line in prologue) text.Append("    ").Append(line).Append('\n');
