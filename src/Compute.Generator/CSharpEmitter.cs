@@ -125,9 +125,9 @@ internal static class CSharpEmitter
             string cast = k.IsLongIndex ? "" : "(int)";
             string total = k.IndexRank switch
             {
-                1 => "(long)index.X",
-                2 => "(long)index.X * index.Y",
-                _ => "(long)index.X * index.Y * index.Z",
+                1 => "new " + C + "LongIndex3D(index.X, 1, 1)",
+                2 => "new " + C + "LongIndex3D(index.X, index.Y, 1)",
+                _ => "new " + C + "LongIndex3D(index.X, index.Y, index.Z)",
             };
             string construct = k.IndexRank switch
             {

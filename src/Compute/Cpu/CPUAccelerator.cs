@@ -64,8 +64,6 @@ public sealed class CPUAccelerator : Accelerator
 
     // ---- implicitly grouped ----
 
-    internal void RunImplicit(LoadedKernel kernel, long total, Action<long, long> chunk) => RunImplicit(kernel, total, null, chunk);
-
     /// <summary>Runs <paramref name="chunk"/> over [0, total) in contiguous ranges; <paramref name="extent"/> only decodes indices for messages.</summary>
     internal void RunImplicit(LoadedKernel kernel, long total, LongIndex3D? extent, Action<long, long> chunk)
     {

@@ -114,20 +114,12 @@ public abstract partial class Accelerator : IDisposable
             throw new ArgumentOutOfRangeException(nameof(config), $"Kernel {kernel.Definition.Name}: {dynamicBytes} bytes of dynamic shared memory exceed this accelerator's {MaxSharedMemoryPerGroup} bytes per group.");
     }
 
-    private static readonly bool DebugLaunches = Environment.GetEnvironmentVariable("GPUDECONV_DEBUG") == "1";
+    /// <summary>True when GPUDECONV_DEBUG=1: every launch is logged with its name, dimensions and host time.</summary>
+    internal static readonly bool DebugLaunches = Environment.GetEnvironmentVariable("GPUDECONV_DEBUG") == "1";
 
-    /// <summary>Runs a launch, logging name, dimensions and host time when GPUDECONV_DEBUG=1.</summary>
-    internal void Trace(LoadedKernel kernel, string dimensions, Action launch)
-    {
-        if (!DebugLaunches)
-        {
-            launch();
-            return;
-        }
-        var watch = Stopwatch.StartNew();
-        launch();
-        Console.Error.WriteLine($"[gpudeconv] {AcceleratorType} {kernel.Definition.Name} {dimensions} enqueue {watch.Elapsed.TotalMicroseconds:F1} us");
-    }
+    /// <summary>Logs one launch that started at <paramref name="startTimestamp"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    internal void TraceLaunch(LoadedKernel kernel, object dimensions, long startTimestamp) =>
+        Console.Error.WriteLine($"[gpudeconv] {AcceleratorType} {kernel.Definition.Name} {dimensions} enqueue {Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds:F1} us");
 
     protected void ThrowIfDisposed()
     {

@@ -35,7 +35,9 @@ public sealed class LoadedKernel
         if (extent.X < 0 || extent.Y < 0 || extent.Z < 0)
             throw new ArgumentOutOfRangeException(nameof(extent), $"Kernel {Definition.Name}: the launch extent {extent} has a negative dimension.");
         if (extent.X == 0 || extent.Y == 0 || extent.Z == 0) return;
-        Accelerator.Trace(this, extent.ToString(), () => stream.LaunchImplicit(this, extent, ImplicitGroupSize, arguments));
+        long start = Accelerator.DebugLaunches ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        stream.LaunchImplicit(this, extent, ImplicitGroupSize, arguments);
+        if (start != 0) Accelerator.TraceLaunch(this, extent, start);
     }
 
     public void LaunchGrouped(AcceleratorStream stream, KernelConfig config, KernelArgumentList arguments)
@@ -43,16 +45,9 @@ public sealed class LoadedKernel
         CheckStream(stream);
         Accelerator.ValidateConfig(this, config);
         if (config.GridDim.Size == 0) return;
-        Accelerator.Trace(this, config.ToString(), () => stream.LaunchGrouped(this, config, arguments));
-    }
-
-    /// <summary>CPU only: runs <paramref name="chunk"/> over [0, total) in parallel chunks.</summary>
-    public void LaunchCpuImplicit(AcceleratorStream stream, long total, Action<long, long> chunk)
-    {
-        CheckStream(stream);
-        if (total <= 0) return;
-        Accelerator.Trace(this, total.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            () => ((CPUAccelerator)Accelerator).RunImplicit(this, total, chunk));
+        long start = Accelerator.DebugLaunches ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        stream.LaunchGrouped(this, config, arguments);
+        if (start != 0) Accelerator.TraceLaunch(this, config, start);
     }
 
     /// <summary>CPU only: runs <paramref name="chunk"/> over the linear indices of <paramref name="extent"/> (X fastest) in parallel chunks; failures name the decoded index.</summary>
@@ -63,7 +58,9 @@ public sealed class LoadedKernel
             throw new ArgumentOutOfRangeException(nameof(extent), $"Kernel {Definition.Name}: the launch extent {extent} has a negative dimension.");
         long total = extent.X * extent.Y * extent.Z;
         if (total <= 0) return;
-        Accelerator.Trace(this, extent.ToString(), () => ((CPUAccelerator)Accelerator).RunImplicit(this, total, extent, chunk));
+        long start = Accelerator.DebugLaunches ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        ((CPUAccelerator)Accelerator).RunImplicit(this, total, extent, chunk);
+        if (start != 0) Accelerator.TraceLaunch(this, extent, start);
     }
 
     /// <summary>CPU only: runs <paramref name="lane"/> once per thread of every group, with barrier semantics.</summary>
@@ -72,7 +69,9 @@ public sealed class LoadedKernel
         CheckStream(stream);
         Accelerator.ValidateConfig(this, config);
         if (config.GridDim.Size == 0) return;
-        Accelerator.Trace(this, config.ToString(), () => ((CPUAccelerator)Accelerator).RunGrouped(this, config, lane));
+        long start = Accelerator.DebugLaunches ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        ((CPUAccelerator)Accelerator).RunGrouped(this, config, lane);
+        if (start != 0) Accelerator.TraceLaunch(this, config, start);
     }
 
     /// <summary>CPU launches pass views straight to the kernel; this applies the checks <see cref="KernelArgumentList.AddView"/> makes on devices.</summary>
