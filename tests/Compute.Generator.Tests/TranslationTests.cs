@@ -100,7 +100,8 @@ public class TranslationTests
         Assert.Contains("    __local float gd_shared0[128]; // Kernels.cs:16", cl, StringComparison.Ordinal);
         Assert.Contains("    __shared__ float gd_shared0[128]; // Kernels.cs:16", cu, StringComparison.Ordinal);
         Assert.Contains("__local int* hits = &gd_shared1;", cl, StringComparison.Ordinal);
-        Assert.Contains("__local uchar* gd_dynamic_shared)", cl, StringComparison.Ordinal);
+        Assert.Contains("__local uchar* gd_dynamic_shared, long gd_dynamic_bytes)", cl, StringComparison.Ordinal);
+        Assert.Contains("long long gd_dynamic_bytes)", cu, StringComparison.Ordinal);
         Assert.Contains("extern __shared__ __align__(16) unsigned char gd_dynamic_shared[];", cu, StringComparison.Ordinal);
         Assert.Contains("GD_FUNC float Kernels_Total_l(__local float* values, long values_len)", cl, StringComparison.Ordinal);
         Assert.Contains("GD_FUNC float Kernels_Total_g(__global float* values, long values_len)", cl, StringComparison.Ordinal);
