@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Reflection;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace GpuDeconv.Benchmarks;
+
+/// <summary>Work done by one operation of a benchmark, in giga-units (GB moved, GFLOP computed).</summary>
+/// <remarks>With <see cref="CubedParameter"/> set, the work is <c>gigaUnitsPerOperation * p^3</c> for that integer parameter p (GEMM: 2e-9 * N^3).</remarks>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ThroughputAttribute(double gigaUnitsPerOperation, string unit) : Attribute
+{
+    public double GigaUnitsPerOperation { get; } = gigaUnitsPerOperation;
+
+    public string Unit { get; } = unit;
+
+    public string? CubedParameter { get; init; }
+
+    public double WorkOf(BenchmarkCase benchmarkCase)
+    {
+        if (CubedParameter is null) return GigaUnitsPerOperation;
+        double p = Convert.ToDouble(benchmarkCase.Parameters[CubedParameter], CultureInfo.InvariantCulture);
+        return GigaUnitsPerOperation * p * p * p;
+    }
+}
+
+/// <summary>Shows GB/s or GFLOP/s computed from the mean time per operation and the method's <see cref="ThroughputAttribute"/>.</summary>
+public sealed class ThroughputColumn : IColumn
+{
+    public string Id => nameof(ThroughputColumn);
+    public string ColumnName => "Throughput";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "GB/s or GFLOP/s from the mean time per operation (1 GB = 1e9 bytes)";
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var throughput = benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<ThroughputAttribute>();
+        var statistics = summary[benchmarkCase]?.ResultStatistics;
+        if (throughput is null || statistics is null || statistics.Mean <= 0) return "-";
+        double perSecond = throughput.WorkOf(benchmarkCase) / (statistics.Mean * 1e-9);
+        return string.Create(CultureInfo.InvariantCulture, $"{perSecond:G4} {throughput.Unit}");
+    }
+}
+
+/// <summary>Shows how many times faster than the CPU accelerator each case is (CPU mean / this mean).</summary>
+public sealed class SpeedupOverCpuColumn : IColumn
+{
+    public string Id => nameof(SpeedupOverCpuColumn);
+    public string ColumnName => "vs cpu";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 1;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Speed-up over the cpu accelerator (baseline) for the same benchmark";
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        // The same method with the same other parameters (GEMM size), on the cpu accelerator.
+        var cpuCase = summary.BenchmarksCases.FirstOrDefault(other =>
+            other.Descriptor.Equals(benchmarkCase.Descriptor) &&
+            Equals(other.Parameters[nameof(AcceleratorBenchmark.Accelerator)], "cpu") &&
+            other.Parameters.Items.All(item => item.Name == nameof(AcceleratorBenchmark.Accelerator) ||
+                Equals(item.Value, benchmarkCase.Parameters[item.Name])));
+        double? cpuMean = cpuCase is null ? null : summary[cpuCase]?.ResultStatistics?.Mean;
+        double? mean = summary[benchmarkCase]?.ResultStatistics?.Mean;
+        if (cpuMean is not > 0 || mean is not > 0) return "-";
+        return string.Create(CultureInfo.InvariantCulture, $"{cpuMean.Value / mean.Value:F2}x");
+    }
+}

@@ -1,0 +1,27 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
+using GpuDeconv.Benchmarks;
+
+// In-process so the suite runs from any output folder (BenchmarkDotNet's default toolchain
+// looks for the .csproj above the binaries, which --artifacts-path moves elsewhere).
+// --quick: one iteration, no warm-up: proves every benchmark runs (CI), numbers mean nothing.
+bool quick = args.Contains("--quick");
+string[] benchmarkArgs = [.. args.Where(argument => argument != "--quick")];
+
+var job = quick
+    ? Job.Dry.WithToolchain(InProcessNoEmitToolchain.Instance).WithId("quick")
+    : Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10)
+        .WithToolchain(InProcessNoEmitToolchain.Instance).WithId("inprocess");
+
+var config = DefaultConfig.Instance
+    .AddJob(job)
+    .AddColumn(new ThroughputColumn(), new SpeedupOverCpuColumn())
+    .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
+
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(AcceleratorBenchmark).Assembly).Run(benchmarkArgs, config).ToList();
+// Non-zero exit when nothing ran or a benchmark failed, so CI notices.
+bool failed = summaries.Count == 0 || summaries.Any(summary =>
+    summary.HasCriticalValidationErrors || summary.Reports.Length == 0 || summary.Reports.Any(report => !report.Success));
+return failed ? 1 : 0;

@@ -1,0 +1,64 @@
+using BenchmarkDotNet.Attributes;
+using GpuDeconv.Compute;
+
+namespace GpuDeconv.Benchmarks;
+
+/// <summary>Sum of 64 Mi floats (256 MiB): grid-stride partial sums, a shared-memory tree per group, one atomic add per group.</summary>
+public class ReductionBenchmark : AcceleratorBenchmark
+{
+    private const long Bytes = 256L << 20;
+    private const int Length = (int)(Bytes / sizeof(float));
+    private const int GroupSize = 256;
+
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>> _sum = null!;
+    private MemoryBuffer1D<float, Stride1D.Dense> _values = null!;
+    private MemoryBuffer1D<float, Stride1D.Dense> _total = null!;
+    private KernelConfig _config;
+
+    private static void Sum(ArrayView<float> values, ArrayView<float> total)
+    {
+        var partial = SharedMemory.Allocate<float>(GroupSize);
+        int lane = Group.IdxX;
+        int stride = Grid.DimX * Group.DimX;
+        float sum = 0f;
+        for (int i = Grid.GlobalIndex.X; i < values.IntLength; i += stride)
+            sum += values[i];
+        partial[lane] = sum;
+        Group.Barrier();
+        for (int half = GroupSize / 2; half > 0; half /= 2)
+        {
+            if (lane < half)
+                partial[lane] += partial[lane + half];
+            Group.Barrier();
+        }
+        if (lane == 0)
+            Atomic.Add(ref total[0], partial[0]);
+    }
+
+    protected override void Setup()
+    {
+        _values = Device.Allocate1D<float>(Length);
+        _values.MemSetToZero();
+        _total = Device.Allocate1D<float>(1);
+        // Enough groups to fill the device a few times over; the grid-stride loop covers the rest.
+        int groups = Math.Clamp(Device.NumMultiprocessors * 8, 1, (Length + GroupSize - 1) / GroupSize);
+        _config = new KernelConfig(groups, GroupSize);
+        _sum = Device.LoadStreamKernel<ArrayView<float>, ArrayView<float>>(Sum);
+        _sum(_config, _values.View, _total.View);
+    }
+
+    protected override void Cleanup()
+    {
+        _values.Dispose();
+        _total.Dispose();
+    }
+
+    [Benchmark(Description = "sum 256 MiB")]
+    [Throughput(Bytes / 1e9, "GB/s")]
+    public void Reduce()
+    {
+        _total.MemSetToZero();
+        _sum(_config, _values.View, _total.View);
+        Stream.Synchronize();
+    }
+}
