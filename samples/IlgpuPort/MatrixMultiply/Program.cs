@@ -216,9 +216,7 @@ namespace MatrixMultiply
             ArrayView2D<float, Stride2D.DenseX> bView,
             ArrayView2D<float, Stride2D.DenseX> cView)
         {
-            // ILGPU's sample writes Grid.GlobalIndex.XY; the generator does not translate the
-            // computed XY property yet (GD0009), so this one line spells it out.
-            var global = new Index2D(Grid.GlobalIndex.X, Grid.GlobalIndex.Y);
+            var global = Grid.GlobalIndex.XY;
             var x = Group.IdxX;
             var y = Group.IdxY;
 

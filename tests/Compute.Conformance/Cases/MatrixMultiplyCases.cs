@@ -121,8 +121,7 @@ internal static class MatrixMultiplyCases
         ArrayView2D<float, Stride2D.DenseX> bView,
         ArrayView2D<float, Stride2D.DenseX> cView)
     {
-        // The sample reads Grid.GlobalIndex.XY, which the generator rejects (GD0009: computed property).
-        var global = new Index2D(Grid.GlobalIndex.X, Grid.GlobalIndex.Y);
+        var global = Grid.GlobalIndex.XY;
         var x = Group.IdxX;
         var y = Group.IdxY;
 
