@@ -232,7 +232,7 @@ internal sealed class FunctionTranslator
                 else Line("return " + Expr(ret.ReturnedValue) + ";", ret.Syntax);
                 break;
             case IConditionalOperation conditional:
-                Line("if (" + Expr(conditional.Condition) + ")", conditional.Syntax is IfStatementSyntax ifs ? ifs.Condition : conditional.Syntax);
+                Line("if (" + Condition(conditional.Condition) + ")", conditional.Syntax is IfStatementSyntax ifs ? ifs.Condition : conditional.Syntax);
                 Nested(conditional.WhenTrue);
                 if (conditional.WhenFalse != null)
                 {
@@ -243,7 +243,7 @@ internal sealed class FunctionTranslator
             case IWhileLoopOperation loop:
                 if (loop.ConditionIsTop)
                 {
-                    string condition = loop.Condition == null ? "true" : Expr(loop.Condition);
+                    string condition = loop.Condition == null ? "true" : Condition(loop.Condition);
                     if (loop.ConditionIsUntil) condition = "!(" + condition + ")";
                     Line("while (" + condition + ")", loop.Condition?.Syntax ?? loop.Syntax);
                     Nested(loop.Body);
@@ -252,7 +252,7 @@ internal sealed class FunctionTranslator
                 {
                     Line("do", loop.Syntax);
                     Nested(loop.Body);
-                    string condition = loop.Condition == null ? "true" : Expr(loop.Condition);
+                    string condition = loop.Condition == null ? "true" : Condition(loop.Condition);
                     if (loop.ConditionIsUntil) condition = "!(" + condition + ")";
                     Line("while (" + condition + ");");
                 }
@@ -317,13 +317,27 @@ internal sealed class FunctionTranslator
         Line("}");
     }
 
+    /// <summary>A condition without the outer parentheses the expression translator adds: C compilers warn on <c>if ((a == b))</c>.</summary>
+    private string Condition(IOperation condition)
+    {
+        string text = Expr(condition);
+        if (text.Length < 2 || text[0] != '(' || text[text.Length - 1] != ')') return text;
+        int depth = 0;
+        for (int i = 0; i < text.Length - 1; i++)
+        {
+            if (text[i] == '(') depth++;
+            else if (text[i] == ')' && --depth == 0) return text; // the first parenthesis closes before the end
+        }
+        return text.Substring(1, text.Length - 2);
+    }
+
     private void For(IForLoopOperation loop)
     {
         // The initializers go in an enclosing block so `continue` still runs the increments and scoping is kept.
         Line("{", loop.Syntax is ForStatementSyntax f ? f.ForKeyword.Parent : loop.Syntax);
         _indent++;
         foreach (var before in loop.Before) Statement(before);
-        string condition = loop.Condition == null ? "" : Expr(loop.Condition);
+        string condition = loop.Condition == null ? "" : Condition(loop.Condition);
         var increments = loop.AtLoopBottom.Select(b => b is IExpressionStatementOperation e ? Expr(e.Operation) : Expr(b));
         Line("for (; " + condition + "; " + string.Join(", ", increments) + ")");
         Nested(loop.Body);
