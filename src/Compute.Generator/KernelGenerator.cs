@@ -98,7 +98,13 @@ public sealed class KernelGenerator : IIncrementalGenerator
         if (kernels.Count == 0) return;
         try
         {
+            for (int i = 0; i < kernels.Count; i++)
+            {
+                var k = kernels[i];
+                if (!k.IsImplicit && (k.Features & Feature.Barrier) != 0) k.Split = RegionSplitter.Split(compilation, k.Method, i);
+            }
             context.AddSource("GpuDeconv.Kernels.g.cs", CSharpEmitter.Emit(compilation.AssemblyName ?? "", kernels));
+            if (kernels.Any(k => k.Split?.Code != null)) context.AddSource("GpuDeconv.Kernels.Split.g.cs", CSharpEmitter.EmitSplit(kernels));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

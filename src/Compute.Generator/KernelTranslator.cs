@@ -33,6 +33,9 @@ internal sealed class KernelResult(IMethodSymbol method)
     public string OpenCLSource { get; set; } = "";
 
     public List<Diagnostic> Diagnostics { get; } = new();
+
+    /// <summary>The CPU region-split body of a barrier kernel, or why it has none (null for kernels without barriers).</summary>
+    public SplitResult? Split { get; set; }
 }
 
 /// <summary>Validates a kernel method and translates its call graph for both targets (docs/kernel-abi.md section 4).</summary>

@@ -23,6 +23,7 @@ public sealed class CPUAccelerator : Accelerator
     internal CPUAccelerator(Context context, CPUDevice device) : base(context, device)
     {
         Mode = ResolveMode(device.Mode);
+        RegionSplitting = Environment.GetEnvironmentVariable("GPUDECONV_CPU_SPLIT") != "0";
         _defaultStream = new CPUStream(this);
     }
 
@@ -30,6 +31,9 @@ public sealed class CPUAccelerator : Accelerator
     public CPUAcceleratorMode Mode { get; }
 
     public bool IsSequential => Mode == CPUAcceleratorMode.Sequential;
+
+    /// <summary>True unless GPUDECONV_CPU_SPLIT=0: barrier kernels the generator split run a group per thread instead of a thread per lane.</summary>
+    internal bool RegionSplitting { get; }
 
     public override AcceleratorStream DefaultStream => _defaultStream;
 
@@ -226,6 +230,56 @@ public sealed class CPUAccelerator : Accelerator
         {
             LaneContext.Current = null;
             context.ReleaseLocals();
+        }
+    }
+
+    /// <summary>Region-split kernels: groups in parallel (or in order), each group one call of <paramref name="split"/> on one thread.</summary>
+    internal void RunSplit(LoadedKernel kernel, KernelConfig config, Action<CpuGroupRunner> split)
+    {
+        ThrowIfDisposed();
+        long groups = config.GridDim.LongSize;
+        string name = kernel.Definition.Name;
+        if (IsSequential || groups == 1 || Environment.ProcessorCount == 1)
+        {
+            using var runner = new CpuGroupRunner(name, config);
+            for (long g = 0; g < groups; g++) RunSplitGroup(kernel, config, split, runner, g);
+            return;
+        }
+        KernelExecutionException? failure = null;
+        Parallel.For(0, groups,
+            () => new CpuGroupRunner(name, config),
+            (g, state, runner) =>
+            {
+                if (state.ShouldExitCurrentIteration) return runner;
+                try
+                {
+                    RunSplitGroup(kernel, config, split, runner, g);
+                }
+                catch (KernelExecutionException exception)
+                {
+                    Interlocked.CompareExchange(ref failure, exception, null);
+                    state.Stop();
+                }
+                return runner;
+            },
+            runner => runner.Dispose());
+        if (failure is not null) throw failure;
+    }
+
+    private static void RunSplitGroup(LoadedKernel kernel, KernelConfig config, Action<CpuGroupRunner> split, CpuGroupRunner runner, long linearGroup)
+    {
+        runner.BeginGroup(LaneTeam.Decode(linearGroup, config.GridDim));
+        try
+        {
+            split(runner);
+        }
+        catch (Exception exception)
+        {
+            throw new KernelExecutionException(kernel.Definition.Name, $"grid index {runner.GridIndex}, group index {runner.ThreadIndex}", exception);
+        }
+        finally
+        {
+            LaneContext.Current = null;
         }
     }
 

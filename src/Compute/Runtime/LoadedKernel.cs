@@ -74,6 +74,17 @@ public sealed class LoadedKernel
         if (start != 0) Accelerator.TraceLaunch(this, config, start);
     }
 
+    /// <summary>CPU only: runs a barrier kernel whose body the generator split at its barriers: <paramref name="split"/> runs one whole group; <paramref name="lane"/> is the thread-per-lane fallback.</summary>
+    public void LaunchCpuGrouped(AcceleratorStream stream, KernelConfig config, Action lane, Action<CpuGroupRunner> split)
+    {
+        CheckStream(stream);
+        Accelerator.ValidateConfig(this, config);
+        if (config.GridDim.Size == 0) return;
+        var cpu = (CPUAccelerator)Accelerator;
+        if (cpu.RegionSplitting) Accelerator.Trace(this, config.ToString(), () => cpu.RunSplit(this, config, split));
+        else Accelerator.Trace(this, config.ToString(), () => cpu.RunGrouped(this, config, lane));
+    }
+
     /// <summary>CPU launches pass views straight to the kernel; this applies the checks <see cref="KernelArgumentList.AddView"/> makes on devices.</summary>
     public void CheckView<T>(ArrayView<T> view, int position) where T : unmanaged => KernelArgumentList.Validate(view, Accelerator, position);
 
