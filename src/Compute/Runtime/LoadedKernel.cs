@@ -81,8 +81,10 @@ public sealed class LoadedKernel
         Accelerator.ValidateConfig(this, config);
         if (config.GridDim.Size == 0) return;
         var cpu = (CPUAccelerator)Accelerator;
-        if (cpu.RegionSplitting) Accelerator.Trace(this, config.ToString(), () => cpu.RunSplit(this, config, split));
-        else Accelerator.Trace(this, config.ToString(), () => cpu.RunGrouped(this, config, lane));
+        long start = Accelerator.DebugLaunches ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        if (cpu.RegionSplitting) cpu.RunSplit(this, config, split);
+        else cpu.RunGrouped(this, config, lane);
+        if (start != 0) Accelerator.TraceLaunch(this, config, start);
     }
 
     /// <summary>CPU launches pass views straight to the kernel; this applies the checks <see cref="KernelArgumentList.AddView"/> makes on devices.</summary>
