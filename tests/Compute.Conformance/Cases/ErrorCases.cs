@@ -7,6 +7,7 @@ internal static class ErrorCases
     public static IEnumerable<ConformanceCase> All()
     {
         yield return new("errors.cpu-kernel-exception", "errors", CpuKernelException);
+        yield return new("errors.cpu-barrier-kernel-exception", "errors", CpuBarrierKernelException);
         yield return new("errors.group-too-large", "errors", GroupTooLarge);
         yield return new("errors.foreign-view", "errors", ForeignView);
         yield return new("errors.disposed-buffer", "errors", DisposedBuffer);
@@ -17,6 +18,45 @@ internal static class ErrorCases
     private static void FineKernel(Index1D index, ArrayView<int> data) => data[index] = index * 2;
 
     private static void ExplicitWriteKernel(ArrayView<int> data) => data[Grid.GlobalIndex.X] = Group.IdxX;
+
+    // Lane 5 of group 2 reads past the end after a barrier: the region-split CPU path must name both.
+    private static void BarrierOutOfRangeKernel(ArrayView<int> data)
+    {
+        var tile = SharedMemory.Allocate<int>(8);
+        tile[Group.IdxX] = Group.IdxX;
+        Group.Barrier();
+        int offset = Grid.IdxX == 2 && Group.IdxX == 5 ? data.IntLength : 0;
+        data[Grid.GlobalIndex.X + offset] = tile[7 - Group.IdxX];
+    }
+
+    private static void CpuBarrierKernelException(Accelerator accelerator)
+    {
+        if (accelerator.AcceleratorType != AcceleratorType.CPU)
+            throw new ConformanceSkip("out-of-range accesses are undefined behaviour on devices; only the CPU accelerator checks bounds.");
+        var kernel = accelerator.LoadStreamKernel<ArrayView<int>>(BarrierOutOfRangeKernel);
+        using var data = accelerator.Allocate1D<int>(32);
+        Exception? caught = null;
+        try
+        {
+            kernel(new KernelConfig(4, 8), data.View);
+            accelerator.Synchronize();
+        }
+        catch (Exception e)
+        {
+            caught = e;
+        }
+        Check.True(caught is KernelExecutionException, $"Expected a KernelExecutionException, got {caught?.GetType().Name ?? "no exception"}.");
+        string message = caught!.Message;
+        Check.True(message.Contains(nameof(BarrierOutOfRangeKernel), StringComparison.Ordinal), $"The exception does not name the kernel: {message}");
+        Check.True(message.Contains("grid index (2, 0, 0)", StringComparison.Ordinal) && message.Contains("group index (5, 0, 0)", StringComparison.Ordinal),
+            $"The exception does not name grid index (2, 0, 0) and group index (5, 0, 0): {message}");
+
+        // The accelerator stays usable: a clean launch of the same kernel shape still runs.
+        var fine = accelerator.LoadStreamKernel<ArrayView<int>>(ExplicitWriteKernel);
+        fine(new KernelConfig(4, 8), data.View);
+        accelerator.Synchronize();
+        Check.Equal(5, data.GetAsArray1D()[21], "data[21] after a clean launch");
+    }
 
     private static void CpuKernelException(Accelerator accelerator)
     {
