@@ -5,49 +5,24 @@ namespace GpuDeconv.Benchmarks;
 
 /// <summary>C = A*B for square row-major N x N matrices, 16x16 shared-memory tiles; 2*N^3 FLOP per op.</summary>
 /// <remarks>
-/// N is 128 by default because the CPU accelerator runs barrier kernels with one OS thread per lane and
-/// takes minutes per 512 GEMM on 2 cores (over BenchmarkDotNet's in-process limit). On a GPU machine set
-/// GPUDECONV_BENCH_GEMM=512,1024 (every listed size runs on every accelerator, the CPU included).
+/// N is 512 by default; GPUDECONV_BENCH_GEMM=512,1024 (a comma-separated list) runs other sizes on every
+/// accelerator, the CPU included (which runs this barrier kernel region-split, one group at a time).
 /// </remarks>
 public class GemmBenchmark : AcceleratorBenchmark
 {
-    private const int Tile = 16;
 
     [ParamsSource(nameof(Sizes))]
-    public int N { get; set; } = 128;
+    public int N { get; set; } = 512;
 
     public static IEnumerable<int> Sizes() =>
         Environment.GetEnvironmentVariable("GPUDECONV_BENCH_GEMM") is { Length: > 0 } sizes
             ? sizes.Split(',').Select(size => int.Parse(size, System.Globalization.CultureInfo.InvariantCulture))
-            : [128];
+            : [512];
 
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _gemm = null!;
     private MemoryBuffer1D<float, Stride1D.Dense> _a = null!;
     private MemoryBuffer1D<float, Stride1D.Dense> _b = null!;
     private MemoryBuffer1D<float, Stride1D.Dense> _c = null!;
-
-    /// <summary>a, b, c: [n, n] row-major. One thread per element of c; group (Tile, Tile) covers a Tile x Tile block.</summary>
-    private static void TiledGemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int n)
-    {
-        var aTile = SharedMemory.Allocate<float>(Tile * Tile);
-        var bTile = SharedMemory.Allocate<float>(Tile * Tile);
-        int tx = Group.IdxX;
-        int ty = Group.IdxY;
-        int column = Grid.IdxX * Tile + tx;
-        int row = Grid.IdxY * Tile + ty;
-        float sum = 0f;
-        for (int k0 = 0; k0 < n; k0 += Tile)
-        {
-            aTile[ty * Tile + tx] = row < n && k0 + tx < n ? a[row * n + k0 + tx] : 0f;
-            bTile[ty * Tile + tx] = column < n && k0 + ty < n ? b[(k0 + ty) * n + column] : 0f;
-            Group.Barrier();
-            for (int k = 0; k < Tile; k++)
-                sum += aTile[ty * Tile + k] * bTile[k * Tile + tx];
-            Group.Barrier();
-        }
-        if (row < n && column < n)
-            c[row * n + column] = sum;
-    }
 
     protected override void Setup()
     {
@@ -57,7 +32,7 @@ public class GemmBenchmark : AcceleratorBenchmark
         _a = Device.Allocate1D(host);
         _b = Device.Allocate1D(host);
         _c = Device.Allocate1D<float>(N * N);
-        _gemm = Device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(TiledGemm);
+        _gemm = Device.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SubstrateKernels.TiledGemm);
         Run();
     }
 
@@ -70,8 +45,8 @@ public class GemmBenchmark : AcceleratorBenchmark
 
     private void Run()
     {
-        int groups = (N + Tile - 1) / Tile;
-        _gemm(new KernelConfig(new Index2D(groups, groups), new Index2D(Tile, Tile)), _a.View, _b.View, _c.View, N);
+        int groups = (N + SubstrateKernels.Tile - 1) / SubstrateKernels.Tile;
+        _gemm(new KernelConfig(new Index2D(groups, groups), new Index2D(SubstrateKernels.Tile, SubstrateKernels.Tile)), _a.View, _b.View, _c.View, N);
     }
 
     [Benchmark(Description = "tiled gemm")]

@@ -13,18 +13,13 @@ public class SaxpyBenchmark : AcceleratorBenchmark
     private MemoryBuffer1D<float, Stride1D.Dense> _x = null!;
     private MemoryBuffer1D<float, Stride1D.Dense> _y = null!;
 
-    private static void Saxpy(Index1D i, ArrayView<float> y, ArrayView<float> x, float a)
-    {
-        y[i] = a * x[i] + y[i];
-    }
-
     protected override void Setup()
     {
         _x = Device.Allocate1D<float>(Length);
         _y = Device.Allocate1D<float>(Length);
         _x.MemSetToZero();
         _y.MemSetToZero();
-        _saxpy = Device.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(Saxpy);
+        _saxpy = Device.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(SubstrateKernels.Saxpy);
         _saxpy(Length, _y.View, _x.View, 0.5f);
     }
 

@@ -1544,16 +1544,11 @@ internal sealed class FunctionTranslator
         if (op == null || args.Count < 2) return Unsupported(invocation, "Atomic." + name, "use Add, Sub, Min, Max, And, Or, Xor, Exchange or CompareExchange");
         var targetType = args[0].Value.Type;
         var special = targetType == null ? SpecialType.None : Underlying(targetType).SpecialType;
-        string? tag = special switch
-        {
-            SpecialType.System_Int32 => "i32",
-            SpecialType.System_UInt32 => "u32",
-            SpecialType.System_Int64 => "i64",
-            SpecialType.System_UInt64 => "u64",
-            SpecialType.System_Single => "f32",
-            SpecialType.System_Double => "f64",
-            _ => null,
-        };
+        // Atomics exist for the 32- and 64-bit types only.
+        string? tag = special is SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64
+            or SpecialType.System_UInt64 or SpecialType.System_Single or SpecialType.System_Double
+            ? CText.Tag(special)
+            : null;
         if (tag == null)
             return Unsupported(invocation, "Atomic." + name + " on '" + targetType?.ToDisplayString() + "'", "atomics work on int, uint, long, ulong, float and double");
         if (CText.IsFloat(special) && op is "and" or "or" or "xor" or "sub")
