@@ -403,6 +403,29 @@ internal static class RegionSplitter
 
         // ---- emission ----
 
+        private readonly Dictionary<IMethodSymbol, string> _accessors = new(SymbolEqualityComparer.Default);
+        private readonly StringBuilder _accessorDeclarations = new();
+
+        /// <summary>The name of a generated UnsafeAccessor for a helper that generated code cannot call directly (trim/AOT-safe).</summary>
+        public string Accessor(IMethodSymbol helper)
+        {
+            if (_accessors.TryGetValue(helper, out string? name)) return name;
+            if (helper.Parameters.Any(p => p.RefKind != RefKind.None || !Symbols.IsTypeAccessible(p.Type)) ||
+                !helper.ReturnsVoid && !Symbols.IsTypeAccessible(helper.ReturnType))
+                throw new NotSplittableException("helper " + helper.Name + " has a ref parameter or a type that generated code cannot name");
+            name = "__gd_Call" + index.Invariant() + "_" + _accessors.Count.Invariant();
+            _accessors[helper] = name;
+            string owner = Symbols.FullName(helper.ContainingType) + ", " + compilation.AssemblyName;
+            var d = _accessorDeclarations;
+            d.Append("\n        [global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.StaticMethod, Name = \"")
+                .Append(helper.Name).Append("\")]\n");
+            d.Append("        private static extern ").Append(helper.ReturnsVoid ? "void" : helper.ReturnType.ToDisplayString(CSharpEmitter.TypeFormat))
+                .Append(' ').Append(name).Append("([global::System.Runtime.CompilerServices.UnsafeAccessorType(\"").Append(owner).Append("\")] object owner");
+            foreach (var p in helper.Parameters) d.Append(", ").Append(p.Type.ToDisplayString(CSharpEmitter.TypeFormat)).Append(' ').Append(Escape(p.Name));
+            d.Append(");\n");
+            return name;
+        }
+
         private string Emit(List<Item> items)
         {
             string n = index.Invariant();
@@ -435,6 +458,7 @@ internal static class RegionSplitter
             }
             foreach (var item in items) EmitItem(b, item, "            ");
             b.Append("        }\n");
+            b.Append(_accessorDeclarations);
             return b.ToString();
         }
 
@@ -603,6 +627,15 @@ internal static class RegionSplitter
             public override SyntaxNode? VisitInvocationExpression(InvocationExpressionSyntax node)
             {
                 if (owner._popResults.TryGetValue(node, out string? result)) return SyntaxFactory.ParseExpression(result).WithTriviaFrom(node);
+                // A private helper of the kernel's class: generated code reaches it through an UnsafeAccessor.
+                if (Model.GetSymbolInfo(node).Symbol is IMethodSymbol { IsStatic: true, MethodKind: MethodKind.Ordinary, IsGenericMethod: false } helper
+                    && !Symbols.IsAccessibleFromAssembly(helper) && helper.Locations.Any(l => l.IsInSource))
+                {
+                    string accessor = owner.Accessor(helper);
+                    var arguments = (ArgumentListSyntax)Visit(node.ArgumentList)!;
+                    string list = arguments.Arguments.Count == 0 ? "" : ", " + arguments.Arguments.ToString();
+                    return SyntaxFactory.ParseExpression(accessor + "(null" + list + ")").WithTriviaFrom(node);
+                }
                 return base.VisitInvocationExpression(node);
             }
 

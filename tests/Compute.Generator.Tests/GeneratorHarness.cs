@@ -11,7 +11,8 @@ public sealed record GeneratorRun(
     ImmutableArray<Diagnostic> CompilationDiagnostics,
     string? GeneratedCSharp,
     IReadOnlyDictionary<string, string> CudaSources,
-    IReadOnlyDictionary<string, string> OpenCLSources)
+    IReadOnlyDictionary<string, string> OpenCLSources,
+    string? SplitCSharp)
 {
     /// <summary>The OpenCL source of the only (or the named) kernel.</summary>
     public string OpenCL(string? entry = null) => entry == null ? OpenCLSources.Values.Single() : OpenCLSources[entry];
@@ -65,7 +66,8 @@ public static class GeneratorHarness
         }
         LastCompilation = output;
         var compileDiagnostics = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
-        return new GeneratorRun(diagnostics, compileDiagnostics, generated?.ToString(), cuda, openCL);
+        var split = output.SyntaxTrees.FirstOrDefault(t => t.FilePath.EndsWith("GpuDeconv.Kernels.Split.g.cs", StringComparison.Ordinal));
+        return new GeneratorRun(diagnostics, compileDiagnostics, generated?.ToString(), cuda, openCL, split?.ToString());
     }
 
     /// <summary>Wraps kernel members in a static class Kernels with the usual usings; the first member starts on line 5.</summary>

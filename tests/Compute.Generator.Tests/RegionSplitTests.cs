@@ -17,6 +17,19 @@ public class RegionSplitTests
         return run;
     }
 
+    private const string PrivateHelpers =
+        """
+        static float Twice(float x) => 2f * x;
+        static void Store(ArrayView<float> data, int i, float value) { data[i] = value; }
+        [Kernel] static void K(ArrayView<float> data)
+        {
+            var s = SharedMemory.Allocate<float>(N);
+            s[Group.IdxX] = Twice(data[Grid.GlobalIndex.X]);
+            Group.Barrier();
+            Store(data, Grid.GlobalIndex.X, s[N - 1 - Group.IdxX]);
+        }
+        """;
+
     public static TheoryData<string, string> Splittable() => new()
     {
         {
@@ -90,7 +103,16 @@ public class RegionSplitTests
             }
             """
         },
+        { "private helpers, called through UnsafeAccessor", PrivateHelpers },
     };
+
+    [Fact]
+    public void Private_helpers_of_split_kernels_are_reached_through_unsafe_accessors()
+    {
+        var run = Run(PrivateHelpers);
+        Assert.Contains("UnsafeAccessorKind.StaticMethod, Name = \"Twice\"", run.SplitCSharp, StringComparison.Ordinal);
+        Assert.Contains("UnsafeAccessorKind.StaticMethod, Name = \"Store\"", run.SplitCSharp, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(Splittable))]

@@ -10,6 +10,7 @@ internal static class GroupCases
     {
         yield return new("shared.static-reduction", "shared", StaticReduction);
         yield return new("shared.dynamic-reverse", "shared", DynamicReverse);
+        yield return new("shared.private-helper-reverse", "shared", PrivateHelperReverse);
         yield return new("shared.variable-atomic", "shared", SharedVariable);
         yield return new("shared.barrier-popcount-and-or", "shared", BarrierReductions);
         yield return new("indices.explicit-1d", "shared", c => Indices(c, new Index3D(5, 1, 1), new Index3D(Math.Min(32, c.MaxNumThreadsPerGroup), 1, 1)));
@@ -18,6 +19,33 @@ internal static class GroupCases
     }
 
     // Tree reduction in static shared memory: each group sums its 64 inputs.
+    // Private helpers called from a barrier kernel: the CPU region-split body reaches them through UnsafeAccessor.
+    private static int Mirror(int lane, int size) => size - 1 - lane;
+
+    private static void StoreAt(ArrayView<int> data, int index, int value) => data[index] = value;
+
+    private static void ReverseWithPrivateHelpers(ArrayView<int> data)
+    {
+        var tile = SharedMemory.Allocate<int>(64);
+        tile[Group.IdxX] = data[Grid.GlobalIndex.X];
+        Group.Barrier();
+        StoreAt(data, Grid.GlobalIndex.X, tile[Mirror(Group.IdxX, Group.DimX)]);
+    }
+
+    private static void PrivateHelperReverse(Accelerator accelerator)
+    {
+        const int groups = 3, size = 64;
+        var input = Enumerable.Range(0, groups * size).Select(i => i * 7 - 100).ToArray();
+        using var data = accelerator.Allocate1D(input);
+        var kernel = accelerator.LoadStreamKernel<ArrayView<int>>(ReverseWithPrivateHelpers);
+        kernel(new KernelConfig(groups, size), data.View);
+        var expected = new int[input.Length];
+        for (int g = 0; g < groups; g++)
+            for (int lane = 0; lane < size; lane++)
+                expected[g * size + lane] = input[g * size + size - 1 - lane];
+        Check.Equal<int>(expected, data.GetAsArray1D(), "each group reversed through private helpers");
+    }
+
     private static void ReduceKernel(ArrayView<float> input, ArrayView<float> partials)
     {
         var shared = SharedMemory.Allocate<float>(ReduceGroupSize);
