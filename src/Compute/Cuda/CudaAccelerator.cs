@@ -91,7 +91,9 @@ public sealed class CudaAccelerator : Accelerator
         lock (Sync)
         {
             if (!_streams.Remove(stream) || _released) return;
-            MakeCurrent();
+            // Dispose must not throw: a context that cannot be made current cannot destroy anything.
+            if (CudaApi.cuCtxSetCurrent(_context) != 0) return;
+            _currentOnThread = _id;
             _ = CudaApi.cuStreamDestroy_v2(stream.Handle);
         }
     }

@@ -28,6 +28,12 @@ internal static unsafe class NvrtcCompiler
         {
             throw new KernelCompilationException(definition.Name, definition.Location, backend, e.Message, definition.CudaSource, e);
         }
+        catch (EntryPointNotFoundException e)
+        {
+            // nvrtcGetSupportedArchs arrived in NVRTC 11.2; an older generic libnvrtc.so lacks it.
+            throw new KernelCompilationException(definition.Name, definition.Location, backend,
+                $"NVRTC at {CudaLibraries.NvrtcLocation} is too old (11.2 or newer needed): {e.Message}; set GPUDECONV_NVRTC_PATH to a newer libnvrtc.so.", definition.CudaSource, e);
+        }
         // The newest architecture NVRTC knows that the device can run (SASS runs on equal or newer minors).
         int arch = archs.Where(a => a <= deviceArch).DefaultIfEmpty(-1).Max();
         if (arch < 0)
