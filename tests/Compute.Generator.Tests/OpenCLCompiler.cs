@@ -70,7 +70,9 @@ internal static partial class OpenCLCompiler
         if (error != 0) return "clCreateProgramWithSource failed with " + error;
         try
         {
-            int status = clBuildProgram(program, 1, new[] { device }, "-cl-std=CL1.2", 0, 0);
+            int status;
+            // One build at a time in this process, like the backend (see CLApi.BuildLock).
+            lock (Device) status = clBuildProgram(program, 1, new[] { device }, "-cl-std=CL1.2", 0, 0);
             clGetProgramBuildInfo(program, device, ProgramBuildLog, 0, null, out nuint size);
             var log = new byte[(int)size];
             clGetProgramBuildInfo(program, device, ProgramBuildLog, size, log, out _);

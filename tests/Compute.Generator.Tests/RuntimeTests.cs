@@ -8,6 +8,7 @@ namespace GpuDeconv.Compute.Generator.Tests;
 /// Compiles a generated assembly in memory and runs its kernels on every accelerator the runtime
 /// finds: checks the launchers, the registration key and the C entry ABI end to end.
 /// </summary>
+[Collection(OpenCLUsers.Name)]
 public class RuntimeTests
 {
     private const string Source = GeneratorHarness.Usings + """

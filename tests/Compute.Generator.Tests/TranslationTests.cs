@@ -3,6 +3,7 @@ using Xunit;
 namespace GpuDeconv.Compute.Generator.Tests;
 
 /// <summary>Supported kernels translate cleanly, and the generated C# and OpenCL C compile.</summary>
+[Collection(OpenCLUsers.Name)]
 public class TranslationTests
 {
     public static TheoryData<string, string> Samples() => new()

@@ -168,7 +168,7 @@ public sealed class CLAccelerator : Accelerator
         }
         CLException.Check(status, "clCreateProgramWithSource");
         nint device = CLDevice.DeviceHandle;
-        fixed (byte* o = options) status = CLApi.clBuildProgram(program, 1, &device, o, 0, 0);
+        status = CLApi.BuildProgram(program, device, options);
         if (status != 0)
         {
             string log = CLApi.BuildLog(program, device);

@@ -108,6 +108,21 @@ internal static unsafe partial class CLApi
     [LibraryImport(Library)]
     public static partial int clBuildProgram(nint program, uint numDevices, nint* devices, byte* options, nint notify, nint userData);
 
+    /// <summary>
+    /// Serialises clBuildProgram across the process. A generator test process crashed (SIGSEGV) in
+    /// pocl 3.1 while two contexts built programs on different threads; builds are CPU-bound and cached
+    /// on disk, so running them one at a time costs little on any driver.
+    /// </summary>
+    public static readonly Lock BuildLock = new();
+
+    public static int BuildProgram(nint program, nint device, byte[] options)
+    {
+        lock (BuildLock)
+        {
+            fixed (byte* o = options) return clBuildProgram(program, 1, &device, o, 0, 0);
+        }
+    }
+
     [LibraryImport(Library)]
     public static partial int clGetProgramBuildInfo(nint program, nint device, uint paramName, nuint valueSize, void* value, nuint* valueSizeRet);
 

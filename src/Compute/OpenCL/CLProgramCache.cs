@@ -78,7 +78,7 @@ internal sealed class CLProgramCache
             return 0;
         }
         byte[] options = CLApi.Utf8Z(_options);
-        fixed (byte* o = options) status = CLApi.clBuildProgram(program, 1, &device, o, 0, 0);
+        status = CLApi.BuildProgram(program, device, options);
         if (status != 0)
         {
             CLApi.clReleaseProgram(program);
