@@ -31,9 +31,12 @@ public sealed class KernelArgumentList
     private byte[] _values = new byte[256];
     private int _valueBytes;
 
-    internal KernelArgumentList(Accelerator accelerator) => Accelerator = accelerator;
+    internal KernelArgumentList()
+    {
+    }
 
-    internal Accelerator Accelerator { get; }
+    /// <summary>The accelerator the arguments are checked against; set by <see cref="Reset"/>.</summary>
+    internal Accelerator Accelerator { get; private set; } = null!;
 
     public int Count { get; private set; }
 
@@ -42,10 +45,13 @@ public sealed class KernelArgumentList
     /// <summary>The raw bytes of a value slot.</summary>
     internal ReadOnlySpan<byte> ValueBytes(in KernelArgument slot) => _values.AsSpan(slot.ValueOffset, slot.ValueSize);
 
-    internal void Clear()
+    /// <summary>Empties the list for a new launch on <paramref name="accelerator"/>, dropping references to the previous launch's memory.</summary>
+    internal void Reset(Accelerator accelerator)
     {
+        Array.Clear(_slots, 0, Count);
         Count = 0;
         _valueBytes = 0;
+        Accelerator = accelerator;
     }
 
     public void AddView<T>(ArrayView<T> view) where T : unmanaged

@@ -27,7 +27,17 @@ public sealed class LoadedKernel
     /// <summary>True when the generated C# runs directly (CPU accelerator).</summary>
     public bool IsCpu => Accelerator is CPUAccelerator;
 
-    public KernelArgumentList CreateArguments() => new(Accelerator);
+    // One list per thread, reused: backends copy the arguments during the launch call
+    // (cuLaunchKernel, clSetKernelArg), so nothing reads a list after its launch returns.
+    [ThreadStatic] private static KernelArgumentList? t_arguments;
+
+    /// <summary>An empty argument list for one launch on this thread; valid until the next call on the same thread.</summary>
+    public KernelArgumentList CreateArguments()
+    {
+        var arguments = t_arguments ??= new KernelArgumentList();
+        arguments.Reset(Accelerator);
+        return arguments;
+    }
 
     public void LaunchImplicit(AcceleratorStream stream, LongIndex3D extent, KernelArgumentList arguments)
     {
