@@ -8,6 +8,8 @@ namespace GpuDeconv.Kernels;
 /// per stream, with numbered slots that grow on demand and are then reused, so a steady training loop
 /// allocates nothing after its first step. Work on one stream runs in order, so an op may reuse a slot
 /// that an earlier op on the same stream used; two ops that are live at once use different slots.
+/// Each host thread that launches on a stream gets its own arena: two threads that share a stream
+/// (parallel tests on a default stream, say) never hand each other's ops the same memory.
 /// </summary>
 public static class Scratch
 {
@@ -15,7 +17,7 @@ public static class Scratch
     public const int SplitK = 0, Counts = 1, Owners = 2, Status = 3;
 
     private const int Slots = 4;
-    private static readonly ConditionalWeakTable<AcceleratorStream, Arena> Arenas = new();
+    private static readonly ConditionalWeakTable<AcceleratorStream, ThreadLocal<Arena>> Arenas = new();
 
     /// <summary>A view of at least <paramref name="length"/> elements in slot <paramref name="slot"/> of the stream's arena (contents undefined).</summary>
     public static ArrayView<T> Get<T>(AcceleratorStream stream, int slot, long length) where T : unmanaged
@@ -23,7 +25,7 @@ public static class Scratch
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if ((uint)slot >= Slots) throw new ArgumentOutOfRangeException(nameof(slot), slot, $"Scratch slots are 0..{Slots - 1}.");
-        var arena = Arenas.GetValue(stream, static _ => new Arena());
+        var arena = Arenas.GetValue(stream, static _ => new ThreadLocal<Arena>(static () => new Arena(), trackAllValues: true)).Value!;
         long bytes = Math.Max(8, length * Unsafe.SizeOf<T>());
         lock (arena)
         {
@@ -45,18 +47,21 @@ public static class Scratch
         }
     }
 
-    /// <summary>Frees the stream's scratch memory (after waiting for its queued work); the next <see cref="Get{T}"/> allocates again.</summary>
+    /// <summary>Frees the stream's scratch memory of every thread (after waiting for its queued work); the next <see cref="Get{T}"/> allocates again.</summary>
     public static void Release(AcceleratorStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        if (!Arenas.TryGetValue(stream, out var arena)) return;
-        lock (arena)
+        if (!Arenas.TryGetValue(stream, out var arenas)) return;
+        if (!stream.Accelerator.IsDisposed) stream.Synchronize();
+        foreach (var arena in arenas.Values)
         {
-            if (!stream.Accelerator.IsDisposed) stream.Synchronize();
-            for (int i = 0; i < Slots; i++)
+            lock (arena)
             {
-                arena.Buffers[i]?.Dispose();
-                arena.Buffers[i] = null;
+                for (int i = 0; i < Slots; i++)
+                {
+                    arena.Buffers[i]?.Dispose();
+                    arena.Buffers[i] = null;
+                }
             }
         }
     }
