@@ -66,8 +66,9 @@ public static class Softmax
 
     internal static void RequireIntSize(string op, string name, Shape shape)
     {
-        if (shape.Size > int.MaxValue)
-            throw new ArgumentException($"{op}: {name} {shape} has {shape.Size} elements; at most {int.MaxValue} are supported (32-bit indexing).", name);
+        // The row statistics hold Stats values per row in the same 32-bit index space.
+        if (shape.Size > int.MaxValue || (shape.Rank > 0 && (long)shape[0] * Stats > int.MaxValue))
+            throw new ArgumentException($"{op}: {name} {shape} has {shape.Size} elements; at most {int.MaxValue} elements and {int.MaxValue / Stats} rows are supported (32-bit indexing).", name);
     }
 
     /// <summary>One thread per row: two passes over the row (max, then the exp and label sums in increasing k).</summary>
