@@ -32,12 +32,15 @@ public static class Gemm
     /// <summary>The row pitch of the shared tiles: 64 plus 4 words of padding, which spreads the transposing stores over the banks.</summary>
     private const int Pitch = TileM + 4;
 
+    /// <summary>CUDA's limit on the grid's Y dimension, which counts the row tiles.</summary>
+    private const int MaxGridY = 65535;
+
     /// <summary>
     /// C = alpha * op(A) * op(B) + beta * C, row-major, where op(X) is X or its transpose; with beta = 0, C is only
     /// written (it may hold garbage such as NaN). C must not overlap A or B.
     /// </summary>
     /// <exception cref="ArgumentException">A matrix is not rank 2, the inner dimensions of op(A) and op(B) differ, C is not
-    /// [M, N], a matrix exceeds int.MaxValue elements, or a view belongs to another accelerator.</exception>
+    /// [M, N], a matrix exceeds int.MaxValue elements, M exceeds 65535 * 64 rows, or a view belongs to another accelerator.</exception>
     public static void Multiply(AcceleratorStream stream, TensorView<float> a, bool transposeA, TensorView<float> b, bool transposeB,
                                 TensorView<float> c, float alpha = 1f, float beta = 0f)
     {
@@ -64,6 +67,8 @@ public static class Gemm
             if (view.Shape.Size > int.MaxValue)
                 throw new ArgumentException($"{op}: {name} {view.Shape} has {view.Shape.Size} elements; the kernel indexes with int, at most {int.MaxValue}.", name);
         }
+        if ((m + TileM - 1) / TileM > MaxGridY)
+            throw new ArgumentException($"{op}: M = {m} needs {(m + TileM - 1) / TileM} row tiles of {TileM}; the grid's Y dimension allows at most {MaxGridY} (M <= {MaxGridY * TileM}).", nameof(a));
         if (m == 0 || n == 0) return;
 
         var grid = new Index2D((n + TileN - 1) / TileN, (m + TileM - 1) / TileM);

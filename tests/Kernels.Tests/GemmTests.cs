@@ -175,6 +175,17 @@ public sealed class GemmTests
                 Assert.Equal("c", output.ParamName);
             }
 
+            // More row tiles than the grid's Y dimension holds (empty matrices: the check needs no memory).
+            const int rows = 65535 * 64 + 1;
+            var (tallBuffer, tall) = Host.Allocate<float>(acc, new Shape(rows, 0));
+            var (emptyBuffer, empty) = Host.Allocate<float>(acc, new Shape(0, 0));
+            using (tallBuffer) using (emptyBuffer)
+            {
+                var grid = Assert.Throws<ArgumentException>(() => Gemm.Multiply(stream, tall, false, empty, false, tall));
+                Assert.Contains($"M = {rows}", grid.Message);
+                Assert.Contains("at most 65535", grid.Message);
+            }
+
             var rank = Assert.Throws<ArgumentException>(() => Gemm.Multiply(stream, vector, false, b, false, c));
             Assert.Contains("Gemm", rank.Message);
             Assert.Contains("rank 2", rank.Message);
