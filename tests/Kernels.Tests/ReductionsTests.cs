@@ -7,7 +7,6 @@ namespace GpuDeconv.Kernels.Tests;
 // Reductions.Sum/Mean/Max/Argmax and SumBackward/MeanBackward against plain-loop double references.
 // Tolerance for sums and means: |a - ref| <= 1e-6 * count + 1e-5 * |ref| (values in [-1, 1); count = reduced elements),
 // max and argmax are exact; larger sums derive their tolerance from the size where they are used.
-[Collection(nameof(ScratchCollection))]
 public sealed class ReductionsTests
 {
     public enum Kind { Sum, Mean, Max }

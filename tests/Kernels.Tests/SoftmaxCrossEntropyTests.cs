@@ -7,7 +7,6 @@ namespace GpuDeconv.Kernels.Tests;
 // SoftmaxCrossEntropy (sparse int labels and dense float labels) against double references:
 // losses |a - ref| <= 1e-5 + 1e-5 * |ref|, gradients |a - ref| <= 1e-6 + 1e-5 * |ref|,
 // finite differences (step 1e-4 in double) |a - fd| <= 1e-5 + 1e-4 * |fd|.
-[Collection(nameof(ScratchCollection))]
 public sealed class SoftmaxCrossEntropyTests
 {
     private static readonly int[][] Shapes = [[1, 1], [7, 10], [128, 10], [4, 65], [3, 1000]];

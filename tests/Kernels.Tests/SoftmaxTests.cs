@@ -4,7 +4,6 @@ using Xunit;
 namespace GpuDeconv.Kernels.Tests;
 
 // Softmax.Forward against a double reference. Tolerance |a - ref| <= 1e-6 + 1e-5 * |ref|.
-[Collection(nameof(ScratchCollection))]
 public sealed class SoftmaxTests
 {
     // K <= 64 takes one thread per row, K > 64 a group per row; 1000 classes cross several lane strides.
