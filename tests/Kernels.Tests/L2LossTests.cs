@@ -41,13 +41,13 @@ public sealed class L2LossTests
     public void ScalarOutputsAndEmptyInput(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
-        using var scope = new TensorScope(acc);
+        using var scope = new TensorScope(acc, ownStream: true);
         var scalar = scope.Allocate<float>();
-        L2Loss.Forward(acc.DefaultStream, scope.Upload([3f, 4f], 1, 2), scalar);
-        Assert.Equal([12.5f], Host.Download(scalar));
+        L2Loss.Forward(scope.Stream, scope.Upload([3f, 4f], 1, 2), scalar);
+        Assert.Equal([12.5f], scope.Download(scalar));
         var one = scope.Allocate<float>(1);
-        L2Loss.Forward(acc.DefaultStream, scope.Allocate<float>(0, 3), one);
-        Assert.Equal([0f], Host.Download(one));
+        L2Loss.Forward(scope.Stream, scope.Allocate<float>(0, 3), one);
+        Assert.Equal([0f], scope.Download(one));
     }
 
     [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
@@ -97,11 +97,12 @@ public sealed class L2LossTests
         Assert.Contains("L2Loss.Backward: inputGrad must have shape [3, 4] (the same shape as x), but it is [4, 3]", error.Message);
     }
 
+    // On a stream of its own: the reduction uses the stream's scratch memory.
     private static float Run(Accelerator acc, float[] x)
     {
-        using var scope = new TensorScope(acc);
+        using var scope = new TensorScope(acc, ownStream: true);
         var output = scope.Allocate<float>(1);
-        L2Loss.Forward(acc.DefaultStream, scope.Upload(x, x.Length), output);
-        return Host.Download(output)[0];
+        L2Loss.Forward(scope.Stream, scope.Upload(x, x.Length), output);
+        return scope.Download(output)[0];
     }
 }
