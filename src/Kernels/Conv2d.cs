@@ -53,8 +53,10 @@ public struct ConvGemm
     public int N;
     /// <summary>Reduction length.</summary>
     public int K;
-    /// <summary>Columns per tile: 64 (64x64 tiles, 16x16 lanes) or 16 (256x16 tiles, 64x4 lanes) for narrow C.</summary>
+    /// <summary>Columns per tile: 64 (64x64 tiles, 16x16 lanes), 16 (256x16 tiles, 64x4 lanes) or 4 (1024x4 tiles, 256x1 lanes) for narrow C.</summary>
     public int TileN;
+    /// <summary>Reduction depth of one shared-memory stage: 16, or 4 with 1024-row tiles (so the A tile still fits).</summary>
+    public int TileK;
     /// <summary>1 when a bias[N] is added in the epilogue.</summary>
     public int HasBias;
     /// <summary>Reduction length per grid-z slice (split-K; a multiple of the K tile); slice z writes C at offset z*M*N.</summary>
@@ -73,10 +75,11 @@ public static class Conv2d
 
     /// <summary>Lanes per group (one-dimensional).</summary>
     public const int Threads = 256;
-    /// <summary>Reduction depth of one shared-memory stage.</summary>
-    public const int TileK = 16;
-    private const int MaxTileM = 256;
-    private const int MaxTileN = 64;
+    // Shared memory: A holds TileK x (tileM + 1) floats, at most 16 x 257 (64- and 16-wide tiles) or 4 x 1025 (4-wide);
+    // B holds TileK x (TileN + 1), at most 16 x 65.
+    private const int TileK = 16;
+    private const int ATileFloats = TileK * (256 + 1);
+    private const int BTileFloats = TileK * (64 + 1);
 
     // Split-K for BackwardFilter: aim for about this many groups (a few waves on a 132-SM H100)...
     private const int TargetGroups = 512;
@@ -190,7 +193,9 @@ public static class Conv2d
         p.M = m;
         p.N = n;
         p.K = k;
-        p.TileN = n <= 16 ? 16 : MaxTileN;
+        // Narrow C (Cout or Cin of 3, 4, 10) would leave most of a 64-wide tile idle: use taller, narrower tiles.
+        p.TileN = n <= 4 ? 4 : n <= 16 ? 16 : 64;
+        p.TileK = n <= 4 ? 4 : TileK;
         p.Chunk = Math.Max(TileK, CeilDiv(k, TileK) * TileK);
         return p;
     }
@@ -210,9 +215,9 @@ public static class Conv2d
 
     /// <summary>
     /// C[M, N] (+ bias) = A[M, K] * B[K, N] where A and B are gathered from the conv's tensors (see the file header).
-    /// One group of 256 lanes computes a tileM x TileN block of C (64x64, or 256x16 for narrow C); each lane holds a
+    /// One group of 256 lanes computes a tileM x TileN block of C (64x64, or 256x16 / 1024x4 for narrow C); each lane holds a
     /// 4x4 register block, rows strided by the lanes down and columns by the lanes across, so neighbouring lanes
-    /// store neighbouring channels. Each stage gathers a tileM x 16 slice of A and a 16 x TileN slice of B into
+    /// store neighbouring channels. Each stage gathers a tileM x TileK slice of A and a TileK x TileN slice of B into
     /// shared memory (zero outside the matrices), in the order that makes neighbouring lanes read neighbouring
     /// channels of the NHWC / HWIO source. Grid: (M tiles, N tiles, K slices); slice z reduces
     /// [z*Chunk, (z+1)*Chunk) and writes C at offset z*M*N.
@@ -221,8 +226,9 @@ public static class Conv2d
                                           WindowGeometry g, ConvGemm p)
     {
         // [TileK][tileM + 1] and [TileK][TileN + 1]: the padding column keeps the k-first stores free of bank conflicts.
-        var aTile = SharedMemory.Allocate<float>(TileK * (MaxTileM + 1));
-        var bTile = SharedMemory.Allocate<float>(TileK * (MaxTileN + 1));
+        var aTile = SharedMemory.Allocate<float>(ATileFloats);
+        var bTile = SharedMemory.Allocate<float>(BTileFloats);
+        int tileK = p.TileK;
         int lane = Group.IdxX;
         int tileN = p.TileN;
         int lanesN = tileN / 4;
@@ -242,29 +248,29 @@ public static class Conv2d
         float c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f;
         float c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
 
-        for (int k0 = kBegin; k0 < kEnd; k0 += TileK)
+        for (int k0 = kBegin; k0 < kEnd; k0 += tileK)
         {
-            for (int e = lane; e < tileM * TileK; e += Threads)
+            for (int e = lane; e < tileM * tileK; e += Threads)
             {
                 // Forward / BackwardInput: A's reduction index runs along the source's channels, so lanes walk k first;
                 // BackwardFilter: A's rows (kh, kw, ci) run along x's channels, so lanes walk rows first.
-                int r = p.Mode == ModeBackwardFilter ? e % tileM : e / TileK;
-                int k = p.Mode == ModeBackwardFilter ? e / tileM : e % TileK;
+                int r = p.Mode == ModeBackwardFilter ? e % tileM : e / tileK;
+                int k = p.Mode == ModeBackwardFilter ? e / tileM : e % tileK;
                 int row = row0 + r;
                 int red = k0 + k;
                 aTile[k * lda + r] = row < p.M && red < kEnd ? LoadA(a, g, p.Mode, row, red) : 0f;
             }
-            for (int e = lane; e < TileK * tileN; e += Threads)
+            for (int e = lane; e < tileK * tileN; e += Threads)
             {
                 // BackwardInput reads w[kh, kw, ci, co] with co along the reduction: lanes walk k first; otherwise B is row-major [K, N].
-                int n = p.Mode == ModeBackwardInput ? e / TileK : e % tileN;
-                int k = p.Mode == ModeBackwardInput ? e % TileK : e / tileN;
+                int n = p.Mode == ModeBackwardInput ? e / tileK : e % tileN;
+                int k = p.Mode == ModeBackwardInput ? e % tileK : e / tileN;
                 int col = col0 + n;
                 int red = k0 + k;
                 bTile[k * ldb + n] = col < p.N && red < kEnd ? LoadB(b, g, p.Mode, p.N, red, col) : 0f;
             }
             Group.Barrier();
-            for (int k = 0; k < TileK; k++)
+            for (int k = 0; k < tileK; k++)
             {
                 int ak = k * lda + laneM;
                 float a0 = aTile[ak];
