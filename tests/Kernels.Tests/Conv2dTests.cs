@@ -1,0 +1,401 @@
+using GpuDeconv.Compute;
+using GpuDeconv.Compute.Conformance;
+using Xunit;
+
+namespace GpuDeconv.Kernels.Tests;
+
+/// <summary>Plain-loop double-precision references for conv2d and its gradients (TF semantics, op-semantics.md sections 1-2).</summary>
+internal static class Conv2dReference
+{
+    /// <summary>One spatial dimension: output size and padding before the data, straight from the spec's formulas.</summary>
+    public static (int Out, int Before) Window(int n, int k, int s, int d, Padding padding)
+    {
+        int e = (k - 1) * d + 1;
+        if (padding == Padding.Valid) return ((n - e + s) / s, 0);
+        int output = (n + s - 1) / s;
+        return (output, Math.Max(0, (output - 1) * s + e - n) / 2);
+    }
+
+    /// <summary>y = conv2d(x, w) (+ bias): x [N,H,W,Cin], w [KH,KW,Cin,Cout].</summary>
+    public static double[] Forward(double[] x, Shape xs, double[] w, Shape ws, Conv2dOptions o, double[]? bias = null)
+    {
+        var (oh, pt) = Window(xs[1], ws[0], o.Stride.Height, o.Dilation.Height, o.Padding);
+        var (ow, pl) = Window(xs[2], ws[1], o.Stride.Width, o.Dilation.Width, o.Padding);
+        int n = xs[0], h = xs[1], wd = xs[2], cin = xs[3], kh = ws[0], kw = ws[1], cout = ws[3];
+        var y = new double[n * oh * ow * cout];
+        for (int b = 0; b < n; b++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        for (int co = 0; co < cout; co++)
+        {
+            double sum = bias is null ? 0 : bias[co];
+            for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+            {
+                int iy = oy * o.Stride.Height + i * o.Dilation.Height - pt;
+                int ix = ox * o.Stride.Width + j * o.Dilation.Width - pl;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                for (int ci = 0; ci < cin; ci++)
+                    sum += x[((b * h + iy) * wd + ix) * cin + ci] * w[((i * kw + j) * cin + ci) * cout + co];
+            }
+            y[((b * oh + oy) * ow + ox) * cout + co] = sum;
+        }
+        return y;
+    }
+
+    /// <summary>dx of shape xs from dy (scatter form of op-semantics.md section 2; also conv2d_transpose).</summary>
+    public static double[] BackwardInput(double[] dy, Shape dys, double[] w, Shape ws, Shape xs, Conv2dOptions o)
+    {
+        var (oh, pt) = Window(xs[1], ws[0], o.Stride.Height, o.Dilation.Height, o.Padding);
+        var (ow, pl) = Window(xs[2], ws[1], o.Stride.Width, o.Dilation.Width, o.Padding);
+        Assert.Equal(new Shape(xs[0], oh, ow, ws[3]), dys);
+        int n = xs[0], h = xs[1], wd = xs[2], cin = xs[3], kh = ws[0], kw = ws[1], cout = ws[3];
+        var dx = new double[xs.Size];
+        for (int b = 0; b < n; b++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        for (int i = 0; i < kh; i++)
+        for (int j = 0; j < kw; j++)
+        {
+            int iy = oy * o.Stride.Height + i * o.Dilation.Height - pt;
+            int ix = ox * o.Stride.Width + j * o.Dilation.Width - pl;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+            for (int ci = 0; ci < cin; ci++)
+            for (int co = 0; co < cout; co++)
+                dx[((b * h + iy) * wd + ix) * cin + ci] += dy[((b * oh + oy) * ow + ox) * cout + co] * w[((i * kw + j) * cin + ci) * cout + co];
+        }
+        return dx;
+    }
+
+    /// <summary>dw of shape ws from x and dy.</summary>
+    public static double[] BackwardFilter(double[] x, Shape xs, double[] dy, Shape ws, Conv2dOptions o)
+    {
+        var (oh, pt) = Window(xs[1], ws[0], o.Stride.Height, o.Dilation.Height, o.Padding);
+        var (ow, pl) = Window(xs[2], ws[1], o.Stride.Width, o.Dilation.Width, o.Padding);
+        int n = xs[0], h = xs[1], wd = xs[2], cin = xs[3], kh = ws[0], kw = ws[1], cout = ws[3];
+        var dw = new double[ws.Size];
+        for (int b = 0; b < n; b++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        for (int i = 0; i < kh; i++)
+        for (int j = 0; j < kw; j++)
+        {
+            int iy = oy * o.Stride.Height + i * o.Dilation.Height - pt;
+            int ix = ox * o.Stride.Width + j * o.Dilation.Width - pl;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+            for (int ci = 0; ci < cin; ci++)
+            for (int co = 0; co < cout; co++)
+                dw[((i * kw + j) * cin + ci) * cout + co] += x[((b * h + iy) * wd + ix) * cin + ci] * dy[((b * oh + oy) * ow + ox) * cout + co];
+        }
+        return dw;
+    }
+
+    public static double Dot(double[] a, double[] b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+}
+
+/// <summary>Runs the ops on an accelerator with host arrays in and out (each call on its own stream, so split-K scratch is private).</summary>
+internal static class ConvRunner
+{
+    public delegate void Op(AcceleratorStream stream, TensorView<float> a, TensorView<float> b, TensorView<float> result);
+
+    public static float[] Run(Accelerator acc, Op op, float[] a, Shape aShape, float[] b, Shape bShape, Shape resultShape)
+    {
+        using var stream = acc.CreateStream();
+        var (aBuffer, aView) = Host.Upload(acc, a, aShape);
+        var (bBuffer, bView) = Host.Upload(acc, b, bShape);
+        var (rBuffer, rView) = Host.Allocate<float>(acc, resultShape);
+        using (aBuffer)
+        using (bBuffer)
+        using (rBuffer)
+        {
+            op(stream, aView, bView, rView);
+            stream.Synchronize();
+            Scratch.Release(stream);
+            return Host.Download(rView);
+        }
+    }
+
+    public static float[] Forward(Accelerator acc, float[] x, Shape xs, float[] w, Shape ws, Conv2dOptions o, float[]? bias = null)
+    {
+        var ys = Conv2d.OutputShape(xs, ws, o);
+        if (bias is null)
+            return Run(acc, (s, xv, wv, yv) => Conv2d.Forward(s, xv, wv, yv, o), x, xs, w, ws, ys);
+        var (biasBuffer, biasView) = Host.Upload(acc, bias, new Shape(bias.Length));
+        using (biasBuffer)
+            return Run(acc, (s, xv, wv, yv) => Conv2d.Forward(s, xv, wv, yv, o, biasView), x, xs, w, ws, ys);
+    }
+
+    public static float[] BackwardInput(Accelerator acc, float[] dy, Shape dys, float[] w, Shape ws, Shape xs, Conv2dOptions o) =>
+        Run(acc, (s, dyv, wv, dxv) => Conv2d.BackwardInput(s, dyv, wv, dxv, o), dy, dys, w, ws, xs);
+
+    public static float[] BackwardFilter(Accelerator acc, float[] x, Shape xs, float[] dy, Shape dys, Shape ws, Conv2dOptions o) =>
+        Run(acc, (s, xv, dyv, dwv) => Conv2d.BackwardFilter(s, xv, dyv, dwv, o), x, xs, dy, dys, ws);
+
+    public static double[] D(float[] values) => FiniteDifference.ToDouble(values);
+
+    public static float[] F(params double[] values) => Array.ConvertAll(values, v => (float)v);
+}
+
+public sealed class Conv2dTests
+{
+    // x shape, filter shape, options: awkward sizes, 1x1 kernels, strides 2/3 and larger than the kernel, dilation 2,
+    // VALID and SAME, channel counts that do not divide the 64- or 16-wide tiles, batch 1, a CIFAR-like layer and batch 128.
+    public static readonly (Shape X, Shape W, Conv2dOptions O)[] Cases =
+    [
+        (new(1, 1, 1, 1), new(1, 1, 1, 1), new(1, Padding.Same)),
+        (new(2, 7, 5, 3), new(3, 3, 3, 4), new(1, Padding.Same)),
+        (new(1, 9, 11, 5), new(3, 2, 5, 10), new(2, Padding.Valid)),
+        (new(2, 10, 9, 3), new(2, 2, 3, 5), new(3, Padding.Same)),
+        (new(2, 10, 9, 3), new(2, 2, 3, 5), new(3, Padding.Valid)),
+        (new(1, 8, 9, 3), new(3, 3, 3, 3), new(1, Padding.Same, 2)),
+        (new(1, 9, 8, 2), new(3, 2, 2, 3), new(1, Padding.Valid, (2, 3))),
+        (new(1, 13, 17, 7), new(1, 1, 7, 70), new(2, Padding.Same)),
+        (new(1, 1, 25, 3), new(1, 3, 3, 2), new((1, 4), Padding.Same)),
+        (new(3, 5, 5, 17), new(3, 3, 17, 65), new(1, Padding.Valid)),
+        (new(2, 12, 12, 64), new(5, 5, 64, 64), new(1, Padding.Same)),
+        (new(128, 8, 8, 3), new(3, 3, 3, 4), new(1, Padding.Same)),
+    ];
+
+    private static string Describe(int i) => $"case {i}: x {Cases[i].X}, w {Cases[i].W}, {Cases[i].O}";
+
+    // fp32 accumulation of K products of values in [-1, 1]: atol grows with the reduction length K.
+    private static void Close(double[] expected, float[] actual, int k, string what) =>
+        Check.Close(expected, ConvRunner.D(actual), atol: 1e-6 * k + 1e-6, rtol: 1e-4, what);
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void ForwardMatchesReference(string accelerator)
+    {
+        var acc = Accelerators.Get(accelerator);
+        for (int i = 0; i < Cases.Length; i++)
+        {
+            var (xs, ws, o) = Cases[i];
+            var x = Host.Random(100 + i, xs.Size);
+            var w = Host.Random(200 + i, ws.Size);
+            float[]? bias = i % 2 == 1 ? Host.Random(300 + i, ws[3]) : null;
+            var expected = Conv2dReference.Forward(ConvRunner.D(x), xs, ConvRunner.D(w), ws, o, bias is null ? null : ConvRunner.D(bias));
+            Close(expected, ConvRunner.Forward(acc, x, xs, w, ws, o, bias), ws[0] * ws[1] * ws[2] + 1, $"{Describe(i)} forward");
+        }
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void BackwardInputMatchesReference(string accelerator)
+    {
+        var acc = Accelerators.Get(accelerator);
+        for (int i = 0; i < Cases.Length; i++)
+        {
+            var (xs, ws, o) = Cases[i];
+            var ys = Conv2d.OutputShape(xs, ws, o);
+            var dy = Host.Random(400 + i, ys.Size);
+            var w = Host.Random(500 + i, ws.Size);
+            var expected = Conv2dReference.BackwardInput(ConvRunner.D(dy), ys, ConvRunner.D(w), ws, xs, o);
+            Close(expected, ConvRunner.BackwardInput(acc, dy, ys, w, ws, xs, o), ws[0] * ws[1] * ws[3], $"{Describe(i)} dx");
+        }
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void BackwardFilterMatchesReference(string accelerator)
+    {
+        var acc = Accelerators.Get(accelerator);
+        for (int i = 0; i < Cases.Length; i++)
+        {
+            var (xs, ws, o) = Cases[i];
+            var ys = Conv2d.OutputShape(xs, ws, o);
+            var x = Host.Random(600 + i, xs.Size);
+            var dy = Host.Random(700 + i, ys.Size);
+            var expected = Conv2dReference.BackwardFilter(ConvRunner.D(x), xs, ConvRunner.D(dy), ws, o);
+            Close(expected, ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o), (int)(ys.Size / ys[3]), $"{Describe(i)} dw");
+        }
+    }
+
+    [Fact]
+    public void BackwardFilterSplitsTheLongReduction()
+    {
+        // N*OH*OW = 128*8*8 = 8192 rows must go through several split-K slices and the ordered reduce (checked against
+        // the reference above); here the split result must also equal a sum over batch halves done separately.
+        var acc = Accelerators.Cpu;
+        Shape xs = new(128, 8, 8, 3), ws = new(3, 3, 3, 4);
+        var o = Conv2dOptions.Default;
+        var ys = Conv2d.OutputShape(xs, ws, o);
+        var x = Host.Random(1, xs.Size);
+        var dy = Host.Random(2, ys.Size);
+        var whole = ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o);
+        Shape halfX = new(64, 8, 8, 3), halfY = new(64, 8, 8, 4);
+        var first = ConvRunner.BackwardFilter(acc, x[..(int)halfX.Size], halfX, dy[..(int)halfY.Size], halfY, ws, o);
+        var second = ConvRunner.BackwardFilter(acc, x[(int)halfX.Size..], halfX, dy[(int)halfY.Size..], halfY, ws, o);
+        var sum = new double[whole.Length];
+        for (int i = 0; i < sum.Length; i++) sum[i] = (double)first[i] + second[i];
+        Check.Close(sum, ConvRunner.D(whole), atol: 1e-3, rtol: 1e-4, "dw of 128 images vs the sum of two halves");
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void SpecExampleA_StrideTwoGivesMinusTwo(string accelerator)
+    {
+        // op-semantics.md 7(a): x = ones(1x4x4x1), F = [1,0,-1,-2], stride 2: VALID and SAME both give -2 everywhere.
+        var acc = Accelerators.Get(accelerator);
+        var x = Enumerable.Repeat(1f, 16).ToArray();
+        float[] f = [1, 0, -1, -2];
+        foreach (var padding in new[] { Padding.Valid, Padding.Same })
+        {
+            var y = ConvRunner.Forward(acc, x, new(1, 4, 4, 1), f, new(2, 2, 1, 1), new(2, padding));
+            Assert.Equal([-2f, -2f, -2f, -2f], y);
+        }
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void SpecExampleA2_NoFlipAndChannelLayout(string accelerator)
+    {
+        var acc = Accelerators.Get(accelerator);
+        // 7(a2): stride 1 SAME, k = 3, F = 1..9, delta at (0,0) of a 3x3 image -> [5,4,0] / [2,1,0] / [0,0,0].
+        var delta = new float[9];
+        delta[0] = 1;
+        var y = ConvRunner.Forward(acc, delta, new(1, 3, 3, 1), Host.Iota(9), new(3, 3, 1, 1), Conv2dOptions.Default);
+        Assert.Equal([5f, 4, 0, 2, 1, 0, 0, 0, 0], y);
+        // 7(a2): 1x1 kernel F[0,0] = [[1,2],[3,4],[5,6]] (in 3, out 2), x = [1,2,3] -> [22, 28].
+        var channels = ConvRunner.Forward(acc, [1, 2, 3], new(1, 1, 1, 3), Host.Iota(6), new(1, 1, 3, 2), Conv2dOptions.Default);
+        Assert.Equal([22f, 28f], channels);
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void SpecExampleF_OneRowStrideFour(string accelerator)
+    {
+        // 7(f): x = 0..96 in one row, F = [1,2,3], stride 4 SAME (pad 1/1) -> 25 outputs, y[0]=3, y[1]=26, y[23]=554, y[24]=287.
+        var acc = Accelerators.Get(accelerator);
+        var y = ConvRunner.Forward(acc, Host.Iota(97, 0), new(1, 1, 97, 1), [1, 2, 3], new(1, 3, 1, 1), new((1, 4), Padding.Same));
+        Assert.Equal(25, y.Length);
+        Assert.Equal(3f, y[0]);
+        Assert.Equal(26f, y[1]);
+        Assert.Equal(554f, y[23]);
+        Assert.Equal(287f, y[24]);
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void GradientsMatchFiniteDifferences(string accelerator)
+    {
+        var acc = Accelerators.Get(accelerator);
+        (Shape X, Shape W, Conv2dOptions O)[] cases =
+        [
+            (new(1, 5, 4, 2), new(3, 2, 2, 3), new(2, Padding.Same)),
+            (new(2, 4, 5, 1), new(2, 2, 1, 2), new(1, Padding.Valid, 2)),
+            (new(1, 5, 5, 2), new(1, 1, 2, 2), new(3, Padding.Valid)),
+        ];
+        foreach (var (xs, ws, o) in cases)
+        {
+            var ys = Conv2d.OutputShape(xs, ws, o);
+            var x = Host.Random(11, xs.Size);
+            var w = Host.Random(12, ws.Size);
+            var dy = Host.Random(13, ys.Size);
+            double[] xd = ConvRunner.D(x), wd = ConvRunner.D(w), dyd = ConvRunner.D(dy);
+            var dxExpected = FiniteDifference.Gradient(v => Conv2dReference.Forward(v, xs, wd, ws, o), xd, dyd);
+            var dwExpected = FiniteDifference.Gradient(v => Conv2dReference.Forward(xd, xs, v, ws, o), wd, dyd);
+            Check.Close(dxExpected, ConvRunner.D(ConvRunner.BackwardInput(acc, dy, ys, w, ws, xs, o)), 1e-5, 1e-4, $"dx vs finite differences, x {xs} w {ws} {o}");
+            Check.Close(dwExpected, ConvRunner.D(ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o)), 1e-5, 1e-4, $"dw vs finite differences, x {xs} w {ws} {o}");
+        }
+    }
+
+    [Fact]
+    public void SameBitsOnCpuAndOpenCL()
+    {
+        // Both accelerators run the same fixed-order sums without FMA contraction, so results match bit for bit.
+        if (!AcceleratorCatalog.TryGet("opencl", out var cl, out string reason)) Assert.Skip($"opencl accelerator unavailable: {reason}");
+        var cpu = Accelerators.Cpu;
+        foreach (int i in new[] { 2, 6, 10, 11 })
+        {
+            var (xs, ws, o) = Cases[i];
+            var ys = Conv2d.OutputShape(xs, ws, o);
+            var x = Host.Random(800 + i, xs.Size);
+            var w = Host.Random(900 + i, ws.Size);
+            var dy = Host.Random(1000 + i, ys.Size);
+            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o), ConvRunner.Forward(cl!, x, xs, w, ws, o), $"{Describe(i)} forward");
+            Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o), ConvRunner.BackwardInput(cl!, dy, ys, w, ws, xs, o), $"{Describe(i)} dx");
+            Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o), ConvRunner.BackwardFilter(cl!, x, xs, dy, ys, ws, o), $"{Describe(i)} dw");
+        }
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void EmptyForwardOutputGivesZeroGradients(string accelerator)
+    {
+        // VALID 5x5 on 4x4 gives a 0x0 output (n - k + s = 0 is allowed): dx and dw must be written as zeros, not left stale.
+        var acc = Accelerators.Get(accelerator);
+        Shape xs = new(1, 4, 4, 3), ws = new(5, 5, 3, 2), ys = new(1, 0, 0, 2);
+        var o = new Conv2dOptions(1, Padding.Valid);
+        Assert.Equal(ys, Conv2d.OutputShape(xs, ws, o));
+        Assert.All(ConvRunner.BackwardInput(acc, [], ys, Host.Random(1, ws.Size), ws, xs, o), v => Assert.Equal(0f, v));
+        Assert.All(ConvRunner.BackwardFilter(acc, Host.Random(2, xs.Size), xs, [], ys, ws, o), v => Assert.Equal(0f, v));
+        Assert.Empty(ConvRunner.Forward(acc, Host.Random(3, xs.Size), xs, Host.Random(1, ws.Size), ws, o));
+    }
+
+    [Fact]
+    public void OutputShapeFollowsTensorFlow()
+    {
+        Assert.Equal(new Shape(128, 24, 24, 64), Conv2d.OutputShape(new(128, 24, 24, 3), new(5, 5, 3, 64), Conv2dOptions.Default));
+        Assert.Equal(new Shape(1, 28, 28, 6), Conv2d.OutputShape(new(1, 32, 32, 1), new(5, 5, 1, 6), new(1, Padding.Valid)));
+        Assert.Equal(new Shape(3, 33, 33, 20), Conv2d.OutputShape(new(3, 97, 97, 3), new(3, 3, 3, 20), new(3, Padding.Same)));
+        var g = Conv2d.Geometry(new(1, 97, 97, 1), new(3, 3, 1, 1), new(4, Padding.Same));
+        Assert.Equal((25, 1), (g.OutH, g.PadTop));
+    }
+
+    [Fact]
+    public void ErrorsNameTheOpShapesAndRule()
+    {
+        var acc = Accelerators.Cpu;
+        // Rank.
+        var rank = Assert.Throws<ArgumentException>(() => Conv2d.OutputShape(new(4, 4, 3), new(3, 3, 3, 2), Conv2dOptions.Default));
+        Assert.Contains("Conv2d", rank.Message);
+        Assert.Contains("[4, 4, 3]", rank.Message);
+        Assert.Contains("rank 4", rank.Message);
+        // Channels.
+        var channels = Assert.Throws<ArgumentException>(() => Conv2d.OutputShape(new(1, 4, 4, 3), new(3, 3, 2, 5), Conv2dOptions.Default));
+        Assert.Contains("Conv2d", channels.Message);
+        Assert.Contains("[1, 4, 4, 3]", channels.Message);
+        Assert.Contains("[3, 3, 2, 5]", channels.Message);
+        Assert.Contains("input[3] == filter[2]", channels.Message);
+        // Dilation with stride.
+        var dilation = Assert.Throws<ArgumentException>(() => Conv2d.OutputShape(new(1, 9, 9, 1), new(3, 3, 1, 1), new(2, Padding.Same, 2)));
+        Assert.Contains("dilation above 1 needs stride 1", dilation.Message);
+
+        // Forward: wrong output shape.
+        var wrongOutput = Assert.Throws<ArgumentException>(() =>
+            ConvRunner.Run(acc, (s, x, w, y) => Conv2d.Forward(s, x, w, y, Conv2dOptions.Default), new float[48], new(1, 4, 4, 3), new float[54], new(3, 3, 3, 2), new(1, 4, 4, 3)));
+        Assert.Contains("Conv2d: output must have shape [1, 4, 4, 2]", wrongOutput.Message);
+        Assert.Contains("[1, 4, 4, 3]", wrongOutput.Message);
+        Assert.Contains("[3, 3, 3, 2]", wrongOutput.Message);
+        // Forward: wrong bias.
+        var (biasBuffer, biasView) = Host.Upload(acc, new float[3], new Shape(3));
+        using (biasBuffer)
+        {
+            var wrongBias = Assert.Throws<ArgumentException>(() =>
+                ConvRunner.Run(acc, (s, x, w, y) => Conv2d.Forward(s, x, w, y, Conv2dOptions.Default, biasView), new float[48], new(1, 4, 4, 3), new float[54], new(3, 3, 3, 2), new(1, 4, 4, 2)));
+            Assert.Contains("bias must have shape [2]", wrongBias.Message);
+            Assert.Contains("[3]", wrongBias.Message);
+        }
+
+        // BackwardInput: the input size does not map to outputGrad's size; the message gives the accepted range.
+        var spatial = Assert.Throws<ArgumentException>(() =>
+            ConvRunner.BackwardInput(acc, new float[2 * 3 * 3 * 4], new(2, 3, 3, 4), new float[3 * 3 * 5 * 4], new(3, 3, 5, 4), new(2, 7, 7, 5), new(2, Padding.Same)));
+        Assert.Contains("Conv2d.BackwardInput: inputGrad [2, 7, 7, 5]", spatial.Message);
+        Assert.Contains("implies a forward output of 4x4 (ceil(7/2) = 4)", spatial.Message);
+        Assert.Contains("outputGrad is [2, 3, 3, 4]", spatial.Message);
+        Assert.Contains("accept input sizes 5..6 (height) and 5..6 (width)", spatial.Message);
+        // BackwardInput: channels and batch.
+        var dyChannels = Assert.Throws<ArgumentException>(() =>
+            ConvRunner.BackwardInput(acc, new float[9 * 3], new(1, 3, 3, 3), new float[9 * 20], new(3, 3, 5, 4), new(1, 3, 3, 5), Conv2dOptions.Default));
+        Assert.Contains("outputGrad [1, 3, 3, 3] has 3 channels but filter [3, 3, 5, 4] has 4", dyChannels.Message);
+        var batch = Assert.Throws<ArgumentException>(() =>
+            ConvRunner.BackwardInput(acc, new float[2 * 9 * 4], new(2, 3, 3, 4), new float[9 * 20], new(3, 3, 5, 4), new(1, 3, 3, 5), Conv2dOptions.Default));
+        Assert.Contains("same batch size", batch.Message);
+        Assert.Contains("[1, 3, 3, 5]", batch.Message);
+        Assert.Contains("[2, 3, 3, 4]", batch.Message);
+
+        // BackwardFilter: outputGrad does not match conv(input, filterGrad).
+        var dw = Assert.Throws<ArgumentException>(() =>
+            ConvRunner.BackwardFilter(acc, new float[48], new(1, 4, 4, 3), new float[2 * 2 * 2], new(1, 2, 2, 2), new(3, 3, 3, 2), Conv2dOptions.Default));
+        Assert.Contains("Conv2d.BackwardFilter: outputGrad must have shape [1, 4, 4, 2]", dw.Message);
+        Assert.Contains("[1, 2, 2, 2]", dw.Message);
+        Assert.Contains("[3, 3, 3, 2]", dw.Message);
+    }
+}
