@@ -6,8 +6,18 @@ using BenchmarkDotNet.Running;
 
 namespace GpuDeconv.Benchmarks;
 
+/// <summary>A benchmark parameter that knows the work each benchmark method does on it (a layer's shapes: its FLOP or bytes).</summary>
+public interface IWorkload
+{
+    /// <summary>The work of one operation of <paramref name="method"/>, in giga-units (GFLOP or GB).</summary>
+    double GigaUnits(string method);
+}
+
 /// <summary>Work done by one operation of a benchmark, in giga-units (GB moved, GFLOP computed).</summary>
-/// <remarks>With <see cref="CubedParameter"/> set, the work is <c>gigaUnitsPerOperation * p^3</c> for that integer parameter p (GEMM: 2e-9 * N^3).</remarks>
+/// <remarks>
+/// With <see cref="CubedParameter"/> set, the work is <c>gigaUnitsPerOperation * p^3</c> for that integer parameter p (GEMM: 2e-9 * N^3).
+/// With <see cref="WorkloadParameter"/> set, that parameter is an <see cref="IWorkload"/> and says the work of the method.
+/// </remarks>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ThroughputAttribute(double gigaUnitsPerOperation, string unit) : Attribute
 {
@@ -17,8 +27,14 @@ public sealed class ThroughputAttribute(double gigaUnitsPerOperation, string uni
 
     public string? CubedParameter { get; init; }
 
+    public string? WorkloadParameter { get; init; }
+
     public double WorkOf(BenchmarkCase benchmarkCase)
     {
+        if (WorkloadParameter is not null)
+            return benchmarkCase.Parameters[WorkloadParameter] is IWorkload workload
+                ? workload.GigaUnits(benchmarkCase.Descriptor.WorkloadMethod.Name)
+                : double.NaN;
         if (CubedParameter is null) return GigaUnitsPerOperation;
         double p = Convert.ToDouble(benchmarkCase.Parameters[CubedParameter], CultureInfo.InvariantCulture);
         return GigaUnitsPerOperation * p * p * p;

@@ -1,0 +1,249 @@
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using GpuDeconv.Compute;
+using GpuDeconv.Kernels;
+
+namespace GpuDeconv.Benchmarks;
+
+// The kernels at the shapes of the deconv tutorial's CIFAR network (perf-anchors.md section B):
+// 24x24x3 -> conv 5x5 64 -> pool 2 -> conv 5x5 64 -> pool 2 -> conv 5x5 10, batch 128 (or
+// GPUDECONV_BENCH_BATCH). benchmarks/compare/torch_ops.py times the same cases in PyTorch.
+
+/// <summary>The batch size of every kernel benchmark: 128 (the tutorial's), or GPUDECONV_BENCH_BATCH.</summary>
+internal static class KernelShapes
+{
+    public static int Batch { get; } =
+        Environment.GetEnvironmentVariable("GPUDECONV_BENCH_BATCH") is { Length: > 0 } batch ? int.Parse(batch, CultureInfo.InvariantCulture) : 128;
+}
+
+/// <summary>A 5x5 SAME stride-1 convolution of the CIFAR network; 2*N*H*W*Cout*25*Cin FLOP for the forward and each gradient.</summary>
+public sealed record ConvCase(string Name, int Height, int Width, int InChannels, int OutChannels, int Kernel) : IWorkload
+{
+    public static IEnumerable<ConvCase> Tutorial() =>
+    [
+        new("conv1", 24, 24, 3, 64, 5),
+        new("conv2", 12, 12, 64, 64, 5),
+        new("conv3", 6, 6, 64, 10, 5),
+    ];
+
+    public double GigaUnits(string method) =>
+        2.0 * KernelShapes.Batch * Height * Width * OutChannels * Kernel * Kernel * InChannels / 1e9;
+
+    public override string ToString() => Name;
+}
+
+/// <summary>A 2x2 stride-2 argmax pooling of the CIFAR network and the unpooling that undoes it; work counted in bytes moved.</summary>
+public sealed record PoolCase(string Name, int Height, int Width, int Channels) : IWorkload
+{
+    public static IEnumerable<PoolCase> Tutorial() => [new("pool1", 24, 24, 64), new("pool2", 12, 12, 64)];
+
+    private long Big => (long)KernelShapes.Batch * Height * Width * Channels;
+
+    private long Small => (long)KernelShapes.Batch * (Height / 2) * (Width / 2) * Channels;
+
+    public double GigaUnits(string method) => method switch
+    {
+        // Read the input; write the pooled values (4 B) and int64 argmax (8 B).
+        nameof(PoolBenchmarks.MaxPoolWithArgmax) => (Big * 4 + Small * 12) / 1e9,
+        // Read values and argmax; write the whole output (zeros included).
+        nameof(PoolBenchmarks.Unpool) or nameof(PoolBenchmarks.UnpoolTrusted) => (Small * 12 + Big * 4) / 1e9,
+        // Read dy and argmax; write dx.
+        _ => (Small * 12 + Big * 4) / 1e9,
+    };
+
+    public override string ToString() => Name;
+}
+
+/// <summary>The transposed convolutions of the deconv pass: layer-2 (12x12, 64 -> 64) and layer-1 (24x24, 64 -> 3) projections.</summary>
+public sealed record DeconvCase(string Name, int Height, int Width, int ValueChannels, int OutputChannels, int Kernel) : IWorkload
+{
+    public static IEnumerable<DeconvCase> Tutorial() => [new("deconv2", 12, 12, 64, 64, 5), new("deconv1", 24, 24, 64, 3, 5)];
+
+    public double GigaUnits(string method) =>
+        2.0 * KernelShapes.Batch * Height * Width * ValueChannels * Kernel * Kernel * OutputChannels / 1e9;
+
+    public override string ToString() => Name;
+}
+
+/// <summary>Device tensors with seeded uniform [-1, 1) contents, freed together.</summary>
+internal sealed class BenchmarkTensors(Accelerator accelerator) : IDisposable
+{
+    private readonly List<MemoryBuffer> _buffers = [];
+    private int _seed;
+
+    public TensorView<float> Random(params int[] dims)
+    {
+        var shape = new Shape(dims);
+        var random = new Random(++_seed);
+        var host = new float[shape.Size];
+        for (long i = 0; i < host.Length; i++) host[i] = random.NextSingle() * 2 - 1;
+        var buffer = accelerator.Allocate1D(host);
+        _buffers.Add(buffer);
+        return new TensorView<float>(buffer.View.BaseView, shape);
+    }
+
+    public TensorView<T> Empty<T>(params int[] dims) where T : unmanaged
+    {
+        var shape = new Shape(dims);
+        var buffer = accelerator.Allocate1D<T>(shape.Size);
+        _buffers.Add(buffer);
+        return new TensorView<T>(buffer.View.BaseView, shape);
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _buffers) buffer.Dispose();
+        _buffers.Clear();
+    }
+}
+
+/// <summary>Conv2d forward, input gradient and filter gradient at the tutorial's shapes.</summary>
+public class ConvBenchmarks : AcceleratorBenchmark
+{
+    [ParamsSource(nameof(Layers))]
+    public ConvCase Layer { get; set; } = ConvCase.Tutorial().First();
+
+    public static IEnumerable<ConvCase> Layers() => ConvCase.Tutorial();
+
+    private BenchmarkTensors _tensors = null!;
+    private TensorView<float> _x, _w, _y, _dy, _dx, _dw;
+    private readonly Conv2dOptions _options = new(1, Padding.Same, 1);
+
+    protected override void Setup()
+    {
+        int n = KernelShapes.Batch;
+        _tensors = new BenchmarkTensors(Device);
+        _x = _tensors.Random(n, Layer.Height, Layer.Width, Layer.InChannels);
+        _w = _tensors.Random(Layer.Kernel, Layer.Kernel, Layer.InChannels, Layer.OutChannels);
+        _y = _tensors.Empty<float>(n, Layer.Height, Layer.Width, Layer.OutChannels);
+        _dy = _tensors.Random(n, Layer.Height, Layer.Width, Layer.OutChannels);
+        _dx = _tensors.Empty<float>(n, Layer.Height, Layer.Width, Layer.InChannels);
+        _dw = _tensors.Empty<float>(Layer.Kernel, Layer.Kernel, Layer.InChannels, Layer.OutChannels);
+        Forward();
+        BackwardInput();
+        BackwardFilter();
+    }
+
+    protected override void Cleanup() => _tensors.Dispose();
+
+    [Benchmark(Description = "conv2d forward")]
+    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
+    public void Forward()
+    {
+        Conv2d.Forward(Stream, _x, _w, _y, _options);
+        Stream.Synchronize();
+    }
+
+    [Benchmark(Description = "conv2d backward input")]
+    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
+    public void BackwardInput()
+    {
+        Conv2d.BackwardInput(Stream, _dy, _w, _dx, _options);
+        Stream.Synchronize();
+    }
+
+    [Benchmark(Description = "conv2d backward filter")]
+    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
+    public void BackwardFilter()
+    {
+        Conv2d.BackwardFilter(Stream, _x, _dy, _dw, _options);
+        Stream.Synchronize();
+    }
+}
+
+/// <summary>2x2 stride-2 argmax pooling, its backward, and unpooling at the tutorial's shapes.</summary>
+public class PoolBenchmarks : AcceleratorBenchmark
+{
+    [ParamsSource(nameof(Layers))]
+    public PoolCase Layer { get; set; } = PoolCase.Tutorial().First();
+
+    public static IEnumerable<PoolCase> Layers() => PoolCase.Tutorial();
+
+    private BenchmarkTensors _tensors = null!;
+    private TensorView<float> _x, _pooled, _dy, _dx, _unpooled;
+    private TensorView<long> _argmax;
+    private readonly PoolOptions _options = new(2, 2, Padding.Same);
+
+    protected override void Setup()
+    {
+        int n = KernelShapes.Batch;
+        _tensors = new BenchmarkTensors(Device);
+        _x = _tensors.Random(n, Layer.Height, Layer.Width, Layer.Channels);
+        _pooled = _tensors.Empty<float>(n, Layer.Height / 2, Layer.Width / 2, Layer.Channels);
+        _argmax = _tensors.Empty<long>(n, Layer.Height / 2, Layer.Width / 2, Layer.Channels);
+        _dy = _tensors.Random(n, Layer.Height / 2, Layer.Width / 2, Layer.Channels);
+        _dx = _tensors.Empty<float>(n, Layer.Height, Layer.Width, Layer.Channels);
+        _unpooled = _tensors.Empty<float>(n, Layer.Height, Layer.Width, Layer.Channels);
+        MaxPoolWithArgmax();
+        Unpool();
+        UnpoolTrusted();
+        MaxPoolBackward();
+    }
+
+    protected override void Cleanup() => _tensors.Dispose();
+
+    [Benchmark(Description = "max pool with argmax")]
+    [Throughput(0, "GB/s", WorkloadParameter = nameof(Layer))]
+    public void MaxPoolWithArgmax()
+    {
+        Kernels.MaxPoolWithArgmax.Forward(Stream, _x, _pooled, _argmax, _options);
+        Stream.Synchronize();
+    }
+
+    [Benchmark(Description = "max pool backward")]
+    [Throughput(0, "GB/s", WorkloadParameter = nameof(Layer))]
+    public void MaxPoolBackward()
+    {
+        Kernels.MaxPoolWithArgmax.Backward(Stream, _dy, _argmax, _dx, _options);
+        Stream.Synchronize();
+    }
+
+    [Benchmark(Description = "unpool (validated)")]
+    [Throughput(0, "GB/s", WorkloadParameter = nameof(Layer))]
+    public void Unpool()
+    {
+        Kernels.Unpool.Forward(Stream, _pooled, _argmax, _unpooled);
+        Stream.Synchronize();
+    }
+
+    [Benchmark(Description = "unpool (trusted unique)")]
+    [Throughput(0, "GB/s", WorkloadParameter = nameof(Layer))]
+    public void UnpoolTrusted()
+    {
+        Kernels.Unpool.Forward(Stream, _pooled, _argmax, _unpooled, indices: UnpoolIndices.TrustedUnique);
+        Stream.Synchronize();
+    }
+}
+
+/// <summary>The conv2d_transpose calls of the deconv pass (both stride 1, SAME, 5x5, with the forward filters).</summary>
+public class DeconvBenchmarks : AcceleratorBenchmark
+{
+    [ParamsSource(nameof(Layers))]
+    public DeconvCase Layer { get; set; } = DeconvCase.Tutorial().First();
+
+    public static IEnumerable<DeconvCase> Layers() => DeconvCase.Tutorial();
+
+    private BenchmarkTensors _tensors = null!;
+    private TensorView<float> _value, _filter, _output;
+    private readonly Conv2dOptions _options = new(1, Padding.Same, 1);
+
+    protected override void Setup()
+    {
+        int n = KernelShapes.Batch;
+        _tensors = new BenchmarkTensors(Device);
+        _value = _tensors.Random(n, Layer.Height, Layer.Width, Layer.ValueChannels);
+        _filter = _tensors.Random(Layer.Kernel, Layer.Kernel, Layer.OutputChannels, Layer.ValueChannels);
+        _output = _tensors.Empty<float>(n, Layer.Height, Layer.Width, Layer.OutputChannels);
+        Transpose();
+    }
+
+    protected override void Cleanup() => _tensors.Dispose();
+
+    [Benchmark(Description = "conv2d transpose")]
+    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
+    public void Transpose()
+    {
+        Conv2dTranspose.Forward(Stream, _value, _filter, _output, _options);
+        Stream.Synchronize();
+    }
+}
