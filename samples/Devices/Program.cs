@@ -3,7 +3,9 @@ using GpuDeconv.Compute;
 
 // Lists every device (and why each missing backend is missing), then runs two demo kernels on
 // every accelerator and checks them against the host: an implicitly grouped SAXPY and an
-// explicitly grouped sum (shared memory, barriers, atomics). Exit code 1 if any check fails.
+// explicitly grouped sum (shared memory, barriers, atomics); then the deconv tutorial's worked
+// examples through the CNN kernels (argmax pooling, unpooling, conv2d and conv2d_transpose).
+// Exit code 1 if any check fails.
 using var context = Context.CreateDefault();
 Console.WriteLine(context.Describe());
 Console.WriteLine();
@@ -15,6 +17,7 @@ foreach (var device in context)
     {
         using var accelerator = device.CreateAccelerator(context);
         failures += Demo.Run(accelerator) ? 0 : 1;
+        failures += DeconvDemo.Run(accelerator) ? 0 : 1;
     }
     catch (Exception exception)
     {
@@ -23,7 +26,7 @@ foreach (var device in context)
     }
 }
 
-Console.WriteLine(failures == 0 ? "All demo kernels passed." : $"{failures} accelerator(s) failed.");
+Console.WriteLine(failures == 0 ? "All demo kernels passed." : $"{failures} demo(s) failed.");
 return failures == 0 ? 0 : 1;
 
 static class Demo
