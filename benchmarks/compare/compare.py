@@ -2,7 +2,7 @@
 """Runs the kernel benchmarks of GpuDeconv and the same shapes in PyTorch in one go, and writes a
 markdown page with both side by side and their ratio.
 
-    python3 benchmarks/compare/compare.py [--device cpu|cuda] [--quick] [--out docs/results/DATE-MACHINE-kernels.md]
+    python3 benchmarks/compare/compare.py [--device cpu|cuda] [--quick] [--bench-exe PATH] [--out docs/results/DATE-MACHINE-kernels.md]
 
 GpuDeconv runs through BenchmarkDotNet (benchmarks/GpuDeconv.Benchmarks, classes ConvBenchmarks,
 PoolBenchmarks, DeconvBenchmarks) on every accelerator it finds; PyTorch runs through torch_ops.py
@@ -33,9 +33,10 @@ OPS = {
 }
 
 
-def run_gpudeconv(quick, batch, workdir):
+def run_gpudeconv(quick, batch, workdir, bench_exe):
     artifacts = os.path.join(workdir, "bdn")
-    command = ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "benchmarks", "GpuDeconv.Benchmarks"), "--"]
+    command = ([bench_exe] if bench_exe else
+               ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "benchmarks", "GpuDeconv.Benchmarks"), "--"])
     if quick:
         command.append("--quick")
     command += ["--filter", "*ConvBenchmarks*", "*PoolBenchmarks*", "*DeconvBenchmarks*",
@@ -97,10 +98,12 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--quick", action="store_true", help="one BenchmarkDotNet iteration: proves it runs, numbers mean little")
     parser.add_argument("--out", help="markdown file to write (default: print)")
+    parser.add_argument("--bench-exe", help="a published GpuDeconv.Benchmarks executable to run instead of `dotnet run`"
+                        " (GPU machines have no .NET SDK: tools/gpu-bundles.sh)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as workdir:
-        ours = run_gpudeconv(args.quick, args.batch, workdir)
+        ours = run_gpudeconv(args.quick, args.batch, workdir, args.bench_exe)
         torch_runs = [("PyTorch", run_torch(args.device, args.batch, False, workdir))]
         if args.device == "cuda":
             torch_runs.append(("PyTorch TF32", run_torch(args.device, args.batch, True, workdir)))
