@@ -29,13 +29,8 @@ public static class AvgPool
     /// <exception cref="ArgumentException">A shape is wrong (input not rank 4, output not the pooled shape), the window does not fit, or a view lives on another accelerator.</exception>
     public static void Forward(AcceleratorStream stream, TensorView<float> input, TensorView<float> output, PoolOptions options)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var g = Pooling.Geometry(Op, nameof(input), input.Shape, options);
-        ShapeCheck.View(Op, nameof(input), input);
-        Pooling.RequirePooled(Op, nameof(output), output, input.Shape, g, options);
-        Pooling.RequireIndexable(Op, nameof(output), output.Shape);
-        ShapeCheck.SameAccelerator(Op, stream, nameof(input), input);
-        ShapeCheck.SameAccelerator(Op, stream, nameof(output), output);
+        var g = Pooling.CheckFull(Op, stream, nameof(input), input, options);
+        Pooling.CheckPooled(Op, stream, nameof(output), output, input.Shape, g, options);
         if (output.Shape.Size == 0) return;
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowGeometry>(ForwardKernel)(
             stream, (int)output.Shape.Size, input.Data, output.Data, g);
@@ -45,13 +40,8 @@ public static class AvgPool
     /// <exception cref="ArgumentException">A shape is wrong (inputGrad not rank 4, outputGrad not the pooled shape of inputGrad), the window does not fit, or a view lives on another accelerator.</exception>
     public static void Backward(AcceleratorStream stream, TensorView<float> outputGrad, TensorView<float> inputGrad, PoolOptions options)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var g = Pooling.Geometry(BackwardOp, nameof(inputGrad), inputGrad.Shape, options);
-        ShapeCheck.View(BackwardOp, nameof(inputGrad), inputGrad);
-        Pooling.RequirePooled(BackwardOp, nameof(outputGrad), outputGrad, inputGrad.Shape, g, options);
-        Pooling.RequireIndexable(BackwardOp, nameof(inputGrad), inputGrad.Shape);
-        ShapeCheck.SameAccelerator(BackwardOp, stream, nameof(outputGrad), outputGrad);
-        ShapeCheck.SameAccelerator(BackwardOp, stream, nameof(inputGrad), inputGrad);
+        var g = Pooling.CheckFull(BackwardOp, stream, nameof(inputGrad), inputGrad, options);
+        Pooling.CheckPooled(BackwardOp, stream, nameof(outputGrad), outputGrad, inputGrad.Shape, g, options);
         if (inputGrad.Shape.Size == 0) return;
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowGeometry>(BackwardKernel)(
             stream, (int)inputGrad.Shape.Size, outputGrad.Data, inputGrad.Data, g);

@@ -30,13 +30,8 @@ public static class MaxPool
     /// <exception cref="ArgumentException">A shape is wrong (input not rank 4, output not the pooled shape), the window does not fit, or a view lives on another accelerator.</exception>
     public static void Forward(AcceleratorStream stream, TensorView<float> input, TensorView<float> output, PoolOptions options)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var g = Pooling.Geometry(Op, nameof(input), input.Shape, options);
-        ShapeCheck.View(Op, nameof(input), input);
-        Pooling.RequirePooled(Op, nameof(output), output, input.Shape, g, options);
-        Pooling.RequireIndexable(Op, nameof(output), output.Shape);
-        ShapeCheck.SameAccelerator(Op, stream, nameof(input), input);
-        ShapeCheck.SameAccelerator(Op, stream, nameof(output), output);
+        var g = Pooling.CheckFull(Op, stream, nameof(input), input, options);
+        Pooling.CheckPooled(Op, stream, nameof(output), output, input.Shape, g, options);
         if (output.Shape.Size == 0) return;
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowGeometry>(ForwardKernel)(
             stream, (int)output.Shape.Size, input.Data, output.Data, g);
@@ -50,17 +45,12 @@ public static class MaxPool
     public static void Backward(AcceleratorStream stream, TensorView<float> input, TensorView<float> outputGrad,
                                 TensorView<float> inputGrad, PoolOptions options)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var g = Pooling.Geometry(BackwardOp, nameof(input), input.Shape, options);
-        ShapeCheck.View(BackwardOp, nameof(input), input);
+        var g = Pooling.CheckFull(BackwardOp, stream, nameof(input), input, options);
         ShapeCheck.Equal(BackwardOp, nameof(inputGrad), inputGrad.Shape ?? throw new ArgumentException($"{BackwardOp}: inputGrad has no shape.", nameof(inputGrad)),
             input.Shape, "the gradient has the input's shape");
         ShapeCheck.View(BackwardOp, nameof(inputGrad), inputGrad);
-        Pooling.RequirePooled(BackwardOp, nameof(outputGrad), outputGrad, input.Shape, g, options);
-        Pooling.RequireIndexable(BackwardOp, nameof(input), input.Shape);
-        ShapeCheck.SameAccelerator(BackwardOp, stream, nameof(input), input);
-        ShapeCheck.SameAccelerator(BackwardOp, stream, nameof(outputGrad), outputGrad);
         ShapeCheck.SameAccelerator(BackwardOp, stream, nameof(inputGrad), inputGrad);
+        Pooling.CheckPooled(BackwardOp, stream, nameof(outputGrad), outputGrad, input.Shape, g, options);
         if (input.Shape.Size == 0) return;
         long windows = outputGrad.Shape.Size;
         var switches = Scratch.Get<long>(stream, Scratch.Owners, windows);

@@ -46,15 +46,9 @@ public static class MaxPoolWithArgmax
     public static void Forward(AcceleratorStream stream, TensorView<float> input, TensorView<float> output,
                                TensorView<long> argmax, PoolOptions options, bool includeBatchInIndex = false)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var g = Pooling.Geometry(Op, nameof(input), input.Shape, options);
-        ShapeCheck.View(Op, nameof(input), input);
-        Pooling.RequirePooled(Op, nameof(output), output, input.Shape, g, options);
-        Pooling.RequirePooled(Op, nameof(argmax), argmax, input.Shape, g, options);
-        Pooling.RequireIndexable(Op, nameof(output), output.Shape);
-        ShapeCheck.SameAccelerator(Op, stream, nameof(input), input);
-        ShapeCheck.SameAccelerator(Op, stream, nameof(output), output);
-        ShapeCheck.SameAccelerator(Op, stream, nameof(argmax), argmax);
+        var g = Pooling.CheckFull(Op, stream, nameof(input), input, options);
+        Pooling.CheckPooled(Op, stream, nameof(output), output, input.Shape, g, options);
+        Pooling.CheckPooled(Op, stream, nameof(argmax), argmax, input.Shape, g, options);
         if (output.Shape.Size == 0) return;
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<long>, WindowGeometry, bool>(ForwardKernel)(
             stream, (int)output.Shape.Size, input.Data, output.Data, argmax.Data, g, includeBatchInIndex);
@@ -68,15 +62,9 @@ public static class MaxPoolWithArgmax
     public static void Backward(AcceleratorStream stream, TensorView<float> outputGrad, TensorView<long> argmax,
                                 TensorView<float> inputGrad, PoolOptions options, bool includeBatchInIndex = false)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var g = Pooling.Geometry(BackwardOp, nameof(inputGrad), inputGrad.Shape, options);
-        ShapeCheck.View(BackwardOp, nameof(inputGrad), inputGrad);
-        Pooling.RequirePooled(BackwardOp, nameof(outputGrad), outputGrad, inputGrad.Shape, g, options);
-        Pooling.RequirePooled(BackwardOp, nameof(argmax), argmax, inputGrad.Shape, g, options);
-        Pooling.RequireIndexable(BackwardOp, nameof(inputGrad), inputGrad.Shape);
-        ShapeCheck.SameAccelerator(BackwardOp, stream, nameof(outputGrad), outputGrad);
-        ShapeCheck.SameAccelerator(BackwardOp, stream, nameof(argmax), argmax);
-        ShapeCheck.SameAccelerator(BackwardOp, stream, nameof(inputGrad), inputGrad);
+        var g = Pooling.CheckFull(BackwardOp, stream, nameof(inputGrad), inputGrad, options);
+        Pooling.CheckPooled(BackwardOp, stream, nameof(outputGrad), outputGrad, inputGrad.Shape, g, options);
+        Pooling.CheckPooled(BackwardOp, stream, nameof(argmax), argmax, inputGrad.Shape, g, options);
         LaunchGather(stream, outputGrad.Data, argmax.Data, inputGrad, g, includeBatchInIndex);
     }
 

@@ -61,6 +61,27 @@ internal static class Pooling
         ShapeCheck.View(op, name, view);
     }
 
+    /// <summary>
+    /// Checks the full-size NHWC tensor of a pooling call (the input, or the input gradient): rank 4, a view that
+    /// holds it, 32-bit indexable, on the stream's accelerator; returns the pooling geometry.
+    /// </summary>
+    public static WindowGeometry CheckFull<T>(string op, Compute.AcceleratorStream stream, string name, TensorView<T> full, PoolOptions options) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var g = Geometry(op, name, full.Shape, options);
+        ShapeCheck.View(op, name, full);
+        RequireIndexable(op, name, full.Shape);
+        ShapeCheck.SameAccelerator(op, stream, name, full);
+        return g;
+    }
+
+    /// <summary>Checks a pooled-size tensor (an output, its gradient, the switches): the pooled shape of <paramref name="input"/>, on the stream's accelerator.</summary>
+    public static void CheckPooled<T>(string op, Compute.AcceleratorStream stream, string name, TensorView<T> view, Shape input, WindowGeometry g, PoolOptions options) where T : unmanaged
+    {
+        RequirePooled(op, name, view, input, g, options);
+        ShapeCheck.SameAccelerator(op, stream, name, view);
+    }
+
     /// <summary>Requires fewer than 2^31 elements: kernels number elements with 32-bit indices (flat offsets are 64-bit).</summary>
     public static void RequireIndexable(string op, string name, Shape shape)
     {
