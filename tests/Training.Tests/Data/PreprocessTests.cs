@@ -1,0 +1,51 @@
+using Xunit;
+
+namespace GpuDeconv.Training.Tests;
+
+public class PreprocessTests
+{
+    [Fact]
+    public void BuiltInStepsDeclareTheirShapes()
+    {
+        Assert.Equal(new Kernels.Shape(32, 32, 3), Preprocess.CifarEval.Input);
+        Assert.Equal(new Kernels.Shape(24, 24, 3), Preprocess.CifarTrain.Output);
+        Assert.Equal(new Kernels.Shape(28, 28, 1), Preprocess.LeNet.Input);
+        Assert.Equal(new Kernels.Shape(32, 32, 1), Preprocess.LeNet.Output);
+    }
+
+    [Fact]
+    public void RawAndScaleConvertBytes()
+    {
+        byte[] image = [0, 51, 255];
+        var output = new float[3];
+
+        Preprocess.Raw(new Kernels.Shape(1, 3, 1)).Apply(image, output, 0);
+        Assert.Equal([0f, 51f, 255f], output);
+
+        Preprocess.Scale(new Kernels.Shape(1, 3, 1)).Apply(image, output, 0);
+        Assert.Equal([0f, 0.2f, 1f], output);
+    }
+
+    [Fact]
+    public void CifarTrainDependsOnTheExampleSeed()
+    {
+        var image = Enumerable.Range(0, 3072).Select(i => (byte)(i * 29 % 256)).ToArray();
+        var a = new float[1728];
+        var b = new float[1728];
+        var c = new float[1728];
+
+        Preprocess.CifarTrain.Apply(image, a, 5);
+        Preprocess.CifarTrain.Apply(image, b, 5);
+        Preprocess.CifarTrain.Apply(image, c, 6);
+
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+    }
+
+    [Fact]
+    public void ShapesMustBeHeightWidthChannels()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Preprocess("odd", new Kernels.Shape(28, 28), new Kernels.Shape(28, 28, 1), (_, _, _) => { }));
+        Assert.Contains("Preprocess odd: input shape [28, 28] must be [H, W, C]", e.Message);
+    }
+}
