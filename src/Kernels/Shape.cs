@@ -1,9 +1,13 @@
+using System.Collections;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace GpuDeconv.Kernels;
 
 /// <summary>The dimensions of a dense, row-major tensor (for images NHWC, for filters HWIO); prints as <c>[128, 24, 24, 3]</c>.</summary>
-public sealed class Shape : IEquatable<Shape>
+/// <remarks>A collection expression makes one: <c>Shape s = [128, 24, 24, 3];</c>.</remarks>
+[CollectionBuilder(typeof(Shape), nameof(Create))]
+public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int>
 {
     private readonly int[] _dims;
 
@@ -27,6 +31,18 @@ public sealed class Shape : IEquatable<Shape>
 
     /// <summary>The number of dimensions.</summary>
     public int Rank => _dims.Length;
+
+    /// <summary>The number of dimensions (as a collection).</summary>
+    public int Count => _dims.Length;
+
+    /// <summary>Creates a shape from its dimensions (the collection-expression builder).</summary>
+    /// <exception cref="ArgumentException">A dimension is negative.</exception>
+    public static Shape Create(ReadOnlySpan<int> dims) => new(dims);
+
+    /// <inheritdoc/>
+    public IEnumerator<int> GetEnumerator() => ((IEnumerable<int>)_dims).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>The number of elements (the product of the dimensions; 1 for rank 0).</summary>
     public long Size { get; }

@@ -1,0 +1,150 @@
+using GpuDeconv.Kernels;
+
+namespace GpuDeconv.Layers;
+
+/// <summary>
+/// Reverse-mode automatic differentiation, micrograd-sized: each op output keeps its parents and a function from
+/// its gradient to its parents' gradients; <see cref="Tensor.Backward"/> sorts the graph once and runs them.
+/// </summary>
+public static class Autograd
+{
+    [ThreadStatic] private static int _noGradDepth;
+
+    /// <summary>Whether ops record their backward functions on this thread (false inside <see cref="NoGrad"/>).</summary>
+    public static bool IsRecording => _noGradDepth == 0;
+
+    /// <summary>Stops recording on this thread until the returned scope is disposed (evaluation, optimizer updates).</summary>
+    public static IDisposable NoGrad()
+    {
+        _noGradDepth++;
+        return new NoGradScope();
+    }
+
+    private sealed class NoGradScope : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _noGradDepth--;
+        }
+    }
+
+    /// <summary>
+    /// Records that <paramref name="output"/> came from <paramref name="parents"/>: when recording is on and a parent
+    /// requires a gradient, <paramref name="backward"/> maps the output's gradient to one gradient per parent (null
+    /// where a parent needs none). Returns the output.
+    /// </summary>
+    public static Tensor Record(Tensor output, Tensor[] parents, Func<Tensor, Tensor?[]> backward)
+    {
+        if (!IsRecording) return output;
+        foreach (var parent in parents)
+        {
+            if (parent.RequiresGrad)
+            {
+                output.MarkRecorded(parents, backward);
+                break;
+            }
+        }
+        return output;
+    }
+}
+
+public sealed partial class Tensor
+{
+    private Tensor[]? _parents;
+    private Func<Tensor, Tensor?[]>? _backward;
+
+    /// <summary>
+    /// Back-propagates from this tensor: its gradient is <paramref name="seed"/>, or 1 for a one-element tensor; every
+    /// leaf that requires a gradient gets it added to its <see cref="Grad"/> (gradients accumulate until zeroed).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor does not require a gradient, or it has more than one element and no seed was given.</exception>
+    /// <exception cref="ArgumentException">The seed's shape or accelerator differs from this tensor's.</exception>
+    public void Backward(Tensor? seed = null)
+    {
+        ThrowIfDisposed();
+        if (!RequiresGrad)
+            throw new InvalidOperationException($"Backward: Tensor{Describe()} does not depend on any tensor that requires a gradient.");
+        if (seed is null && Size != 1)
+            throw new InvalidOperationException($"Backward: Tensor{Describe()} has {Size} elements; a backward pass from a non-scalar needs a seed gradient of shape {Shape}.");
+        if (seed is not null)
+        {
+            if (seed.Shape != Shape)
+                throw new ArgumentException($"Backward: the seed gradient has shape {seed.Shape} but Tensor{Describe()} has shape {Shape}.", nameof(seed));
+            Functional.RequireSameAccelerator("Backward", ("tensor", this), ("seed", seed));
+        }
+
+        var order = TopologicalOrder();
+        var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        using (var scope = new TensorScope())
+        {
+            using var noGrad = Autograd.NoGrad();
+            gradients[this] = seed is null ? Ones(Accelerator, Shape) : seed.Clone();
+            for (int i = order.Count - 1; i >= 0; i--)
+            {
+                var node = order[i];
+                if (!gradients.Remove(node, out var gradient)) continue;
+                if (node._backward is null)
+                {
+                    // A leaf: keep the gradient beyond this scope.
+                    scope.Keep(gradient);
+                    if (node.Grad is null)
+                    {
+                        node.Grad = gradient;
+                    }
+                    else
+                    {
+                        Elementwise.Add(node.Stream, node.Grad.View, gradient.View, node.Grad.View);
+                        gradient.Dispose();
+                    }
+                    continue;
+                }
+                var parentGradients = node._backward(gradient);
+                var parents = node._parents!;
+                for (int p = 0; p < parents.Length; p++)
+                {
+                    var parentGradient = parentGradients[p];
+                    var parent = parents[p];
+                    if (parentGradient is null || !parent.RequiresGrad) continue;
+                    if (parentGradient.Shape != parent.Shape)
+                        throw new InvalidOperationException($"Backward: an op gave a gradient of shape {parentGradient.Shape} for its input Tensor{parent.Describe()}; this is a bug in that op's backward.");
+                    if (gradients.TryGetValue(parent, out var existing))
+                        Elementwise.Add(parent.Stream, existing.View, parentGradient.View, existing.View);
+                    else
+                        gradients[parent] = parentGradient;
+                }
+            }
+        }
+    }
+
+    // Depth-first post-order over the nodes that require gradients: parents before children.
+    private List<Tensor> TopologicalOrder()
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor Node, int NextParent)>();
+        stack.Push((this, 0));
+        visited.Add(this);
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            var parents = node._parents;
+            if (parents is not null && next < parents.Length)
+            {
+                stack.Push((node, next + 1));
+                var parent = parents[next];
+                if (parent.RequiresGrad && visited.Add(parent))
+                {
+                    parent.ThrowIfDisposed();
+                    stack.Push((parent, 0));
+                }
+                continue;
+            }
+            order.Add(node);
+        }
+        return order;
+    }
+}

@@ -1,0 +1,63 @@
+namespace GpuDeconv.Layers;
+
+/// <summary>
+/// Disposes, when it ends, every tensor created on this thread while it was the innermost scope, except those
+/// passed to <see cref="Keep"/>: a training step in a scope hands all its temporaries back to the allocator.
+/// </summary>
+/// <example><code>
+/// using (var step = new TensorScope())
+/// {
+///     var loss = model.Loss(images, labels);
+///     loss.Backward();
+///     optimizer.Step();
+///     lossValue = step.Keep(loss);   // survives the scope; dispose it later
+/// }
+/// </code></example>
+public sealed class TensorScope : IDisposable
+{
+    [ThreadStatic] private static TensorScope? _current;
+
+    private readonly TensorScope? _outer;
+    private readonly HashSet<Tensor> _tensors = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Tensor> _order = [];
+    private bool _disposed;
+
+    /// <summary>Starts a scope on this thread (nested inside the current one, if any).</summary>
+    public TensorScope()
+    {
+        _outer = _current;
+        _current = this;
+    }
+
+    /// <summary>Moves <paramref name="tensor"/> out of this scope, to the enclosing scope if there is one, so it survives this scope's end.</summary>
+    public Tensor Keep(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (_tensors.Remove(tensor)) _outer?.Add(tensor);
+        return tensor;
+    }
+
+    internal static void Track(Tensor tensor) => _current?.Add(tensor);
+
+    private void Add(Tensor tensor)
+    {
+        if (_tensors.Add(tensor)) _order.Add(tensor);
+    }
+
+    /// <summary>Disposes the scope's tensors (newest first) and makes the enclosing scope current again.</summary>
+    /// <exception cref="InvalidOperationException">An inner scope is still open.</exception>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        if (!ReferenceEquals(_current, this))
+            throw new InvalidOperationException("TensorScope: scopes must end in the reverse order they started (an inner scope is still open).");
+        _disposed = true;
+        _current = _outer;
+        for (int i = _order.Count - 1; i >= 0; i--)
+        {
+            if (_tensors.Contains(_order[i])) _order[i].Dispose();
+        }
+        _tensors.Clear();
+        _order.Clear();
+    }
+}

@@ -1,0 +1,34 @@
+using GpuDeconv.Compute;
+using GpuDeconv.Compute.Conformance;
+using Xunit;
+
+namespace GpuDeconv.Layers.Tests;
+
+/// <summary>
+/// The accelerators every kernel test runs on (an xunit theory over <see cref="Names"/>): CPU always,
+/// OpenCL and CUDA skip with the reason when the machine has none, never a silent pass.
+/// </summary>
+public static class Accelerators
+{
+    /// <summary>Theory data: one row per accelerator name.</summary>
+    public static TheoryData<string> Names
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (string name in AcceleratorCatalog.Names) data.Add(name);
+            return data;
+        }
+    }
+
+    /// <summary>The shared accelerator called <paramref name="name"/>; skips the test when it is missing.</summary>
+    public static Accelerator Get(string name)
+    {
+        if (!AcceleratorCatalog.TryGet(name, out var accelerator, out string reason))
+            Assert.Skip($"{name} accelerator unavailable: {reason}");
+        return accelerator!;
+    }
+
+    /// <summary>The shared CPU accelerator (always present): the reference for cross-accelerator comparisons.</summary>
+    public static Accelerator Cpu => Get("cpu");
+}
