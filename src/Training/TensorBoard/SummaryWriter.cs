@@ -80,18 +80,8 @@ public sealed class SummaryWriter : IDisposable
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty, <paramref name="maxOutputs"/> &lt; 1, or <paramref name="batch"/> is not a whole, non-empty number of images.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
     /// <exception cref="IOException">The write failed.</exception>
-    public void AddImages(string name, ReadOnlySpan<byte> batch, int height, int width, int channels, ImageLayout layout, long step, int maxOutputs = 3)
-    {
-        CheckTag(name, nameof(name));
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxOutputs, 1);
-        int size = ImageSize(batch.Length, height, width, channels, out int count);
-        int shown = Math.Min(count, maxOutputs);
-        var values = new Summary.Types.Value[shown];
-        for (int i = 0; i < shown; i++)
-            values[i] = ImageValue(BatchTag(name, i, maxOutputs),
-                ByteImage.FromBytes(batch.Slice(i * size, size), height, width, channels, layout));
-        Write(step, values);
-    }
+    public void AddImages(string name, ReadOnlySpan<byte> batch, int height, int width, int channels, ImageLayout layout, long step, int maxOutputs = 3) =>
+        AddImages(name, batch, height, width, channels, layout, step, maxOutputs, ByteImage.FromBytes);
 
     /// <summary>
     /// As the 8-bit <see cref="AddImages(string, ReadOnlySpan{byte}, int, int, int, ImageLayout, long, int)"/>, for a float
@@ -100,7 +90,14 @@ public sealed class SummaryWriter : IDisposable
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty, <paramref name="maxOutputs"/> &lt; 1, or <paramref name="batch"/> is not a whole, non-empty number of images.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
     /// <exception cref="IOException">The write failed.</exception>
-    public void AddImages(string name, ReadOnlySpan<float> batch, int height, int width, int channels, ImageLayout layout, long step, int maxOutputs = 3)
+    public void AddImages(string name, ReadOnlySpan<float> batch, int height, int width, int channels, ImageLayout layout, long step, int maxOutputs = 3) =>
+        AddImages(name, batch, height, width, channels, layout, step, maxOutputs, ByteImage.FromFloats);
+
+    /// <summary>How one image of a batch becomes bytes: <see cref="ByteImage.FromBytes"/> or <see cref="ByteImage.FromFloats"/>.</summary>
+    private delegate ByteImage ImageConverter<T>(ReadOnlySpan<T> pixels, int height, int width, int channels, ImageLayout layout);
+
+    private void AddImages<T>(string name, ReadOnlySpan<T> batch, int height, int width, int channels, ImageLayout layout, long step, int maxOutputs,
+        ImageConverter<T> convert)
     {
         CheckTag(name, nameof(name));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxOutputs, 1);
@@ -108,8 +105,7 @@ public sealed class SummaryWriter : IDisposable
         int shown = Math.Min(count, maxOutputs);
         var values = new Summary.Types.Value[shown];
         for (int i = 0; i < shown; i++)
-            values[i] = ImageValue(BatchTag(name, i, maxOutputs),
-                ByteImage.FromFloats(batch.Slice(i * size, size), height, width, channels, layout));
+            values[i] = ImageValue(BatchTag(name, i, maxOutputs), convert(batch.Slice(i * size, size), height, width, channels, layout));
         Write(step, values);
     }
 
@@ -120,15 +116,8 @@ public sealed class SummaryWriter : IDisposable
     /// <exception cref="ArgumentException"><paramref name="tag"/> is empty, or <paramref name="batch"/> is not a whole, non-empty number of images.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
     /// <exception cref="IOException">The write failed.</exception>
-    public void AddImageGrid(string tag, ReadOnlySpan<byte> batch, int height, int width, int channels, ImageLayout layout, long step)
-    {
-        CheckTag(tag);
-        int size = ImageSize(batch.Length, height, width, channels, out int count);
-        var images = new ByteImage[count];
-        for (int i = 0; i < count; i++)
-            images[i] = ByteImage.FromBytes(batch.Slice(i * size, size), height, width, channels, layout);
-        Write(step, ImageValue(tag, ImageGrid.Tile(images)));
-    }
+    public void AddImageGrid(string tag, ReadOnlySpan<byte> batch, int height, int width, int channels, ImageLayout layout, long step) =>
+        AddImageGrid(tag, batch, height, width, channels, layout, step, ByteImage.FromBytes);
 
     /// <summary>
     /// As the 8-bit <see cref="AddImageGrid(string, ReadOnlySpan{byte}, int, int, int, ImageLayout, long)"/>, for a float
@@ -137,13 +126,16 @@ public sealed class SummaryWriter : IDisposable
     /// <exception cref="ArgumentException"><paramref name="tag"/> is empty, or <paramref name="batch"/> is not a whole, non-empty number of images.</exception>
     /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
     /// <exception cref="IOException">The write failed.</exception>
-    public void AddImageGrid(string tag, ReadOnlySpan<float> batch, int height, int width, int channels, ImageLayout layout, long step)
+    public void AddImageGrid(string tag, ReadOnlySpan<float> batch, int height, int width, int channels, ImageLayout layout, long step) =>
+        AddImageGrid(tag, batch, height, width, channels, layout, step, ByteImage.FromFloats);
+
+    private void AddImageGrid<T>(string tag, ReadOnlySpan<T> batch, int height, int width, int channels, ImageLayout layout, long step, ImageConverter<T> convert)
     {
         CheckTag(tag);
         int size = ImageSize(batch.Length, height, width, channels, out int count);
         var images = new ByteImage[count];
         for (int i = 0; i < count; i++)
-            images[i] = ByteImage.FromFloats(batch.Slice(i * size, size), height, width, channels, layout);
+            images[i] = convert(batch.Slice(i * size, size), height, width, channels, layout);
         Write(step, ImageValue(tag, ImageGrid.Tile(images)));
     }
 
