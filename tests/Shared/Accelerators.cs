@@ -2,7 +2,7 @@ using GpuDeconv.Compute;
 using GpuDeconv.Compute.Conformance;
 using Xunit;
 
-namespace GpuDeconv.Layers.Tests;
+namespace GpuDeconv.Testing;
 
 /// <summary>
 /// The accelerators every kernel test runs on (an xunit theory over <see cref="Names"/>): CPU always,
