@@ -89,8 +89,8 @@ public sealed partial class Tensor
                 if (!gradients.Remove(node, out var gradient)) continue;
                 if (node._backward is null)
                 {
-                    // A leaf: keep the gradient beyond this scope.
-                    scope.Keep(gradient);
+                    // A leaf: its gradient outlives this pass and any step scope around it, until ZeroGrad.
+                    scope.Forget(gradient);
                     if (node.Grad is null)
                     {
                         node.Grad = gradient;

@@ -39,6 +39,9 @@ public sealed class TensorScope : IDisposable
 
     internal static void Track(Tensor tensor) => _current?.Add(tensor);
 
+    /// <summary>Takes <paramref name="tensor"/> out of this scope without handing it to an enclosing one: it lives until disposed by hand (leaf gradients).</summary>
+    internal void Forget(Tensor tensor) => _tensors.Remove(tensor);
+
     private void Add(Tensor tensor)
     {
         if (_tensors.Add(tensor)) _order.Add(tensor);

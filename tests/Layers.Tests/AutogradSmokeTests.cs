@@ -65,6 +65,26 @@ public sealed class AutogradSmokeTests
     }
 
     [Fact]
+    public void GradientsSurviveTheStepScopeUntilZeroGrad()
+    {
+        var acc = Accelerators.Cpu;
+        using var a = Tensor.FromArray(acc, [1f, 2f], [2], requiresGrad: true);
+        for (int step = 0; step < 2; step++)
+        {
+            using var scope = new TensorScope();
+            Functional.ReduceSum(Functional.Scale(a, 3f)).Backward();
+        }
+        Assert.Equal([6f, 6f], a.Grad!.ToArray());     // accumulated over two scoped steps
+        a.ZeroGrad();
+        Assert.Null(a.Grad);
+    }
+}
+
+// Reads the allocator's process-wide counters, so it must not run beside other tests that allocate.
+[Collection(nameof(AllocatorStatistics))]
+public sealed class AllocatorSmokeTests
+{
+    [Fact]
     public void ASteadyStepAllocatesNoDeviceMemory()
     {
         var acc = Accelerators.Cpu;
