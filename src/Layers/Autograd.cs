@@ -89,8 +89,9 @@ public sealed partial class Tensor
                 if (!gradients.Remove(node, out var gradient)) continue;
                 if (node._backward is null)
                 {
-                    // A leaf: keep the gradient beyond this scope.
-                    scope.Keep(gradient);
+                    // A leaf: the gradient belongs to it (disposed by ZeroGrad or with the leaf), not to the caller's
+                    // scope, so it survives the step's TensorScope and can keep accumulating.
+                    scope.Release(gradient);
                     if (node.Grad is null)
                     {
                         node.Grad = gradient;

@@ -39,6 +39,9 @@ public sealed class TensorScope : IDisposable
 
     internal static void Track(Tensor tensor) => _current?.Add(tensor);
 
+    /// <summary>Stops tracking <paramref name="tensor"/> without handing it to any scope: its owner disposes it (a leaf's gradient).</summary>
+    internal void Release(Tensor tensor) => _tensors.Remove(tensor);
+
     private void Add(Tensor tensor)
     {
         if (_tensors.Add(tensor)) _order.Add(tensor);
