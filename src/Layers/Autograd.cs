@@ -62,7 +62,7 @@ public sealed partial class Tensor
     /// leaf that requires a gradient gets it added to its <see cref="Grad"/> (gradients accumulate until zeroed).
     /// </summary>
     /// <exception cref="InvalidOperationException">The tensor does not require a gradient, or it has more than one element and no seed was given.</exception>
-    /// <exception cref="ArgumentException">The seed's shape or accelerator differs from this tensor's.</exception>
+    /// <exception cref="ArgumentException">The seed's shape or accelerator differs from this tensor's, or it is not Float32.</exception>
     public void Backward(Tensor? seed = null)
     {
         ThrowIfDisposed();
@@ -74,6 +74,8 @@ public sealed partial class Tensor
         {
             if (seed.Shape != Shape)
                 throw new ArgumentException($"Backward: the seed gradient has shape {seed.Shape} but Tensor{Describe()} has shape {Shape}.", nameof(seed));
+            if (seed.DType != DType.Float32)
+                throw new ArgumentException($"Backward: the seed gradient {seed.Shape} holds {seed.DType}; gradients are Float32.", nameof(seed));
             Functional.RequireSameAccelerator("Backward", ("tensor", this), ("seed", seed));
         }
 
@@ -89,8 +91,9 @@ public sealed partial class Tensor
                 if (!gradients.Remove(node, out var gradient)) continue;
                 if (node._backward is null)
                 {
-                    // A leaf: its gradient outlives this pass and any step scope around it, until ZeroGrad.
-                    scope.Forget(gradient);
+                    // A leaf: the gradient belongs to it (disposed by ZeroGrad or with the leaf), not to the caller's
+                    // scope, so it survives the step's TensorScope and can keep accumulating.
+                    scope.Release(gradient);
                     if (node.Grad is null)
                     {
                         node.Grad = gradient;

@@ -160,6 +160,8 @@ public static class Functional
         const string op = "Unpool";
         RequireFloat(op, (nameof(values), values));
         RequireSameAccelerator(op, (nameof(values), values), (nameof(argmax), argmax));
+        if (argmax.DType != DType.Int64)
+            throw new ArgumentException($"{op}: argmax is Tensor{argmax.Describe()} of {argmax.DType}; expected the Int64 switches of MaxPoolWithArgmax.", nameof(argmax));
         ArgumentNullException.ThrowIfNull(outputShape);
         var output = Tensor.Empty(values.Accelerator, outputShape);
         KernelUnpool.Forward(values.Stream, values.View, argmax.LongView, output.View, includeBatchInIndex, indices);
@@ -295,6 +297,9 @@ public static class Functional
             throw new ArgumentException($"{op}: a is {a.Shape} and b is {b.Shape}; both must be rank 2.", a.Shape.Rank != 2 ? nameof(a) : nameof(b));
         int m = transposeA ? a.Shape[1] : a.Shape[0];
         int n = transposeB ? b.Shape[0] : b.Shape[1];
+        int ka = transposeA ? a.Shape[0] : a.Shape[1], kb = transposeB ? b.Shape[1] : b.Shape[0];
+        if (ka != kb)
+            throw new ArgumentException($"{op}: a is {a.Shape} (transposeA {transposeA}) and b is {b.Shape} (transposeB {transposeB}); the inner dimensions of op(a) [M, K] and op(b) [K, N] must match, but they are {ka} and {kb}.", nameof(b));
         var output = Tensor.Empty(a.Accelerator, new Shape(m, n));
         Gemm.Multiply(a.Stream, a.View, transposeA, b.View, transposeB, output.View);
         return Autograd.Record(output, [a, b], grad =>
@@ -375,6 +380,14 @@ public static class Functional
     {
         RequireFloat(op, (nameof(input), input));
         int[] all = axes is null || axes.Length == 0 ? Enumerable.Range(0, input.Shape.Rank).ToArray() : axes;
+        var seen = new bool[input.Shape.Rank];
+        foreach (int axis in all)
+        {
+            int normalized = NormalizeAxis(op, input, axis, nameof(axes));
+            if (seen[normalized])
+                throw new ArgumentException($"{op}: axes [{string.Join(", ", all)}] name dimension {normalized} of input {input.Shape} twice; each axis may appear once.", nameof(axes));
+            seen[normalized] = true;
+        }
         var output = Tensor.Empty(input.Accelerator, Reductions.OutputShape(input.Shape, all, keepDims));
         forward(input.Stream, input.View, all, output.View);
         return Autograd.Record(output, [input], grad =>
@@ -389,8 +402,7 @@ public static class Functional
     public static Tensor Argmax(Tensor input, int axis)
     {
         RequireFloat("Argmax", (nameof(input), input));
-        int rank = input.Shape.Rank;
-        int normalized = axis < 0 ? axis + rank : axis;
+        int normalized = NormalizeAxis("Argmax", input, axis, nameof(axis));
         var output = Tensor.Empty(input.Accelerator, Reductions.OutputShape(input.Shape, [normalized], keepDims: false), DType.Int64);
         Reductions.Argmax(input.Stream, input.View, normalized, output.LongView);
         return output;
@@ -456,6 +468,14 @@ public static class Functional
     }
 
     // ---- checks -----------------------------------------------------------------------------------------------
+
+    private static int NormalizeAxis(string op, Tensor input, int axis, string name)
+    {
+        int rank = input.Shape.Rank;
+        if (axis < -rank || axis >= rank)
+            throw new ArgumentException($"{op}: axis {axis} is out of range for input {input.Shape} of rank {rank}; axes must lie in [{-rank}, {rank}).", name);
+        return axis < 0 ? axis + rank : axis;
+    }
 
     internal static void RequireFloat(string op, params ReadOnlySpan<(string Name, Tensor Tensor)> tensors)
     {

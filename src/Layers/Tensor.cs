@@ -58,7 +58,7 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Whether gradients flow to this tensor: set on parameters, and on every op output that depends on one.</summary>
     public bool RequiresGrad { get; private set; }
 
-    /// <summary>The accumulated gradient of a leaf that requires one (null until a backward pass reaches it).</summary>
+    /// <summary>The accumulated gradient of a leaf that requires one (null until a backward pass reaches it); the leaf owns it: it outlives scopes and goes with <see cref="ZeroGrad"/> or <see cref="Dispose"/>.</summary>
     public Tensor? Grad { get; internal set; }
 
     /// <summary>True for tensors made by an op that recorded a backward function; false for leaves (data, parameters).</summary>
@@ -94,13 +94,14 @@ public sealed partial class Tensor : IDisposable
 
     internal string Describe() => Name is null ? Shape.ToString() : $"{Shape} '{Name}'";
 
-    /// <summary>Hands the tensor's memory back to the allocator once nothing else shares it; safe to call twice.</summary>
+    /// <summary>Hands the tensor's memory (and its gradient's) back to the allocator once nothing else shares it; safe to call twice.</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
         _parents = null;
         _backward = null;
+        ZeroGrad();
         _storage.Release();
     }
 

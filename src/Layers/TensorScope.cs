@@ -39,8 +39,8 @@ public sealed class TensorScope : IDisposable
 
     internal static void Track(Tensor tensor) => _current?.Add(tensor);
 
-    /// <summary>Takes <paramref name="tensor"/> out of this scope without handing it to an enclosing one: it lives until disposed by hand (leaf gradients).</summary>
-    internal void Forget(Tensor tensor) => _tensors.Remove(tensor);
+    /// <summary>Stops tracking <paramref name="tensor"/> without handing it to any scope: its owner disposes it (a leaf's gradient).</summary>
+    internal void Release(Tensor tensor) => _tensors.Remove(tensor);
 
     private void Add(Tensor tensor)
     {

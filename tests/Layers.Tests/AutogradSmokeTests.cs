@@ -4,6 +4,7 @@ using Xunit;
 namespace GpuDeconv.Layers.Tests;
 
 // The engine end to end on a small conv graph: gradients against central differences computed with the same ops.
+// In the allocator-counter collection: its steady-step test reads DeviceAllocations, which parallel tests would change.
 public sealed class AutogradSmokeTests
 {
     [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]

@@ -1,0 +1,110 @@
+using GpuDeconv.Compute.Conformance;
+using GpuDeconv.Kernels;
+using Xunit;
+using static GpuDeconv.Layers.Tests.GradientCheck;
+
+namespace GpuDeconv.Layers.Tests;
+
+// Conv2d, Conv2dTranspose, BiasAdd and BiasSubtract: forward against plain loops, backward against finite differences.
+public sealed class FunctionalConvTests
+{
+    public static TheoryData<string, int, int, bool, bool> ConvCases()
+    {
+        var data = new TheoryData<string, int, int, bool, bool>();
+        foreach (string name in AcceleratorCatalog.Names)
+        {
+            data.Add(name, 1, 1, true, false);    // stride 1 SAME
+            data.Add(name, 2, 2, true, true);     // stride 2 SAME, odd input, + bias
+            data.Add(name, 1, 2, false, true);    // (1, 2) stride VALID, + bias
+            data.Add(name, 3, 1, false, false);   // stride 3 > kernel rows skipped
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(ConvCases))]
+    public void Conv2dMatchesLoopsAndFiniteDifferences(string name, int sh, int sw, bool same, bool withBias)
+    {
+        var acc = Accelerators.Get(name);
+        int[] xs = [2, 5, 4, 2], ws = [3, 2, 2, 3];
+        var inputs = new List<Input> { In(TestData.Uniform(1, 80), xs), In(TestData.Uniform(2, 36), ws) };
+        if (withBias) inputs.Add(In(TestData.Uniform(3, 3), [3]));
+        var padding = same ? Padding.Same : Padding.Valid;
+        Run(acc, $"Conv2d stride ({sh},{sw}) {padding}",
+            t => Functional.Conv2d(t[0], t[1], stride: (sh, sw), padding: padding, bias: withBias ? t[2] : null),
+            x => Reference.Conv2d(x[0], xs, x[1], ws, sh, sw, same, withBias ? x[2] : null),
+            [.. inputs]);
+    }
+
+    public static TheoryData<string, int, bool, int> TransposeCases()
+    {
+        var data = new TheoryData<string, int, bool, int>();
+        foreach (string name in AcceleratorCatalog.Names)
+        {
+            data.Add(name, 1, true, 4);    // the tutorial's: stride 1 SAME
+            data.Add(name, 2, true, 5);    // stride 2 SAME, odd output (o = 5 from v = 3)
+            data.Add(name, 2, true, 6);    // stride 2 SAME, even output
+            data.Add(name, 2, false, 7);   // stride 2 VALID: (3-1)*2 + 3 = 7
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(TransposeCases))]
+    public void Conv2dTransposeMatchesLoopsAndFiniteDifferences(string name, int stride, bool same, int outSize)
+    {
+        var acc = Accelerators.Get(name);
+        int vSize = stride == 1 ? outSize : 3;
+        int[] vs = [2, vSize, vSize, 3], ws = [3, 3, 2, 3], outShape = [2, outSize, outSize, 2];
+        var padding = same ? Padding.Same : Padding.Valid;
+        Run(acc, $"Conv2dTranspose stride {stride} {padding} -> {outSize}",
+            t => Functional.Conv2dTranspose(t[0], t[1], outShape, stride: stride, padding: padding),
+            x => Reference.Conv2dTranspose(x[0], vs, x[1], ws, outShape, stride, stride, same),
+            [In(TestData.Uniform(4, 2 * vSize * vSize * 3), vs), In(TestData.Uniform(5, 54), ws)]);
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void Conv2dTransposeReproducesTheTutorialExample(string name)
+    {
+        // op-semantics.md 7(a): conv of ones with F = [1,0,-1,-2], stride 2, then its transpose back to 4x4.
+        var acc = Accelerators.Get(name);
+        using var scope = new TensorScope();
+        var x = Tensor.Ones(acc, [1, 4, 4, 1]);
+        var f = Tensor.FromArray(acc, [1f, 0f, -1f, -2f], [2, 2, 1, 1]);
+        foreach (var padding in new[] { Padding.Valid, Padding.Same })
+        {
+            var conv = Functional.Conv2d(x, f, stride: 2, padding: padding);
+            Assert.Equal([-2f, -2f, -2f, -2f], conv.ToArray());
+            var back = Functional.Conv2dTranspose(conv, f, x.Shape, stride: 2, padding: padding);
+            Assert.Equal([-2f, 0, -2, 0, 2, 4, 2, 4, -2, 0, -2, 0, 2, 4, 2, 4], back.ToArray());
+        }
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void BiasAddAndBiasSubtractMatchLoopsAndFiniteDifferences(string name)
+    {
+        var acc = Accelerators.Get(name);
+        int[] xs = [2, 3, 1, 4];
+        foreach (float sign in new[] { 1f, -1f })
+        {
+            Run(acc, sign > 0 ? "BiasAdd" : "BiasSubtract",
+                t => sign > 0 ? Functional.BiasAdd(t[0], t[1]) : Functional.BiasSubtract(t[0], t[1]),
+                x => x[0].Select((v, i) => v + sign * x[1][i % 4]).ToArray(),
+                [In(TestData.Uniform(6, 24), xs), In(TestData.Uniform(7, 4), [4])]);
+        }
+        // Rank 2 ([B, C], as after a Linear layer) works too.
+        Run(acc, "BiasAdd rank 2",
+            t => Functional.BiasAdd(t[0], t[1]),
+            x => x[0].Select((v, i) => v + x[1][i % 3]).ToArray(),
+            [In(TestData.Uniform(8, 6), [2, 3]), In(TestData.Uniform(9, 3), [3])]);
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void BiasSubtractFillsZeroCellsWithMinusTheBias(string name)
+    {
+        // The tutorial subtracts the bias from every unpooled cell, zeros included (op-semantics.md section 4).
+        var acc = Accelerators.Get(name);
+        using var scope = new TensorScope();
+        var unpooled = Tensor.FromArray(acc, [0f, 0f, 5f, 7f], [1, 1, 2, 2]);
+        var bias = Tensor.FromArray(acc, [1f, 2f], [2]);
+        Check.Equal<float>([-1f, -2f, 4f, 5f], Functional.BiasSubtract(unpooled, bias).ToArray());
+    }
+}
