@@ -11,6 +11,8 @@ public static class Host
         if (data.Length != shape.Size) throw new ArgumentException($"{data.Length} values for shape {shape}.", nameof(data));
         var buffer = accelerator.Allocate1D<T>(Math.Max(1, data.Length));
         if (data.Length > 0) buffer.View.BaseView.SubView(0, data.Length).CopyFromCPU(data);
+        // The copy is queued on the default stream; tests that launch on a stream of their own must not overtake it.
+        accelerator.DefaultStream.Synchronize();
         return (buffer, new TensorView<T>(buffer.View.BaseView.SubView(0, data.Length), shape));
     }
 
@@ -19,6 +21,8 @@ public static class Host
     {
         var buffer = accelerator.Allocate1D<T>(Math.Max(1, shape.Size));
         buffer.MemSet(fill);
+        // Queued on the default stream: a kernel on another stream could otherwise run first and be overwritten.
+        accelerator.DefaultStream.Synchronize();
         return (buffer, new TensorView<T>(buffer.View.BaseView.SubView(0, shape.Size), shape));
     }
 

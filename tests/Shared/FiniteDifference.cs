@@ -1,6 +1,6 @@
-namespace GpuDeconv.Layers.Tests;
+namespace GpuDeconv.Testing;
 
-/// <summary>Central finite differences in double precision: the reference every backward is checked against (as in the kernel tests).</summary>
+/// <summary>Central finite differences in double precision: the reference every backward (kernel or autograd) is checked against.</summary>
 public static class FiniteDifference
 {
     /// <summary>
