@@ -220,29 +220,23 @@ public static class Functional
     }
 
     /// <summary>tf.sigmoid.</summary>
-    public static Tensor Sigmoid(Tensor input)
-    {
-        RequireFloat("Sigmoid", (nameof(input), input));
-        var output = Tensor.Empty(input.Accelerator, input.Shape);
-        Activations.Sigmoid(input.Stream, input.View, output.View);
-        return Autograd.Record(output, [input], grad =>
-        {
-            var dx = Tensor.Empty(input.Accelerator, input.Shape);
-            Activations.SigmoidBackward(input.Stream, grad.View, output.View, dx.View);
-            return [dx];
-        });
-    }
+    public static Tensor Sigmoid(Tensor input) => SmoothActivation("Sigmoid", input, Activations.Sigmoid, Activations.SigmoidBackward);
 
     /// <summary>tf.tanh.</summary>
-    public static Tensor Tanh(Tensor input)
+    public static Tensor Tanh(Tensor input) => SmoothActivation("Tanh", input, Activations.Tanh, Activations.TanhBackward);
+
+    // An activation whose gradient is a function of its output (sigmoid: y(1-y), tanh: 1-y^2).
+    private static Tensor SmoothActivation(string op, Tensor input,
+        Action<Compute.AcceleratorStream, TensorView<float>, TensorView<float>> forward,
+        Action<Compute.AcceleratorStream, TensorView<float>, TensorView<float>, TensorView<float>> backwardFromOutput)
     {
-        RequireFloat("Tanh", (nameof(input), input));
+        RequireFloat(op, (nameof(input), input));
         var output = Tensor.Empty(input.Accelerator, input.Shape);
-        Activations.Tanh(input.Stream, input.View, output.View);
+        forward(input.Stream, input.View, output.View);
         return Autograd.Record(output, [input], grad =>
         {
             var dx = Tensor.Empty(input.Accelerator, input.Shape);
-            Activations.TanhBackward(input.Stream, grad.View, output.View, dx.View);
+            backwardFromOutput(input.Stream, grad.View, output.View, dx.View);
             return [dx];
         });
     }
