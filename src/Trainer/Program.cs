@@ -1,0 +1,309 @@
+using System.CommandLine;
+using System.Globalization;
+using GpuDeconv.Compute;
+using GpuDeconv.Layers;
+using GpuDeconv.Training;
+using Spectre.Console;
+
+namespace GpuDeconv.Trainer;
+
+/// <summary>The <c>gpudeconv</c> command line: <c>train</c>, <c>evaluate</c> and <c>devices</c>.</summary>
+public static class Program
+{
+    /// <summary>Exit code for a bad command line (System.CommandLine's parse errors use 1 as well).</summary>
+    public const int UsageError = 1;
+
+    /// <summary>Exit code when the data, a checkpoint or the accelerator asked for is missing.</summary>
+    public const int MissingInput = 2;
+
+    /// <summary>Runs the command line on the real console; Ctrl+C stops training cleanly.</summary>
+    public static int Main(string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // The first Ctrl+C asks the loop to stop (checkpoint + flushed logs); a second one kills the process.
+            if (cancel.IsCancellationRequested) return;
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        return Run(args, Console.Out, Console.Error, AnsiConsole.Console, cancel.Token);
+    }
+
+    /// <summary>Runs the command line with the given writers (tests capture them); <paramref name="console"/> draws the progress and summary.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, IAnsiConsole? console = null, CancellationToken cancellationToken = default)
+    {
+        console ??= AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        var root = new RootCommand("GpuDeconv sample trainer: the deconv tutorial's CIFAR network and LeNet-5, with deconvnet images in TensorBoard.");
+        root.Subcommands.Add(TrainCommand(console, output, error, cancellationToken));
+        root.Subcommands.Add(EvaluateCommand(output, error));
+        root.Subcommands.Add(DevicesCommand(output));
+        var parse = root.Parse(args);
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    private static Option<string> AcceleratorOption() => new Option<string>("--accelerator")
+    {
+        Description = "auto (CUDA, then OpenCL, then CPU), cuda, opencl or cpu.",
+        DefaultValueFactory = _ => "auto",
+    }.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu");
+
+    private static Option<string> DatasetOption() => new Option<string>("--dataset")
+    {
+        Description = "auto (CIFAR-10 under --data-dir, else Fashion-MNIST), cifar10, fashion-mnist or mnist.",
+        DefaultValueFactory = _ => "auto",
+    }.AcceptOnlyFromAmong("auto", "cifar10", "fashion-mnist", "mnist");
+
+    private static Option<string> DataDirOption() => new("--data-dir")
+    {
+        Description = "Where the data sets are (CIFAR-10 as cifar-10-batches-bin, MNIST IDX files).",
+        DefaultValueFactory = _ => "data",
+    };
+
+    private static Command TrainCommand(IAnsiConsole console, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var model = new Option<string>("--model") { Description = "cifar-gap (the deconv tutorial) or lenet5.", DefaultValueFactory = _ => "cifar-gap" }
+            .AcceptOnlyFromAmong("cifar-gap", "lenet5");
+        var dataset = DatasetOption();
+        var dataDir = DataDirOption();
+        var accelerator = AcceleratorOption();
+        var steps = new Option<long?>("--steps") { Description = "Training steps (default: --epochs, else 1 epoch)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Training epochs when --steps is not given." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
+        var lr = new Option<float?>("--lr") { Description = "Learning rate (default: the tutorial's, 1e-4 for cifar-gap, 0.01 for lenet5)." };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmong("adam", "sgd");
+        var activation = new Option<string>("--activation") { Description = "relu or sigmoid (LeNet-5).", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmong("relu", "sigmoid");
+        var distort = new Option<bool>("--distort") { Description = "TF's CIFAR-10 training distortions." };
+        var logdir = new Option<string?>("--logdir") { Description = "Log directory (default runs/<model>-<dataset>-<time>)." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, shuffles and distortions.", DefaultValueFactory = _ => 1 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (0: only at the end).", DefaultValueFactory = _ => 1000 };
+        var logEvery = new Option<int>("--log-every") { Description = "Steps between loss/accuracy scalars.", DefaultValueFactory = _ => 50 };
+        var imageEvery = new Option<int>("--image-every") { Description = "Steps between image summaries.", DefaultValueFactory = _ => 500 };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --logdir." };
+        var command = new Command("train", "Train a network and write TensorBoard logs and checkpoints.")
+        {
+            model, dataset, dataDir, accelerator, steps, epochs, batchSize, lr, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
+        };
+        command.SetAction(parse =>
+        {
+            // Checked here rather than in a command validator: validators run before option defaults are applied.
+            var problems = new List<string>();
+            var result = new { AddError = (Action<string>)problems.Add };
+
+            if (parse.GetValue(batchSize) <= 0) result.AddError($"--batch-size must be positive, not {parse.GetValue(batchSize)}.");
+            if (parse.GetValue(steps) is <= 0) result.AddError($"--steps must be positive, not {parse.GetValue(steps)}.");
+            if (parse.GetValue(epochs) is <= 0) result.AddError($"--epochs must be positive, not {parse.GetValue(epochs)}.");
+            if (parse.GetValue(steps) is not null && parse.GetValue(epochs) is not null) result.AddError("Give --steps or --epochs, not both.");
+            if (parse.GetValue(lr) is { } rate && !(rate > 0 && float.IsFinite(rate))) result.AddError($"--lr must be a positive number, not {rate}.");
+            if (parse.GetValue(checkpointEvery) < 0 || parse.GetValue(logEvery) <= 0 || parse.GetValue(imageEvery) <= 0)
+                result.AddError("--checkpoint-every must be 0 or more, --log-every and --image-every positive.");
+            if (parse.GetValue(resume) && parse.GetValue(logdir) is null) result.AddError("--resume needs --logdir (the run to continue).");
+            if (problems.Count > 0)
+            {
+                foreach (string problem in problems) error.WriteLine($"error: {problem}");
+                return UsageError;
+            }
+            var kind = parse.GetValue(model) == "lenet5" ? ModelKind.LeNet5 : ModelKind.CifarGap;
+            if (!TryLoadData(parse.GetValue(dataset)!, parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
+            if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
+            using (context)
+            using (acc)
+            {
+                string run = parse.GetValue(logdir) ?? Path.Combine("runs", $"{parse.GetValue(model)}-{data.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+                var options = new TrainerOptions(run)
+                {
+                    Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
+                    LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
+                    Activation = parse.GetValue(activation) == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
+                    Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
+                    ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
+                };
+                return Train(console, output, error, acc, options, data, cancellationToken);
+            }
+        });
+        return command;
+    }
+
+    private static int Train(IAnsiConsole console, TextWriter output, TextWriter error, Accelerator accelerator, TrainerOptions options, LoadedData data, CancellationToken cancellationToken)
+    {
+        Training.Trainer trainer;
+        try
+        {
+            trainer = new Training.Trainer(accelerator, options, data.Train, data.Test);
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+        using (trainer)
+        {
+            output.WriteLine($"model {options.Model} on {data.Name} ({data.Train.Count} training, {data.Test.Count} test images {data.Train.ImageShape}); " +
+                             $"{trainer.TotalSteps} steps of {options.BatchSize}{(trainer.Step > 0 ? $", resuming at step {trainer.Step}" : "")}; logs in {options.LogDirectory}");
+            TrainingResult? result = null;
+            console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask($"step {trainer.Step}/{trainer.TotalSteps}", maxValue: trainer.TotalSteps);
+                    task.Value = trainer.Step;
+                    result = trainer.Run(new InlineProgress(p =>
+                    {
+                        task.Value = p.Step;
+                        task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps}  loss {p.Loss:F4}  accuracy {p.Accuracy:P1}  {p.ImagesPerSecond:F0} images/s");
+                    }), cancellationToken);
+                    task.Value = result.Step;
+                });
+            var r = result!;
+            var table = new Table().AddColumn("").AddColumn(r.Cancelled ? "stopped early" : "done");
+            table.AddRow("steps", $"{r.Step}{(r.ResumedFrom > 0 ? $" (resumed from {r.ResumedFrom})" : "")}");
+            table.AddRow("last batch loss", r.Loss.ToString("F4", CultureInfo.InvariantCulture));
+            table.AddRow("test accuracy", $"{r.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture)} on all {data.Test.Count} test images");
+            table.AddRow("training time", $"{r.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s, {r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture)} images/s");
+            table.AddRow("logs", Markup.Escape($"{options.LogDirectory} (tensorboard --logdir {options.LogDirectory})"));
+            table.AddRow("checkpoint", Markup.Escape(r.Checkpoint));
+            console.Write(table);
+            return 0;
+        }
+    }
+
+    private static Command EvaluateCommand(TextWriter output, TextWriter error)
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint file, or a run's log directory (its latest checkpoint).", Required = true };
+        var dataset = DatasetOption();
+        var dataDir = DataDirOption();
+        var accelerator = AcceleratorOption();
+        var batchSize = new Option<int>("--batch-size") { Description = "Examples per evaluation batch.", DefaultValueFactory = _ => 256 };
+        var command = new Command("evaluate", "Accuracy on the whole test set from a checkpoint.") { checkpoint, dataset, dataDir, accelerator, batchSize };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(checkpoint)!;
+            string? file = File.Exists(path) ? path
+                : Directory.Exists(path) ? (new CheckpointDirectory(Directory.Exists(Path.Combine(path, "checkpoints")) ? Path.Combine(path, "checkpoints") : path).Latest()?.Path)
+                : null;
+            if (file is null)
+            {
+                error.WriteLine($"error: no checkpoint at '{path}': give a checkpoint-<step>.safetensors file or a run directory holding checkpoints/.");
+                return MissingInput;
+            }
+            var saved = Checkpoint.Load(file);
+            var kind = saved.Settings.GetValueOrDefault("model") == nameof(ModelKind.LeNet5) ? ModelKind.LeNet5 : ModelKind.CifarGap;
+            string datasetName = parse.GetValue(dataset)!;
+            if (datasetName == "auto" && saved.Settings.TryGetValue("dataset", out var trained) && trained.Length > 0) datasetName = trained;
+            if (!TryLoadData(datasetName, parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
+            if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
+            using (context)
+            using (acc)
+            {
+                var input = Training.Trainer.Inputs(kind, data.Test.ImageShape, distort: false).Test;
+                var activation = saved.Settings.GetValueOrDefault("activation") == nameof(Activation.Sigmoid) ? Activation.Sigmoid : Activation.Relu;
+                using Module model = kind == ModelKind.LeNet5
+                    ? new LeNet5(acc, activation, data.Test.ClassNames.Count)
+                    : new CifarGapNet(acc, input.Output[0], input.Output[1], input.Output[2], data.Test.ClassNames.Count);
+                try
+                {
+                    model.ImportParameters(saved.Parameters.ToDictionary(p => p.Key, p => new HostArray(p.Value.Shape, ((HostTensor<float>)p.Value).Data), StringComparer.Ordinal));
+                }
+                catch (ArgumentException e)
+                {
+                    error.WriteLine($"error: {file} does not fit {kind} on {data.Name}: {e.Message}");
+                    return UsageError;
+                }
+                float accuracy = Training.Trainer.Evaluate(model, acc, data.Test, input, parse.GetValue(batchSize));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file} (step {saved.Step}): test accuracy {accuracy:P2} on all {data.Test.Count} {data.Name} test images"));
+                return 0;
+            }
+        });
+        return command;
+    }
+
+    private static Command DevicesCommand(TextWriter output)
+    {
+        var command = new Command("devices", "List the accelerators found and why any backend is missing.");
+        command.SetAction(_ =>
+        {
+            using var context = Context.CreateDefault();
+            output.Write(context.Describe());
+            output.WriteLine($"auto picks: {context.GetPreferredDevice(preferCPU: false).Name}");
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record LoadedData(string Name, Dataset Train, Dataset Test);
+
+    private static bool TryLoadData(string dataset, string dataDir, ModelKind model, TextWriter output, TextWriter error, out LoadedData data)
+    {
+        data = null!;
+        string? cifar = Directory.Exists(dataDir) ? Cifar10.FindDirectory(dataDir) : null;
+        if (dataset == "auto")
+        {
+            if (cifar is not null && model == ModelKind.CifarGap)
+            {
+                dataset = "cifar10";
+                output.WriteLine($"dataset: CIFAR-10, found in {cifar}");
+            }
+            else
+            {
+                dataset = "fashion-mnist";
+                output.WriteLine(model == ModelKind.LeNet5
+                    ? "dataset: Fashion-MNIST (LeNet-5 takes 28x28 gray images)"
+                    : $"dataset: Fashion-MNIST, because no CIFAR-10 files (cifar-10-batches-bin) are under '{dataDir}'");
+            }
+        }
+        try
+        {
+            data = dataset switch
+            {
+                "cifar10" => cifar is null
+                    ? throw new DirectoryNotFoundException($"no CIFAR-10 files under '{dataDir}': put data_batch_1.bin ... data_batch_5.bin, test_batch.bin (cifar-10-batches-bin from https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz) in '{dataDir}' or '{Path.Combine(dataDir, Cifar10.ArchiveFolder)}'")
+                    : new LoadedData("cifar10", Cifar10.Load(cifar, DatasetSplit.Train), Cifar10.Load(cifar, DatasetSplit.Test)),
+                "fashion-mnist" => LoadFashion(dataDir),
+                _ => new LoadedData("mnist", Mnist.Load(MnistDirectory(dataDir), DatasetSplit.Train), Mnist.Load(MnistDirectory(dataDir), DatasetSplit.Test)),
+            };
+            return true;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: cannot load {dataset}: {e.Message}");
+            return false;
+        }
+    }
+
+    private static string MnistDirectory(string dataDir) => Directory.Exists(Path.Combine(dataDir, "mnist")) ? Path.Combine(dataDir, "mnist") : dataDir;
+
+    private static LoadedData LoadFashion(string dataDir)
+    {
+        string local = Path.Combine(dataDir, "fashion-mnist");
+        string? directory = Directory.Exists(local) ? local : null;
+        return new LoadedData("fashion-mnist", FashionMnist.Load(DatasetSplit.Train, directory), FashionMnist.Load(DatasetSplit.Test, directory));
+    }
+
+    private static bool TryCreateAccelerator(string kind, TextWriter output, TextWriter error, out Context context, out Accelerator accelerator)
+    {
+        context = Context.CreateDefault();
+        var wanted = kind switch { "cuda" => AcceleratorType.Cuda, "opencl" => AcceleratorType.OpenCL, "cpu" => AcceleratorType.CPU, _ => (AcceleratorType?)null };
+        Device? device = wanted is { } type ? context.Devices.FirstOrDefault(d => d.AcceleratorType == type) : context.GetPreferredDevice(preferCPU: false);
+        if (device is null)
+        {
+            var probe = context.Backends.FirstOrDefault(b => b.Type == wanted);
+            error.WriteLine($"error: no {kind} accelerator: {probe?.Reason ?? "the backend found no device"}. Run 'gpudeconv devices' to see what is available, or use --accelerator auto.");
+            context.Dispose();
+            accelerator = null!;
+            return false;
+        }
+        string why = wanted is null
+            ? $" (auto: CUDA, then OpenCL, then CPU; {string.Join("; ", context.Backends.Where(b => !b.IsAvailable).Select(b => $"{b.Type} unavailable: {b.Reason}").DefaultIfEmpty("all backends available"))})"
+            : "";
+        output.WriteLine($"accelerator: {device.AcceleratorType} {device.Name}{why}");
+        accelerator = device.CreateAccelerator(context);
+        return true;
+    }
+
+    /// <summary>Reports on the training thread, so the progress bar sees every logged step in order.</summary>
+    private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

@@ -1,0 +1,193 @@
+using GpuDeconv.Layers;
+using GpuDeconv.Training.Proto;
+using Xunit;
+
+namespace GpuDeconv.Training.Tests;
+
+public class TrainerTests
+{
+    /// <summary>Tiny CIFAR-10 binary files (label = record % 10, pixels from <see cref="DataFiles.CifarPixel"/>) read back as the loader does.</summary>
+    private static (Dataset Train, Dataset Test) CifarFiles(TempDirectory temp, int train, int test)
+    {
+        File.WriteAllBytes(temp["data_batch_1.bin"], DataFiles.CifarRecords(train, r => r % 10));
+        File.WriteAllBytes(temp["test_batch.bin"], DataFiles.CifarRecords(test, r => (r + 3) % 10, (r, c, y, x) => (byte)(r * 11 + c * 40 + y * 5 + x * 3)));
+        return (Cifar10.ReadBatchFile(temp["data_batch_1.bin"]), Cifar10.ReadBatchFile(temp["test_batch.bin"]));
+    }
+
+    /// <summary>Tiny MNIST IDX files (28x28) in the standard names, loaded with <see cref="Mnist.Load"/>.</summary>
+    private static (Dataset Train, Dataset Test) MnistFiles(TempDirectory temp, int train, int test)
+    {
+        byte[] Labels(int n) => [.. Enumerable.Range(0, n).Select(i => (byte)(i % 10))];
+        File.WriteAllBytes(temp["train-images-idx3-ubyte"], DataFiles.IdxImages(train, 28, 28, (i, p) => (byte)((p / 28 + i % 10 * 3) % 28 < 4 ? 255 : 0)));
+        File.WriteAllBytes(temp["train-labels-idx1-ubyte"], DataFiles.IdxLabels(Labels(train)));
+        File.WriteAllBytes(temp["t10k-images-idx3-ubyte"], DataFiles.IdxImages(test, 28, 28, (i, p) => (byte)((p % 28 + i) % 7 * 30)));
+        File.WriteAllBytes(temp["t10k-labels-idx1-ubyte"], DataFiles.IdxLabels(Labels(test)));
+        return (Mnist.Load(temp.Path, DatasetSplit.Train), Mnist.Load(temp.Path, DatasetSplit.Test));
+    }
+
+    private static List<Event> Events(string logdir) =>
+        [.. Directory.GetFiles(logdir, "events.out.tfevents.*").Order(StringComparer.Ordinal).SelectMany(f => EventFileReader.Read(f).Events)];
+
+    private static List<(long Step, Summary.Types.Value Value)> Values(string logdir) =>
+        [.. Events(logdir).Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value.Select(v => (e.Step, v)))];
+
+    [Theory]
+    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void CifarNetRunsEndToEndAndLogsTheDeconvImages(string name)
+    {
+        var accelerator = Accelerators.Get(name);
+        using var temp = new TempDirectory();
+        var (train, test) = CifarFiles(temp, train: 12, test: 5);
+        string logdir = temp["runs/cifar"];
+        var options = new TrainerOptions(logdir) { DatasetName = "cifar10", Steps = 4, BatchSize = 4, LogEvery = 2, ImageEvery = 2, CheckpointEvery = 2, EvalBatchSize = 3, LoaderThreads = 1 };
+        var reports = new List<TrainingProgress>();
+        TrainingResult result;
+        using (var trainer = new Trainer(accelerator, options, train, test))
+            result = trainer.Run(new SynchronousProgress<TrainingProgress>(reports.Add), TestContext.Current.CancellationToken);
+
+        Assert.Equal(4, result.Step);
+        Assert.False(result.Cancelled);
+        Assert.True(float.IsFinite(result.Loss));
+        Assert.Equal([2L, 4L], reports.Select(r => r.Step));
+        // 5 test images: accuracy is a multiple of 1/5.
+        Assert.Contains(result.TestAccuracy, new[] { 0f, 0.2f, 0.4f, 0.6f, 0.8f, 1f });
+
+        var values = Values(logdir);
+        Assert.Equal([2L, 4L], values.Where(v => v.Value.Tag == "loss").Select(v => v.Step));
+        Assert.Equal([2L, 4L], values.Where(v => v.Value.Tag == "accuracy").Select(v => v.Step));
+        Assert.Equal(result.TestAccuracy, Assert.Single(values, v => v.Value.Tag == "test/accuracy").Value.SimpleValue);
+        var images = values.Where(v => v.Value.Tag.StartsWith("source/cifar", StringComparison.Ordinal)).ToList();
+        // Before training, at step 2 and at the end: the first three test images each time.
+        Assert.Equal([0L, 0L, 0L, 2L, 2L, 2L, 4L, 4L, 4L], images.Select(v => v.Step));
+        Assert.Equal(["source/cifar/image/0", "source/cifar/image/1", "source/cifar/image/2"], images.Take(3).Select(v => v.Value.Tag));
+        foreach (var (_, value) in images)
+        {
+            Assert.Equal((24, 72, 3), (value.Image.Height, value.Image.Width, value.Image.Colorspace));
+            var png = PngDecoder.Decode(value.Image.EncodedImageString.ToByteArray());
+            Assert.Equal((24, 72), (png.Height, png.Width));
+        }
+
+        var checkpoints = new CheckpointDirectory(Path.Combine(logdir, "checkpoints")).List();
+        Assert.Equal([2L, 4L], checkpoints.Select(c => c.Step));
+        var last = Checkpoint.Load(checkpoints[^1].Path);
+        Assert.Equal("CifarGap", last.Settings["model"]);
+        Assert.Equal("32,32,3", last.Settings["image_shape"]);
+        Assert.Contains("conv3/weight", last.Parameters.Keys);
+        Assert.Equal(4f, ((HostTensor<float>)last.OptimizerState["adam/step"]).Data[0]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void LeNetRunsEndToEndAndLogsHistogramsAndKernels(string name)
+    {
+        var accelerator = Accelerators.Get(name);
+        using var temp = new TempDirectory();
+        var (train, test) = MnistFiles(temp, train: 20, test: 7);
+        string logdir = temp["runs/lenet"];
+        var options = new TrainerOptions(logdir) { Model = ModelKind.LeNet5, Activation = Activation.Sigmoid, Epochs = 2, BatchSize = 8, LogEvery = 1, ImageEvery = 100, LoaderThreads = 1 };
+        TrainingResult result;
+        using (var trainer = new Trainer(accelerator, options, train, test))
+        {
+            Assert.Equal(4, trainer.TotalSteps);    // 2 full batches of 8 per epoch, the partial one dropped
+            result = trainer.Run(cancellationToken: TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(4, result.Step);
+        var values = Values(logdir);
+        Assert.Equal([1L, 2L, 3L, 4L], values.Where(v => v.Value.Tag == "loss").Select(v => v.Step));
+        string[] parameters = ["conv1/weight", "conv1/bias", "conv2/weight", "conv2/bias", "fc1/weight", "fc1/bias", "fc2/weight", "fc2/bias", "fc3/weight", "fc3/bias"];
+        foreach (string tag in parameters)
+        {
+            var histograms = values.Where(v => v.Value.Tag == tag).ToList();
+            Assert.Equal([0L, 4L], histograms.Select(h => h.Step));
+            Assert.NotNull(histograms[0].Value.Histo);
+        }
+        // fc1/weight has 400 x 120 values.
+        Assert.Equal(48_000, values.First(v => v.Value.Tag == "fc1/weight").Value.Histo.Num);
+        var kernels = values.Last(v => v.Value.Tag == "conv1/kernels").Value.Image;
+        Assert.Equal((7, 37), (kernels.Height, kernels.Width));           // 6 cells of 5x5 in one row, 1-pixel padding around each
+        var conv2 = values.Last(v => v.Value.Tag == "conv2/kernels").Value.Image;
+        Assert.Equal((16 * 6 + 1, 6 * 6 + 1), (conv2.Height, conv2.Width));   // a row per output channel, a column per input
+        Assert.Equal((400, 120), (values.Last(v => v.Value.Tag == "fc1/weights").Value.Image.Height, values.Last(v => v.Value.Tag == "fc1/weights").Value.Image.Width));
+        Assert.Contains(values, v => v.Value.Tag == "conv1/features");
+        Assert.Contains(values, v => v.Value.Tag == "conv2/features");
+    }
+
+    [Fact]
+    public void ResumingGivesTheSameParametersAsAnUninterruptedRun()
+    {
+        var cpu = Accelerators.Cpu;
+        using var temp = new TempDirectory();
+        var (train, test) = CifarFiles(temp, train: 10, test: 3);
+        // Distortions and shuffles both depend on (seed, epoch, index): 10 examples in batches of 4 is 2 steps an epoch,
+        // so the resumed half starts in a new epoch and mid-epoch.
+        TrainerOptions Options(string dir, long steps, bool resume) => new(temp[dir])
+        {
+            Steps = steps, BatchSize = 4, Distort = true, Seed = 42, Resume = resume, LogEvery = 1, ImageEvery = 100, LoaderThreads = 2,
+        };
+
+        IReadOnlyDictionary<string, HostArray> whole;
+        using (var trainer = new Trainer(cpu, Options("whole", 5, resume: false), train, test))
+        {
+            trainer.Run(cancellationToken: TestContext.Current.CancellationToken);
+            whole = trainer.Model.ExportParameters();
+        }
+        using (var trainer = new Trainer(cpu, Options("parts", 3, resume: true), train, test)) trainer.Run(cancellationToken: TestContext.Current.CancellationToken);
+        IReadOnlyDictionary<string, HostArray> resumed;
+        using (var trainer = new Trainer(cpu, Options("parts", 5, resume: true), train, test))
+        {
+            Assert.Equal(3, trainer.Step);
+            var result = trainer.Run(cancellationToken: TestContext.Current.CancellationToken);
+            Assert.Equal((5L, 3L), (result.Step, result.ResumedFrom));
+            resumed = trainer.Model.ExportParameters();
+        }
+        foreach (var (path, value) in whole)
+            Assert.True(value.Data.AsSpan().SequenceEqual(resumed[path].Data), $"{path} differs after resuming");
+        // The resumed run continues the step axis: its loss scalars start at step 4.
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], Values(temp["parts"]).Where(v => v.Value.Tag == "loss").Select(v => v.Step));
+    }
+
+    [Fact]
+    public void CancellingStopsWithACheckpointAndFlushedLogs()
+    {
+        using var temp = new TempDirectory();
+        var (train, test) = CifarFiles(temp, train: 8, test: 3);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var options = new TrainerOptions(temp["run"]) { Steps = 1000, BatchSize = 2, LogEvery = 1, LoaderThreads = 1 };
+        TrainingResult result;
+        using (var trainer = new Trainer(Accelerators.Cpu, options, train, test))
+            result = trainer.Run(new SynchronousProgress<TrainingProgress>(p => { if (p.Step == 2) cancel.Cancel(); }), cancel.Token);
+        Assert.True(result.Cancelled);
+        Assert.Equal(2, result.Step);
+        Assert.Equal(2, new CheckpointDirectory(temp["run/checkpoints"]).Latest()!.Step);
+        var values = Values(temp["run"]);
+        Assert.Equal([1L, 2L], values.Where(v => v.Value.Tag == "loss").Select(v => v.Step));
+        Assert.Contains(values, v => v.Value.Tag == "source/cifar/image/0" && v.Step == 2);
+    }
+
+    [Fact]
+    public void EvaluateCountsEveryTestExample()
+    {
+        using var temp = new TempDirectory();
+        var (train, test) = CifarFiles(temp, train: 4, test: 7);
+        using var trainer = new Trainer(Accelerators.Cpu, new TrainerOptions(temp["run"]) { Steps = 1, BatchSize = 4, EvalBatchSize = 3 }, train, test);
+        // All logits of the fresh network are nearly equal; whatever it predicts, the accuracy counts sevenths (3 + 3 + 1 examples).
+        float accuracy = trainer.Evaluate();
+        Assert.Equal(Math.Round(accuracy * 7), accuracy * 7, 4);
+    }
+
+    [Fact]
+    public void LeNetRejectsColourImagesWithTheShapes()
+    {
+        using var temp = new TempDirectory();
+        var (train, test) = CifarFiles(temp, train: 4, test: 2);
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(Accelerators.Cpu, new TrainerOptions(temp["run"]) { Model = ModelKind.LeNet5 }, train, test));
+        Assert.Contains("[32, 32, 3]", e.Message);
+        Assert.Contains("[28, 28, 1]", e.Message);
+    }
+
+    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, too late for assertions).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
