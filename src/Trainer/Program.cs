@@ -7,8 +7,8 @@ using Spectre.Console;
 
 namespace GpuDeconv.Trainer;
 
-/// <summary>The <c>gpudeconv</c> command line: <c>train</c>, <c>evaluate</c> and <c>devices</c>.</summary>
-public static class Program
+/// <summary>The <c>gpudeconv</c> command line: <c>train</c>, <c>evaluate</c>, <c>visualize</c> and <c>devices</c>.</summary>
+public static partial class Program
 {
     /// <summary>Exit code for a bad command line (System.CommandLine's parse errors use 1 as well).</summary>
     public const int UsageError = 1;
@@ -37,6 +37,7 @@ public static class Program
         var root = new RootCommand("GpuDeconv sample trainer: the deconv tutorial's CIFAR network and LeNet-5, with deconvnet images in TensorBoard.");
         root.Subcommands.Add(TrainCommand(console, output, error, cancellationToken));
         root.Subcommands.Add(EvaluateCommand(output, error));
+        root.Subcommands.Add(VisualizeCommand(output, error));
         root.Subcommands.Add(DevicesCommand(output));
         var parse = root.Parse(args);
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
@@ -178,38 +179,17 @@ public static class Program
         var command = new Command("evaluate", "Accuracy on the whole test set from a checkpoint.") { checkpoint, dataset, dataDir, accelerator, batchSize };
         command.SetAction(parse =>
         {
-            string path = parse.GetValue(checkpoint)!;
-            string? file = File.Exists(path) ? path
-                : Directory.Exists(path) ? (new CheckpointDirectory(Directory.Exists(Path.Combine(path, "checkpoints")) ? Path.Combine(path, "checkpoints") : path).Latest()?.Path)
-                : null;
-            if (file is null)
-            {
-                error.WriteLine($"error: no checkpoint at '{path}': give a checkpoint-<step>.safetensors file or a run directory holding checkpoints/.");
-                return MissingInput;
-            }
+            if (!TryFindCheckpoint(parse.GetValue(checkpoint)!, error, out string file)) return MissingInput;
             var saved = Checkpoint.Load(file);
-            var kind = saved.Settings.GetValueOrDefault("model") == nameof(ModelKind.LeNet5) ? ModelKind.LeNet5 : ModelKind.CifarGap;
-            string datasetName = parse.GetValue(dataset)!;
-            if (datasetName == "auto" && saved.Settings.TryGetValue("dataset", out var trained) && trained.Length > 0) datasetName = trained;
-            if (!TryLoadData(datasetName, parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
+            var kind = CheckpointModel(saved);
+            if (!TryLoadData(CheckpointDataset(saved, parse.GetValue(dataset)!), parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
             if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
             using (context)
             using (acc)
             {
                 var input = Training.Trainer.Inputs(kind, data.Test.ImageShape, distort: false).Test;
-                var activation = saved.Settings.GetValueOrDefault("activation") == nameof(Activation.Sigmoid) ? Activation.Sigmoid : Activation.Relu;
-                using Module model = kind == ModelKind.LeNet5
-                    ? new LeNet5(acc, activation, data.Test.ClassNames.Count)
-                    : new CifarGapNet(acc, input.Output[0], input.Output[1], input.Output[2], data.Test.ClassNames.Count);
-                try
-                {
-                    model.ImportParameters(saved.Parameters.ToDictionary(p => p.Key, p => new HostArray(p.Value.Shape, ((HostTensor<float>)p.Value).Data), StringComparer.Ordinal));
-                }
-                catch (ArgumentException e)
-                {
-                    error.WriteLine($"error: {file} does not fit {kind} on {data.Name}: {e.Message}");
-                    return UsageError;
-                }
+                using Module? model = LoadModel(saved, file, kind, input, data, acc, error);
+                if (model is null) return UsageError;
                 float accuracy = Training.Trainer.Evaluate(model, acc, data.Test, input, parse.GetValue(batchSize));
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file} (step {saved.Step}): test accuracy {accuracy:P2} on all {data.Test.Count} {data.Name} test images"));
                 return 0;
@@ -229,6 +209,44 @@ public static class Program
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A checkpoint file, or the latest checkpoint of a run directory (or of its checkpoints/ folder).</summary>
+    private static bool TryFindCheckpoint(string path, TextWriter error, out string file)
+    {
+        file = (File.Exists(path) ? path
+            : Directory.Exists(path) ? (new CheckpointDirectory(Directory.Exists(Path.Combine(path, "checkpoints")) ? Path.Combine(path, "checkpoints") : path).Latest()?.Path)
+            : null)!;
+        if (file is not null) return true;
+        error.WriteLine($"error: no checkpoint at '{path}': give a checkpoint-<step>.safetensors file or a run directory holding checkpoints/.");
+        return false;
+    }
+
+    private static ModelKind CheckpointModel(Checkpoint saved) =>
+        saved.Settings.GetValueOrDefault("model") == nameof(ModelKind.LeNet5) ? ModelKind.LeNet5 : ModelKind.CifarGap;
+
+    /// <summary>--dataset, where "auto" means the data set the checkpoint was trained on.</summary>
+    private static string CheckpointDataset(Checkpoint saved, string dataset) =>
+        dataset == "auto" && saved.Settings.TryGetValue("dataset", out var trained) && trained.Length > 0 ? trained : dataset;
+
+    /// <summary>The checkpoint's network with its weights, or null (and a message) when they do not fit the data's shapes.</summary>
+    private static Module? LoadModel(Checkpoint saved, string file, ModelKind kind, Preprocess input, LoadedData data, Accelerator acc, TextWriter error)
+    {
+        var activation = saved.Settings.GetValueOrDefault("activation") == nameof(Activation.Sigmoid) ? Activation.Sigmoid : Activation.Relu;
+        Module model = kind == ModelKind.LeNet5
+            ? new LeNet5(acc, activation, data.Test.ClassNames.Count)
+            : new CifarGapNet(acc, input.Output[0], input.Output[1], input.Output[2], data.Test.ClassNames.Count);
+        try
+        {
+            model.ImportParameters(saved.Parameters.ToDictionary(p => p.Key, p => new HostArray(p.Value.Shape, ((HostTensor<float>)p.Value).Data), StringComparer.Ordinal));
+            return model;
+        }
+        catch (ArgumentException e)
+        {
+            model.Dispose();
+            error.WriteLine($"error: {file} does not fit {kind} on {data.Name}: {e.Message}");
+            return null;
+        }
     }
 
     private sealed record LoadedData(string Name, Dataset Train, Dataset Test);
