@@ -73,7 +73,8 @@ public static partial class Program
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
         var lr = new Option<float?>("--lr") { Description = "Learning rate (default: the tutorial's, 1e-4 for cifar-gap, 0.01 for lenet5)." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmong("adam", "sgd");
-        var activation = new Option<string>("--activation") { Description = "relu or sigmoid (LeNet-5).", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmong("relu", "sigmoid");
+        var activation = new Option<string>("--activation") { Description = "relu, sigmoid, or both: sibling runs <logdir>/relu and <logdir>/sigmoid that TensorBoard compares (LeNet-5).", DefaultValueFactory = _ => "relu" }
+            .AcceptOnlyFromAmong("relu", "sigmoid", "both");
         var distort = new Option<bool>("--distort") { Description = "TF's CIFAR-10 training distortions." };
         var logdir = new Option<string?>("--logdir") { Description = "Log directory (default runs/<model>-<dataset>-<time>)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, shuffles and distortions.", DefaultValueFactory = _ => 1 };
@@ -99,6 +100,7 @@ public static partial class Program
             if (parse.GetValue(checkpointEvery) < 0 || parse.GetValue(logEvery) <= 0 || parse.GetValue(imageEvery) <= 0)
                 result.AddError("--checkpoint-every must be 0 or more, --log-every and --image-every positive.");
             if (parse.GetValue(resume) && parse.GetValue(logdir) is null) result.AddError("--resume needs --logdir (the run to continue).");
+            if (parse.GetValue(activation) == "both" && parse.GetValue(model) != "lenet5") result.AddError("--activation both compares LeNet-5 runs; add --model lenet5.");
             if (problems.Count > 0)
             {
                 foreach (string problem in problems) error.WriteLine($"error: {problem}");
@@ -111,15 +113,22 @@ public static partial class Program
             using (acc)
             {
                 string run = parse.GetValue(logdir) ?? Path.Combine("runs", $"{parse.GetValue(model)}-{data.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
-                var options = new TrainerOptions(run)
+                // "both" trains ReLU then sigmoid into sibling runs, so one `tensorboard --logdir <run>` shows them side by side.
+                string[] activations = parse.GetValue(activation) == "both" ? ["relu", "sigmoid"] : [parse.GetValue(activation)!];
+                foreach (string name in activations)
                 {
-                    Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
-                    LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
-                    Activation = parse.GetValue(activation) == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
-                    Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
-                    ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
-                };
-                return Train(console, output, error, acc, options, data, cancellationToken);
+                    var options = new TrainerOptions(activations.Length > 1 ? Path.Combine(run, name) : run)
+                    {
+                        Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
+                        LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
+                        Activation = name == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
+                        Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
+                        ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
+                    };
+                    int code = Train(console, output, error, acc, options, data, cancellationToken);
+                    if (code != 0 || cancellationToken.IsCancellationRequested) return code;
+                }
+                return 0;
             }
         });
         return command;

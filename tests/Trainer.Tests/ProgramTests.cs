@@ -120,6 +120,47 @@ public class ProgramTests
         Assert.Contains("on all 5 mnist test images", evaluate.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void LeNetWithBothActivationsWritesSiblingRunsWithTheFc2FeatureMapOfEachClass()
+    {
+        using var temp = new TempDirectory();
+        // 12 test images labelled i % 10: classes 0 and 1 have two samples, 2..9 one.
+        WriteMnist(temp["data"], train: 4, test: 12);
+        string logdir = temp["run"];
+
+        var train = Run("train", "--model", "lenet5", "--activation", "both", "--dataset", "mnist", "--data-dir", temp["data"], "--accelerator", "cpu",
+            "--steps", "1", "--batch-size", "2", "--checkpoint-every", "0", "--logdir", logdir);
+
+        Assert.True(train.ExitCode == 0, $"train exited {train.ExitCode}: {train.Error}\n{train.Output}");
+        foreach (string activation in new[] { "relu", "sigmoid" })
+        {
+            string run = Path.Combine(logdir, activation);
+            Assert.Equal(activation == "sigmoid" ? "Sigmoid" : "Relu",
+                Checkpoint.Load(Assert.Single(new CheckpointDirectory(Path.Combine(run, "checkpoints")).List()).Path).Settings["activation"]);
+            var images = Directory.GetFiles(run, "events.out.tfevents.*").SelectMany(f => EventFileReader.Read(f).Events)
+                .Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value).Where(v => v.Tag.StartsWith("fc2/class/", StringComparison.Ordinal)).ToList();
+            Assert.Equal(Enumerable.Range(0, 10).Select(k => $"fc2/class/{k}"), images.Select(v => v.Tag));
+            for (int k = 0; k < 10; k++)
+            {
+                int samples = k < 2 ? 2 : 1;
+                Assert.Equal((samples, 84, 1), (images[k].Image.Height, images[k].Image.Width, images[k].Image.Colorspace));
+                var png = PngDecoder.Decode(File.ReadAllBytes(Path.Combine(run, $"fc2-class-{k}.png")));
+                Assert.Equal((samples, 84), (png.Height, png.Width));
+                // Min-max normalised over the image: the smallest feature is black and the largest white.
+                Assert.Equal((0, 255), (png.Pixels.Min(), png.Pixels.Max()));
+            }
+        }
+    }
+
+    [Fact]
+    public void BothActivationsIsOnlyForLeNet()
+    {
+        var outcome = Run("train", "--model", "cifar-gap", "--activation", "both");
+
+        Assert.Equal(Program.UsageError, outcome.ExitCode);
+        Assert.Contains("--activation both compares LeNet-5 runs", outcome.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>Skips (visibly, with the backend's reason) when the machine has no device of <paramref name="type"/>.</summary>
     internal static void SkipUnlessPresent(AcceleratorType type)
     {
