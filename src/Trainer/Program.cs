@@ -7,8 +7,8 @@ using Spectre.Console;
 
 namespace GpuDeconv.Trainer;
 
-/// <summary>The <c>gpudeconv</c> command line: <c>train</c>, <c>evaluate</c> and <c>devices</c>.</summary>
-public static class Program
+/// <summary>The <c>gpudeconv</c> command line: <c>train</c>, <c>evaluate</c>, <c>visualize</c> and <c>devices</c>.</summary>
+public static partial class Program
 {
     /// <summary>Exit code for a bad command line (System.CommandLine's parse errors use 1 as well).</summary>
     public const int UsageError = 1;
@@ -37,6 +37,7 @@ public static class Program
         var root = new RootCommand("GpuDeconv sample trainer: the deconv tutorial's CIFAR network and LeNet-5, with deconvnet images in TensorBoard.");
         root.Subcommands.Add(TrainCommand(console, output, error, cancellationToken));
         root.Subcommands.Add(EvaluateCommand(output, error));
+        root.Subcommands.Add(VisualizeCommand(output, error));
         root.Subcommands.Add(DevicesCommand(output));
         var parse = root.Parse(args);
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
@@ -72,7 +73,8 @@ public static class Program
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
         var lr = new Option<float?>("--lr") { Description = "Learning rate (default: the tutorial's, 1e-4 for cifar-gap, 0.01 for lenet5)." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmong("adam", "sgd");
-        var activation = new Option<string>("--activation") { Description = "relu or sigmoid (LeNet-5).", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmong("relu", "sigmoid");
+        var activation = new Option<string>("--activation") { Description = "relu, sigmoid, or both: sibling runs <logdir>/relu and <logdir>/sigmoid that TensorBoard compares (LeNet-5).", DefaultValueFactory = _ => "relu" }
+            .AcceptOnlyFromAmong("relu", "sigmoid", "both");
         var distort = new Option<bool>("--distort") { Description = "TF's CIFAR-10 training distortions." };
         var logdir = new Option<string?>("--logdir") { Description = "Log directory (default runs/<model>-<dataset>-<time>)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, shuffles and distortions.", DefaultValueFactory = _ => 1 };
@@ -98,6 +100,7 @@ public static class Program
             if (parse.GetValue(checkpointEvery) < 0 || parse.GetValue(logEvery) <= 0 || parse.GetValue(imageEvery) <= 0)
                 result.AddError("--checkpoint-every must be 0 or more, --log-every and --image-every positive.");
             if (parse.GetValue(resume) && parse.GetValue(logdir) is null) result.AddError("--resume needs --logdir (the run to continue).");
+            if (parse.GetValue(activation) == "both" && parse.GetValue(model) != "lenet5") result.AddError("--activation both compares LeNet-5 runs; add --model lenet5.");
             if (problems.Count > 0)
             {
                 foreach (string problem in problems) error.WriteLine($"error: {problem}");
@@ -110,15 +113,22 @@ public static class Program
             using (acc)
             {
                 string run = parse.GetValue(logdir) ?? Path.Combine("runs", $"{parse.GetValue(model)}-{data.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
-                var options = new TrainerOptions(run)
+                // "both" trains ReLU then sigmoid into sibling runs, so one `tensorboard --logdir <run>` shows them side by side.
+                string[] activations = parse.GetValue(activation) == "both" ? ["relu", "sigmoid"] : [parse.GetValue(activation)!];
+                foreach (string name in activations)
                 {
-                    Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
-                    LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
-                    Activation = parse.GetValue(activation) == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
-                    Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
-                    ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
-                };
-                return Train(console, output, error, acc, options, data, cancellationToken);
+                    var options = new TrainerOptions(activations.Length > 1 ? Path.Combine(run, name) : run)
+                    {
+                        Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
+                        LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
+                        Activation = name == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
+                        Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
+                        ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
+                    };
+                    int code = Train(console, output, error, acc, options, data, cancellationToken);
+                    if (code != 0 || cancellationToken.IsCancellationRequested) return code;
+                }
+                return 0;
             }
         });
         return command;
@@ -178,38 +188,17 @@ public static class Program
         var command = new Command("evaluate", "Accuracy on the whole test set from a checkpoint.") { checkpoint, dataset, dataDir, accelerator, batchSize };
         command.SetAction(parse =>
         {
-            string path = parse.GetValue(checkpoint)!;
-            string? file = File.Exists(path) ? path
-                : Directory.Exists(path) ? (new CheckpointDirectory(Directory.Exists(Path.Combine(path, "checkpoints")) ? Path.Combine(path, "checkpoints") : path).Latest()?.Path)
-                : null;
-            if (file is null)
-            {
-                error.WriteLine($"error: no checkpoint at '{path}': give a checkpoint-<step>.safetensors file or a run directory holding checkpoints/.");
-                return MissingInput;
-            }
+            if (!TryFindCheckpoint(parse.GetValue(checkpoint)!, error, out string file)) return MissingInput;
             var saved = Checkpoint.Load(file);
-            var kind = saved.Settings.GetValueOrDefault("model") == nameof(ModelKind.LeNet5) ? ModelKind.LeNet5 : ModelKind.CifarGap;
-            string datasetName = parse.GetValue(dataset)!;
-            if (datasetName == "auto" && saved.Settings.TryGetValue("dataset", out var trained) && trained.Length > 0) datasetName = trained;
-            if (!TryLoadData(datasetName, parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
+            var kind = CheckpointModel(saved);
+            if (!TryLoadData(CheckpointDataset(saved, parse.GetValue(dataset)!), parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
             if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
             using (context)
             using (acc)
             {
                 var input = Training.Trainer.Inputs(kind, data.Test.ImageShape, distort: false).Test;
-                var activation = saved.Settings.GetValueOrDefault("activation") == nameof(Activation.Sigmoid) ? Activation.Sigmoid : Activation.Relu;
-                using Module model = kind == ModelKind.LeNet5
-                    ? new LeNet5(acc, activation, data.Test.ClassNames.Count)
-                    : new CifarGapNet(acc, input.Output[0], input.Output[1], input.Output[2], data.Test.ClassNames.Count);
-                try
-                {
-                    model.ImportParameters(saved.Parameters.ToDictionary(p => p.Key, p => new HostArray(p.Value.Shape, ((HostTensor<float>)p.Value).Data), StringComparer.Ordinal));
-                }
-                catch (ArgumentException e)
-                {
-                    error.WriteLine($"error: {file} does not fit {kind} on {data.Name}: {e.Message}");
-                    return UsageError;
-                }
+                using Module? model = LoadModel(saved, file, kind, input, data, acc, error);
+                if (model is null) return UsageError;
                 float accuracy = Training.Trainer.Evaluate(model, acc, data.Test, input, parse.GetValue(batchSize));
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file} (step {saved.Step}): test accuracy {accuracy:P2} on all {data.Test.Count} {data.Name} test images"));
                 return 0;
@@ -229,6 +218,44 @@ public static class Program
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A checkpoint file, or the latest checkpoint of a run directory (or of its checkpoints/ folder).</summary>
+    private static bool TryFindCheckpoint(string path, TextWriter error, out string file)
+    {
+        file = (File.Exists(path) ? path
+            : Directory.Exists(path) ? (new CheckpointDirectory(Directory.Exists(Path.Combine(path, "checkpoints")) ? Path.Combine(path, "checkpoints") : path).Latest()?.Path)
+            : null)!;
+        if (file is not null) return true;
+        error.WriteLine($"error: no checkpoint at '{path}': give a checkpoint-<step>.safetensors file or a run directory holding checkpoints/.");
+        return false;
+    }
+
+    private static ModelKind CheckpointModel(Checkpoint saved) =>
+        saved.Settings.GetValueOrDefault("model") == nameof(ModelKind.LeNet5) ? ModelKind.LeNet5 : ModelKind.CifarGap;
+
+    /// <summary>--dataset, where "auto" means the data set the checkpoint was trained on.</summary>
+    private static string CheckpointDataset(Checkpoint saved, string dataset) =>
+        dataset == "auto" && saved.Settings.TryGetValue("dataset", out var trained) && trained.Length > 0 ? trained : dataset;
+
+    /// <summary>The checkpoint's network with its weights, or null (and a message) when they do not fit the data's shapes.</summary>
+    private static Module? LoadModel(Checkpoint saved, string file, ModelKind kind, Preprocess input, LoadedData data, Accelerator acc, TextWriter error)
+    {
+        var activation = saved.Settings.GetValueOrDefault("activation") == nameof(Activation.Sigmoid) ? Activation.Sigmoid : Activation.Relu;
+        Module model = kind == ModelKind.LeNet5
+            ? new LeNet5(acc, activation, data.Test.ClassNames.Count)
+            : new CifarGapNet(acc, input.Output[0], input.Output[1], input.Output[2], data.Test.ClassNames.Count);
+        try
+        {
+            model.ImportParameters(saved.Parameters.ToDictionary(p => p.Key, p => new HostArray(p.Value.Shape, ((HostTensor<float>)p.Value).Data), StringComparer.Ordinal));
+            return model;
+        }
+        catch (ArgumentException e)
+        {
+            model.Dispose();
+            error.WriteLine($"error: {file} does not fit {kind} on {data.Name}: {e.Message}");
+            return null;
+        }
     }
 
     private sealed record LoadedData(string Name, Dataset Train, Dataset Test);

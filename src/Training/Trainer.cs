@@ -253,6 +253,7 @@ public sealed class Trainer : IDisposable
         var file = SaveCheckpoint();
         float testAccuracy = Evaluate();
         _writer.AddScalar("test/accuracy", testAccuracy, Step);
+        if (Model is LeNet5 lenet) LogClassFeatures(lenet, Step);
         _writer.Flush();
         return new TrainingResult(Step, _resumedFrom, cancelled, loss, testAccuracy, elapsed, images / Math.Max(elapsed.TotalSeconds, 1e-9), file.Path);
     }
@@ -351,6 +352,36 @@ public sealed class Trainer : IDisposable
         var images = new ByteImage[outputs * inputs];
         for (int c = 0; c < images.Length; c++) images[c] = ByteImage.FromBytes(cells.AsSpan(c * kh * kw, kh * kw), kh, kw, 1, ImageLayout.Hwc);
         _writer.AddImage(tag, ImageGrid.Tile(images, columns: inputs == 1 ? Math.Min(outputs, ImageGrid.DefaultColumns) : inputs, padding: 1), step);
+    }
+
+    /// <summary>Test samples per class in the LeNet tutorial's fc2 feature-map images.</summary>
+    public const int ClassFeatureSamples = 100;
+
+    /// <summary>
+    /// The LeNet tutorial's picture of what fc2 learned: per class, the fc2 activations of its first 100 test samples
+    /// (fewer when the test set holds fewer) as a [samples x 84] gray image, min-max scaled over that image; logged as
+    /// fc2/class/&lt;k&gt; and saved as fc2-class-&lt;k&gt;.png in the log directory. Classes without test samples are skipped.
+    /// </summary>
+    private void LogClassFeatures(LeNet5 lenet, long step)
+    {
+        using var noGrad = Autograd.NoGrad();
+        var output = _testInput.Output;
+        int size = (int)output.Size;
+        for (int label = 0; label < _test.ClassNames.Count; label++)
+        {
+            var indices = new List<int>(ClassFeatureSamples);
+            for (int i = 0; i < _test.Count && indices.Count < ClassFeatureSamples; i++)
+                if (_test.Label(i) == label) indices.Add(i);
+            if (indices.Count == 0) continue;
+            var pixels = new float[indices.Count * size];
+            for (int i = 0; i < indices.Count; i++) _testInput.Apply(_test.ImageSpan(indices[i]), pixels.AsSpan(i * size, size), 0);
+            using var scope = new TensorScope();
+            var images = Tensor.FromArray(_accelerator, pixels, new Shape(indices.Count, output[0], output[1], output[2]));
+            var fc2 = lenet.Run(images).Fc2;
+            var image = ByteImage.FromFloats(MinMax(fc2.ToArray()), indices.Count, fc2.Shape[1], 1, ImageLayout.Hwc);
+            _writer.AddImage(string.Create(CultureInfo.InvariantCulture, $"fc2/class/{label}"), image, step);
+            PngEncoder.Save(Path.Combine(Options.LogDirectory, string.Create(CultureInfo.InvariantCulture, $"fc2-class-{label}.png")), image);
+        }
     }
 
     /// <summary>The first image's feature maps [1, H, W, C] as a grid of C gray cells, each scaled on its own.</summary>
