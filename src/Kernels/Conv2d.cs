@@ -248,26 +248,166 @@ public static class Conv2d
         float c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f;
         float c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
 
+        // Index decoding hoisted out of the per-element gathers (the same elements, the same values, fewer divisions).
+        // Forward / BackwardInput A and BackwardInput B: element e = r * tileK + k with Threads % tileK == 0, so a lane's
+        // reduction offset kLane is fixed and its rows step by rowStep = Threads / tileK.
+        int kLane = lane % tileK;
+        int rowStep = Threads / tileK;
+        int rLane = lane / tileK;
+        // BackwardFilter A: element e = k * tileM + r; a lane's rows step by bfRowStep, its reductions by bfKStep.
+        int bfRowStep = Math.Min(tileM, Threads);
+        int bfKStep = Threads / bfRowStep;
+        int bfRLane = lane % bfRowStep;
+        int bfKLane = lane / bfRowStep;
+        // Forward / BackwardFilter B: element e = k * tileN + n (tileN divides Threads): one column per lane.
+        int bKStep = Threads / tileN;
+        int bKLane = lane / tileN;
+        int bCol = col0 + lane % tileN;
+        // Forward / BackwardInput: the (b, y, x) of the lane's first A row and of the row step, over the output
+        // (Forward) or the input (BackwardInput) plane.
+        int planeH = Math.Max(1, p.Mode == ModeBackwardInput ? g.InH : g.OutH);
+        int planeW = Math.Max(1, p.Mode == ModeBackwardInput ? g.InW : g.OutW);
+        int chans = p.Mode == ModeForward ? g.InC : g.OutC;
+        int firstRow = row0 + rLane;
+        int firstB = firstRow / (planeH * planeW);
+        int firstRest = firstRow - firstB * (planeH * planeW);
+        int firstY = firstRest / planeW;
+        int firstX = firstRest - firstY * planeW;
+        int stepX = rowStep % planeW;
+        int stepY = (rowStep / planeW) % planeH;
+        int stepB = rowStep / (planeW * planeH);
+
         for (int k0 = kBegin; k0 < kEnd; k0 += tileK)
         {
-            for (int e = lane; e < tileM * tileK; e += Threads)
+            if (p.Mode == ModeBackwardFilter)
             {
-                // Forward / BackwardInput: A's reduction index runs along the source's channels, so lanes walk k first;
-                // BackwardFilter: A's rows (kh, kw, ci) run along x's channels, so lanes walk rows first.
-                int r = p.Mode == ModeBackwardFilter ? e % tileM : e / tileK;
-                int k = p.Mode == ModeBackwardFilter ? e / tileM : e % tileK;
-                int row = row0 + r;
-                int red = k0 + k;
-                aTile[k * lda + r] = row < p.M && red < kEnd ? LoadA(a, g, p.Mode, row, red) : 0f;
+                // A[row = (kh, kw, ci), red = (b, oy, ox)] = x[b, oy*sh + kh*dh - padTop, ox*sw + kw*dw - padLeft, ci].
+                for (int r = bfRLane; r < tileM; r += bfRowStep)
+                {
+                    int row = row0 + r;
+                    int rowLength = g.KW * g.InC;
+                    int kh = row / rowLength;
+                    int kRest = row - kh * rowLength;
+                    int kw = kRest / g.InC;
+                    int ci = kRest - kw * g.InC;
+                    int yOff = kh * g.DilationH - g.PadTop;
+                    int xOff = kw * g.DilationW - g.PadLeft;
+                    int red0 = k0 + bfKLane;
+                    int plane = g.OutH * g.OutW;
+                    int bb = red0 / plane;
+                    int rest = red0 - bb * plane;
+                    int oy = rest / g.OutW;
+                    int ox = rest - oy * g.OutW;
+                    for (int k = bfKLane; k < tileK; k += bfKStep)
+                    {
+                        int red = k0 + k;
+                        float value = 0f;
+                        if (row < p.M && red < kEnd)
+                        {
+                            int iy = oy * g.StrideH + yOff;
+                            int ix = ox * g.StrideW + xOff;
+                            if (iy >= 0 && iy < g.InH && ix >= 0 && ix < g.InW)
+                                value = a[(((long)bb * g.InH + iy) * g.InW + ix) * g.InC + ci];
+                        }
+                        aTile[k * lda + r] = value;
+                        // Advance (b, oy, ox) by bfKStep (at most Threads / 64 = 4): one output position at a time.
+                        for (int s = 0; s < bfKStep; s++)
+                        {
+                            ox++;
+                            if (ox == g.OutW)
+                            {
+                                ox = 0;
+                                oy++;
+                                if (oy == g.OutH)
+                                {
+                                    oy = 0;
+                                    bb++;
+                                }
+                            }
+                        }
+                    }
+                }
+                for (int k = bKLane; k < tileK; k += bKStep)
+                {
+                    int red = k0 + k;
+                    bTile[k * ldb + lane % tileN] = bCol < p.N && red < kEnd ? b[(long)red * p.N + bCol] : 0f;
+                }
             }
-            for (int e = lane; e < tileK * tileN; e += Threads)
+            else
             {
-                // BackwardInput reads w[kh, kw, ci, co] with co along the reduction: lanes walk k first; otherwise B is row-major [K, N].
-                int n = p.Mode == ModeBackwardInput ? e / tileK : e % tileN;
-                int k = p.Mode == ModeBackwardInput ? e % tileK : e / tileN;
-                int col = col0 + n;
-                int red = k0 + k;
-                bTile[k * ldb + n] = col < p.N && red < kEnd ? LoadB(b, g, p.Mode, p.N, red, col) : 0f;
+                // The lane's reduction index (kh, kw, ch), decoded once per stage.
+                int red = k0 + kLane;
+                bool redOk = red < kEnd;
+                int rowLength = g.KW * chans;
+                int kh = red / rowLength;
+                int kRest = red - kh * rowLength;
+                int kw = kRest / chans;
+                int ch = kRest - kw * chans;
+                int by = firstB;
+                int yy = firstY;
+                int xx = firstX;
+                for (int r = rLane; r < tileM; r += rowStep)
+                {
+                    int row = row0 + r;
+                    float value = 0f;
+                    if (row < p.M && redOk)
+                    {
+                        if (p.Mode == ModeForward)
+                        {
+                            int iy = yy * g.StrideH + kh * g.DilationH - g.PadTop;
+                            int ix = xx * g.StrideW + kw * g.DilationW - g.PadLeft;
+                            if (iy >= 0 && iy < g.InH && ix >= 0 && ix < g.InW)
+                                value = a[(((long)by * g.InH + iy) * g.InW + ix) * g.InC + ch];
+                        }
+                        else
+                        {
+                            // The dgrad gather: see GatherOutputGrad.
+                            int ty = yy + g.PadTop - kh * g.DilationH;
+                            int tx = xx + g.PadLeft - kw * g.DilationW;
+                            if (ty >= 0 && tx >= 0)
+                            {
+                                int oy = g.StrideH == 1 ? ty : ty / g.StrideH;
+                                int ox = g.StrideW == 1 ? tx : tx / g.StrideW;
+                                if (oy * g.StrideH == ty && ox * g.StrideW == tx && oy < g.OutH && ox < g.OutW)
+                                    value = a[(((long)by * g.OutH + oy) * g.OutW + ox) * g.OutC + ch];
+                            }
+                        }
+                    }
+                    aTile[kLane * lda + r] = value;
+                    // Advance (b, y, x) by rowStep: each part once, then one carry each.
+                    xx += stepX;
+                    yy += stepY;
+                    by += stepB;
+                    if (xx >= planeW)
+                    {
+                        xx -= planeW;
+                        yy++;
+                    }
+                    if (yy >= planeH)
+                    {
+                        yy -= planeH;
+                        by++;
+                    }
+                }
+                if (p.Mode == ModeForward)
+                {
+                    for (int k = bKLane; k < tileK; k += bKStep)
+                    {
+                        int redB = k0 + k;
+                        bTile[k * ldb + lane % tileN] = bCol < p.N && redB < kEnd ? b[(long)redB * p.N + bCol] : 0f;
+                    }
+                }
+                else
+                {
+                    // w[kh, kw, ci = col, co] with red = (tap, co): the lane's red is fixed, so decode it once.
+                    int tap = red / g.OutC;
+                    int co = red - tap * g.OutC;
+                    for (int n = rLane; n < tileN; n += rowStep)
+                    {
+                        int col = col0 + n;
+                        bTile[kLane * ldb + n] = col < p.N && redOk ? b[((long)tap * g.InC + col) * g.OutC + co] : 0f;
+                    }
+                }
             }
             Group.Barrier();
             for (int k = 0; k < tileK; k++)
