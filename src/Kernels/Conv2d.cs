@@ -361,7 +361,7 @@ public static class Conv2d
                         }
                         else
                         {
-                            // The dgrad gather: see GatherOutputGrad.
+                            // The dgrad gather (see "What the tile loads gather" below).
                             int ty = yy + g.PadTop - kh * g.DilationH;
                             int tx = xx + g.PadLeft - kw * g.DilationW;
                             if (ty >= 0 && tx >= 0)
@@ -466,69 +466,13 @@ public static class Conv2d
         c[rowStart + col] = p.HasBias != 0 ? value + bias[col] : value;
     }
 
-    // A[row, red] of the mode's GEMM.
-    private static float LoadA(ArrayView<float> a, WindowGeometry g, int mode, int row, int red)
-    {
-        if (mode == ModeForward) return Im2col(a, g, row, red);
-        if (mode == ModeBackwardInput) return GatherOutputGrad(a, g, row, red);
-        return Im2col(a, g, red, row);
-    }
-
-    // B[red, col]: BackwardInput reads w[kh, kw, ci = col, co] with red = (kh, kw, co); otherwise B is row-major [K, n]
-    // (the HWIO filter as [KH*KW*Cin, Cout], or dy as [N*OH*OW, Cout]).
-    private static float LoadB(ArrayView<float> b, WindowGeometry g, int mode, int n, int red, int col)
-    {
-        if (mode == ModeBackwardInput)
-        {
-            int tap = red / g.OutC;
-            int co = red - tap * g.OutC;
-            return b[((long)tap * g.InC + col) * g.OutC + co];
-        }
-        return b[(long)red * n + col];
-    }
-
-    // im2col(x)[m, k]: m = (b, oy, ox) over the output, k = (kh, kw, ci); padded taps read 0.
-    private static float Im2col(ArrayView<float> x, WindowGeometry g, int m, int k)
-    {
-        int plane = g.OutH * g.OutW;
-        int b = m / plane;
-        int rest = m - b * plane;
-        int oy = rest / g.OutW;
-        int ox = rest - oy * g.OutW;
-        int rowLength = g.KW * g.InC;
-        int kh = k / rowLength;
-        int kRest = k - kh * rowLength;
-        int kw = kRest / g.InC;
-        int ci = kRest - kw * g.InC;
-        int iy = oy * g.StrideH + kh * g.DilationH - g.PadTop;
-        int ix = ox * g.StrideW + kw * g.DilationW - g.PadLeft;
-        if (iy < 0 || iy >= g.InH || ix < 0 || ix >= g.InW) return 0f;
-        return x[(((long)b * g.InH + iy) * g.InW + ix) * g.InC + ci];
-    }
-
-    // The dgrad gather A[m, k]: m = (b, iy, ix) over the input, k = (kh, kw, co). Output (oy, ox) used input
-    // (iy, ix) through tap (kh, kw) when iy = oy*sh + kh*dh - padTop, i.e. oy = (iy + padTop - kh*dh) / sh when
-    // that divides exactly and lies in [0, OH); otherwise the tap contributes nothing.
-    private static float GatherOutputGrad(ArrayView<float> dy, WindowGeometry g, int m, int k)
-    {
-        int plane = g.InH * g.InW;
-        int b = m / plane;
-        int rest = m - b * plane;
-        int iy = rest / g.InW;
-        int ix = rest - iy * g.InW;
-        int rowLength = g.KW * g.OutC;
-        int kh = k / rowLength;
-        int kRest = k - kh * rowLength;
-        int kw = kRest / g.OutC;
-        int co = kRest - kw * g.OutC;
-        int ty = iy + g.PadTop - kh * g.DilationH;
-        int tx = ix + g.PadLeft - kw * g.DilationW;
-        if (ty < 0 || tx < 0) return 0f;
-        int oy = ty / g.StrideH;
-        int ox = tx / g.StrideW;
-        if (oy * g.StrideH != ty || ox * g.StrideW != tx || oy >= g.OutH || ox >= g.OutW) return 0f;
-        return dy[(((long)b * g.OutH + oy) * g.OutW + ox) * g.OutC + co];
-    }
+    // What the tile loads gather (the kernel decodes the indices once per stage or row, then steps them):
+    //   im2col(x)[m, k]: m = (b, oy, ox) over the output, k = (kh, kw, ci); x at (oy*sh + kh*dh - padTop,
+    //     ox*sw + kw*dw - padLeft), 0 for padded taps. Forward's A, and BackwardFilter's A transposed.
+    //   dgrad A[m, k]: m = (b, iy, ix) over the input, k = (kh, kw, co); output (oy, ox) used input (iy, ix) through
+    //     tap (kh, kw) when oy = (iy + padTop - kh*dh) / sh divides exactly and lies in [0, OH) (likewise ox); else 0.
+    //   B[red, col]: BackwardInput reads w[kh, kw, ci = col, co] with red = (kh, kw, co); otherwise B is row-major
+    //     [K, n] (the HWIO filter as [KH*KW*Cin, Cout], or dy as [N*OH*OW, Cout]).
 
     // ---- validation ----
 
