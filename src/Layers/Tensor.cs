@@ -146,8 +146,17 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>A tensor that holds <paramref name="data"/> in row-major order with the given shape.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
     /// <exception cref="ArgumentException">The data length is not the shape's size.</exception>
     public static Tensor FromArray(Accelerator accelerator, float[] data, Shape shape, bool requiresGrad = false)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return FromArray(accelerator, data.AsSpan(), shape, requiresGrad);
+    }
+
+    /// <summary>A tensor that holds a copy of <paramref name="data"/> (e.g. a batch buffer, reused as soon as this returns) in row-major order.</summary>
+    /// <exception cref="ArgumentException">The data length is not the shape's size.</exception>
+    public static Tensor FromArray(Accelerator accelerator, ReadOnlySpan<float> data, Shape shape, bool requiresGrad = false)
     {
         var tensor = FromHost(accelerator, data, shape, DType.Float32);
         tensor.RequiresGrad = requiresGrad;
@@ -155,17 +164,28 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>A 64-bit integer tensor (e.g. argmax switches) holding <paramref name="data"/>.</summary>
-    public static Tensor FromArray(Accelerator accelerator, long[] data, Shape shape) => FromHost(accelerator, data, shape, DType.Int64);
-
-    /// <summary>A 32-bit integer tensor (e.g. labels) holding <paramref name="data"/>.</summary>
-    public static Tensor FromArray(Accelerator accelerator, int[] data, Shape shape) => FromHost(accelerator, data, shape, DType.Int32);
-
-    private static Tensor FromHost<T>(Accelerator accelerator, T[] data, Shape shape, DType dtype) where T : unmanaged
+    public static Tensor FromArray(Accelerator accelerator, long[] data, Shape shape)
     {
         ArgumentNullException.ThrowIfNull(data);
+        return FromHost(accelerator, data.AsSpan(), shape, DType.Int64);
+    }
+
+    /// <summary>A 32-bit integer tensor (e.g. labels) holding <paramref name="data"/>.</summary>
+    public static Tensor FromArray(Accelerator accelerator, int[] data, Shape shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return FromArray(accelerator, data.AsSpan(), shape);
+    }
+
+    /// <summary>A 32-bit integer tensor holding a copy of <paramref name="data"/> (e.g. a batch's labels).</summary>
+    public static Tensor FromArray(Accelerator accelerator, ReadOnlySpan<int> data, Shape shape) => FromHost(accelerator, data, shape, DType.Int32);
+
+    // The copy is complete when this returns (the span is not kept), so the caller may reuse its buffer at once.
+    private static Tensor FromHost<T>(Accelerator accelerator, ReadOnlySpan<T> data, Shape shape, DType dtype) where T : unmanaged
+    {
         ArgumentNullException.ThrowIfNull(shape);
-        if (data.LongLength != shape.Size)
-            throw new ArgumentException($"Tensor.FromArray: {data.LongLength} values cannot fill shape {shape} ({shape.Size} elements).", nameof(data));
+        if (data.Length != shape.Size)
+            throw new ArgumentException($"Tensor.FromArray: {data.Length} values cannot fill shape {shape} ({shape.Size} elements).", nameof(data));
         var tensor = Empty(accelerator, shape, dtype);
         if (data.Length > 0) tensor.ViewOf<T>(dtype).Data.CopyFromCPU(tensor.Stream, data);
         return tensor;

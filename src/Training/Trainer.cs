@@ -225,8 +225,8 @@ public sealed class Trainer : IDisposable
                 if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
                 using var batch = loader.Read() ?? throw new InvalidOperationException($"Trainer: the loader ended at step {Step} before {TotalSteps}.");
                 using var scope = new TensorScope();
-                var x = Tensor.FromArray(_accelerator, batch.Images.ToArray(), batch.Shape);
-                var labels = Tensor.FromArray(_accelerator, batch.Labels.ToArray(), [batch.Count]);
+                var x = Tensor.FromArray(_accelerator, batch.Images.Span, batch.Shape);
+                var labels = Tensor.FromArray(_accelerator, batch.Labels.Span, [batch.Count]);
                 var logits = Model.Forward(x);
                 var lossTensor = Functional.SoftmaxCrossEntropy(logits, labels);
                 Optimizer.ZeroGrad();
@@ -275,7 +275,7 @@ public sealed class Trainer : IDisposable
             using (batch)
             {
                 using var scope = new TensorScope();
-                var logits = model.Forward(Tensor.FromArray(accelerator, batch.Images.ToArray(), batch.Shape));
+                var logits = model.Forward(Tensor.FromArray(accelerator, batch.Images.Span, batch.Shape));
                 correct += Correct(logits.ToArray(), batch.Labels.Span);
             }
         }
