@@ -105,6 +105,10 @@ public class ConvBenchmarks : AcceleratorBenchmark
 
     public static IEnumerable<ConvCase> Layers() => ConvCase.Tutorial();
 
+    /// <summary>Both algorithms run on every accelerator (Auto picks Vector on host CPUs, ImplicitGemm on GPUs).</summary>
+    [Params(ConvAlgorithm.ImplicitGemm, ConvAlgorithm.Vector)]
+    public ConvAlgorithm Algorithm { get; set; } = ConvAlgorithm.Vector;
+
     private BenchmarkTensors _tensors = null!;
     private TensorView<float> _x, _w, _y, _dy, _dx, _dw;
     private readonly Conv2dOptions _options = new(1, Padding.Same, 1);
@@ -130,7 +134,7 @@ public class ConvBenchmarks : AcceleratorBenchmark
     [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
     public void Forward()
     {
-        Conv2d.Forward(Stream, _x, _w, _y, _options);
+        Conv2d.Forward(Stream, _x, _w, _y, _options, algorithm: Algorithm);
         Stream.Synchronize();
     }
 
@@ -138,7 +142,7 @@ public class ConvBenchmarks : AcceleratorBenchmark
     [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
     public void BackwardInput()
     {
-        Conv2d.BackwardInput(Stream, _dy, _w, _dx, _options);
+        Conv2d.BackwardInput(Stream, _dy, _w, _dx, _options, Algorithm);
         Stream.Synchronize();
     }
 
@@ -146,7 +150,7 @@ public class ConvBenchmarks : AcceleratorBenchmark
     [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
     public void BackwardFilter()
     {
-        Conv2d.BackwardFilter(Stream, _x, _dy, _dw, _options);
+        Conv2d.BackwardFilter(Stream, _x, _dy, _dw, _options, Algorithm);
         Stream.Synchronize();
     }
 }

@@ -53,7 +53,10 @@ def run_gpudeconv(quick, batch, workdir, bench_exe):
             stats = benchmark.get("Statistics") or {}
             if "Median" not in stats:
                 continue
-            rows.append({"accelerator": params.get("Accelerator", "?"), "case": params.get("Layer", "?"),
+            accelerator = params.get("Accelerator", "?")
+            if "Algorithm" in params:
+                accelerator += " " + params["Algorithm"]
+            rows.append({"accelerator": accelerator, "case": params.get("Layer", "?"),
                          "method": benchmark["Method"], "ms": stats["Median"] / 1e6})
     return rows
 

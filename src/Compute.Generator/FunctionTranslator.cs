@@ -1403,6 +1403,40 @@ internal sealed class FunctionTranslator
 
     // ---------------------------------------------------------------- intrinsics
 
+    /// <summary>Float8 operations → the prelude's gd_f8_* (float8 and vload8/vstore8/fma on OpenCL).</summary>
+    private string Float8Call(IInvocationOperation invocation, string name, List<IOperation> values)
+    {
+        switch (name)
+        {
+            case "Splat" when values.Count == 1: return "gd_f8_splat(" + Expr(values[0]) + ")";
+            case "FusedMultiplyAdd" when values.Count == 3: return "gd_f8_fma(" + Expr(values[0]) + ", " + Expr(values[1]) + ", " + Expr(values[2]) + ")";
+            case "Add" when values.Count == 2: return "gd_f8_add(" + Expr(values[0]) + ", " + Expr(values[1]) + ")";
+            case "Multiply" when values.Count == 2: return "gd_f8_mul(" + Expr(values[0]) + ", " + Expr(values[1]) + ")";
+            case "Load" or "LoadPartial" or "Store" or "StorePartial":
+            {
+                bool store = name.StartsWith("Store", StringComparison.Ordinal);
+                int at = store ? 1 : 0;
+                var view = View(values[at]);
+                if (view == null) return Fail();
+                if (view.Rank != 1)
+                {
+                    Sink.Report(Diagnostics.ViewUse, invocation.Syntax, "Float8." + name + " takes a one-dimensional view");
+                    return Fail();
+                }
+                string address = "&" + view.Pointer + "[" + Expr(values[at + 1]) + "]";
+                string suffix = view.Space switch { Space.Local => "l", Space.Private => "p", _ => "g" };
+                return name switch
+                {
+                    "Load" => "gd_f8_load(" + address + ")",
+                    "LoadPartial" => "gd_f8_load_part_" + suffix + "(" + address + ", " + Expr(values[2]) + ")",
+                    "Store" => "gd_f8_store(" + Expr(values[0]) + ", " + address + ")",
+                    _ => "gd_f8_store_part_" + suffix + "(" + Expr(values[0]) + ", " + address + ", " + Expr(values[3]) + ")",
+                };
+            }
+        }
+        return Unsupported(invocation, "Float8." + name, "use Splat, Load, LoadPartial, Store, StorePartial, FusedMultiplyAdd, Add or Multiply");
+    }
+
     /// <summary>Known device functions; null when <paramref name="method"/> is not one (the caller then tries helpers).</summary>
     private string? Intrinsic(IInvocationOperation invocation, IMethodSymbol method, INamedTypeSymbol owner, List<IArgumentOperation> args)
     {
@@ -1462,6 +1496,7 @@ internal sealed class FunctionTranslator
         if (Symbols.Is(owner, "Warp"))
             return Unsupported(invocation, "Warp." + name, "warp intrinsics are not portable to OpenCL 1.2; use shared memory and Group.Barrier()");
         if (Symbols.Is(owner, "Atomic")) return Atomic(invocation, name, args);
+        if (Symbols.Is(owner, "Float8")) return Float8Call(invocation, name, values);
         if (Symbols.Is(owner, "SharedMemory") || Symbols.Is(owner, "LocalMemory"))
         {
             if (method.ReturnsByRef)

@@ -126,6 +126,46 @@ typedef long long GD_I64;
 #error ""GpuDeconv kernels compile with NVRTC or an OpenCL C compiler""
 #endif
 
+// Float8: eight lanes, each operation lane-wise and exactly rounded (fma rounds once).
+#if defined(__OPENCL_VERSION__)
+typedef float8 gd_f8;
+#define gd_f8_splat(x) ((float8)(x))
+#define gd_zero_gd_f8() ((float8)(0.0f))
+#define gd_f8_load(p) vload8(0, (p))
+#define gd_f8_store(v, p) vstore8((v), 0, (p))
+#define gd_f8_fma(a, b, c) fma((a), (b), (c))
+#define gd_f8_add(a, b) ((a) + (b))
+#define gd_f8_mul(a, b) ((a) * (b))
+#define GD_F8_PARTIAL(space, suffix) \
+GD_FUNC gd_f8 gd_f8_load_part_##suffix(const space float* p, int n) { \
+    if (n >= 8) return vload8(0, p); \
+    float t[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f }; \
+    for (int i = 0; i < n; i++) t[i] = p[i]; \
+    return vload8(0, t); } \
+GD_FUNC void gd_f8_store_part_##suffix(gd_f8 v, space float* p, int n) { \
+    if (n >= 8) { vstore8(v, 0, p); return; } \
+    float t[8]; vstore8(v, 0, t); \
+    for (int i = 0; i < n; i++) p[i] = t[i]; }
+GD_F8_PARTIAL(__global, g)
+GD_F8_PARTIAL(__local, l)
+GD_F8_PARTIAL(__private, p)
+#else
+struct gd_f8 { float v[8]; };
+GD_FUNC gd_f8 gd_f8_splat(float x) { gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = x; return r; }
+GD_FUNC gd_f8 gd_zero_gd_f8() { return gd_f8_splat(0.0f); }
+GD_FUNC gd_f8 gd_f8_load(const float* p) { gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = p[i]; return r; }
+GD_FUNC void gd_f8_store(gd_f8 v, float* p) { for (int i = 0; i < 8; i++) p[i] = v.v[i]; }
+GD_FUNC gd_f8 gd_f8_fma(gd_f8 a, gd_f8 b, gd_f8 c) { gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = fmaf(a.v[i], b.v[i], c.v[i]); return r; }
+GD_FUNC gd_f8 gd_f8_add(gd_f8 a, gd_f8 b) { gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = a.v[i] + b.v[i]; return r; }
+GD_FUNC gd_f8 gd_f8_mul(gd_f8 a, gd_f8 b) { gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = a.v[i] * b.v[i]; return r; }
+GD_FUNC gd_f8 gd_f8_load_part_g(const float* p, int n) { gd_f8 r = gd_f8_splat(0.0f); for (int i = 0; i < 8 && i < n; i++) r.v[i] = p[i]; return r; }
+GD_FUNC void gd_f8_store_part_g(gd_f8 v, float* p, int n) { for (int i = 0; i < 8 && i < n; i++) p[i] = v.v[i]; }
+#define gd_f8_load_part_l gd_f8_load_part_g
+#define gd_f8_load_part_p gd_f8_load_part_g
+#define gd_f8_store_part_l gd_f8_store_part_g
+#define gd_f8_store_part_p gd_f8_store_part_g
+#endif
+
 #if defined(__OPENCL_VERSION__) && defined(GD_HAS_FP64)
 #define GD_D2I32(x) convert_int_sat(x)
 #define GD_D2U32(x) convert_uint_sat(x)

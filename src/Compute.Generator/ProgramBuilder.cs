@@ -106,6 +106,7 @@ internal sealed class ProgramBuilder(Compilation compilation, Target target, Dia
             if (type.SpecialType == SpecialType.System_Double) Features |= Feature.Double;
             return primitive;
         }
+        if (Symbols.Is(type, "Float8")) return "gd_f8";
         int rank = Symbols.IndexRank(type, out bool isLong);
         if (rank == 1) return isLong ? LongType : "int";
         if (rank > 1) return (isLong ? "gd_lindex" : "gd_index") + rank.Invariant();

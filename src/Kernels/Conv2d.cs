@@ -42,6 +42,17 @@ public readonly record struct Conv2dOptions(Size2d Stride, Padding Padding, Size
         size.Height == size.Width ? size.Height.ToString(CultureInfo.InvariantCulture) : size.ToString();
 }
 
+/// <summary>Which kernels compute a convolution.</summary>
+public enum ConvAlgorithm
+{
+    /// <summary><see cref="Vector"/> on devices that run on the host CPU (the CPU accelerator, pocl), <see cref="ImplicitGemm"/> elsewhere.</summary>
+    Auto,
+    /// <summary>The tiled implicit GEMM (<see cref="Conv2d.ImplicitGemmKernel"/>): 256-lane groups, shared-memory stages; shaped for GPUs.</summary>
+    ImplicitGemm,
+    /// <summary>Direct convolution with Float8 lanes (<see cref="Conv2dVector"/>); shaped for CPUs. The input gradient with a stride above 1 runs <see cref="ImplicitGemm"/>.</summary>
+    Vector,
+}
+
 /// <summary>The GEMM an <see cref="Conv2d.ImplicitGemmKernel"/> launch computes, passed by value.</summary>
 public struct ConvGemm
 {
@@ -102,7 +113,8 @@ public static class Conv2d
     /// <summary>y = conv2d(input, filter) (+ bias[Cout] broadcast over N, H, W when given).</summary>
     /// <exception cref="ArgumentException">A shape disagrees with the input, the filter or the options, or a view lives on another accelerator.</exception>
     public static void Forward(AcceleratorStream stream, TensorView<float> input, TensorView<float> filter,
-                               TensorView<float> output, Conv2dOptions options, TensorView<float>? bias = null)
+                               TensorView<float> output, Conv2dOptions options, TensorView<float>? bias = null,
+                               ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         const string op = "Conv2d";
         ArgumentNullException.ThrowIfNull(stream);
@@ -115,25 +127,25 @@ public static class Conv2d
             CheckViews(op, stream, ("bias", b));
             ShapeCheck.Equal(op, nameof(bias), b.Shape, new Shape(g.OutC), $"[Cout] of filter {filter.Shape}");
         }
-        LaunchForward(stream, input.Data, filter.Data, bias?.Data, output.Data, g);
+        LaunchForward(stream, input.Data, filter.Data, bias?.Data, output.Data, g, algorithm);
     }
 
     /// <summary>dx = d(sum y*dy)/dx (Conv2DBackpropInput); inputGrad's shape names the forward input's shape.</summary>
     /// <exception cref="ArgumentException">The shapes disagree with each other or the options (the message gives the accepted sizes), or a view lives on another accelerator.</exception>
     public static void BackwardInput(AcceleratorStream stream, TensorView<float> outputGrad, TensorView<float> filter,
-                                     TensorView<float> inputGrad, Conv2dOptions options)
+                                     TensorView<float> inputGrad, Conv2dOptions options, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         const string op = "Conv2d.BackwardInput";
         ArgumentNullException.ThrowIfNull(stream);
         CheckViews(op, stream, ("outputGrad", outputGrad), ("filter", filter), ("inputGrad", inputGrad));
         var g = CheckTransposed(op, "outputGrad", outputGrad.Shape, filter.Shape, "inputGrad", inputGrad.Shape, options, "input", "forward output");
-        LaunchBackwardInput(stream, outputGrad.Data, filter.Data, inputGrad.Data, g);
+        LaunchBackwardInput(stream, outputGrad.Data, filter.Data, inputGrad.Data, g, algorithm);
     }
 
     /// <summary>dw = d(sum y*dy)/dw (Conv2DBackpropFilter); overwrites filterGrad.</summary>
     /// <exception cref="ArgumentException">The shapes disagree with each other or the options, or a view lives on another accelerator.</exception>
     public static void BackwardFilter(AcceleratorStream stream, TensorView<float> input, TensorView<float> outputGrad,
-                                      TensorView<float> filterGrad, Conv2dOptions options)
+                                      TensorView<float> filterGrad, Conv2dOptions options, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         const string op = "Conv2d.BackwardFilter";
         ArgumentNullException.ThrowIfNull(stream);
@@ -141,33 +153,55 @@ public static class Conv2d
         var g = Geometry(op, "input", input.Shape, "filterGrad", filterGrad.Shape, options);
         ShapeCheck.Equal(op, nameof(outputGrad), outputGrad.Shape, new Shape(g.Batch, g.OutH, g.OutW, g.OutC),
             $"the forward output [N, OH, OW, Cout] of input {input.Shape}, filter {filterGrad.Shape}, {options}");
-        LaunchBackwardFilter(stream, input.Data, outputGrad.Data, filterGrad.Data, g);
+        LaunchBackwardFilter(stream, input.Data, outputGrad.Data, filterGrad.Data, g, algorithm);
     }
+
+    /// <summary>Whether <paramref name="algorithm"/> means the vector kernels on <paramref name="stream"/>'s device.</summary>
+    internal static bool UsesVector(AcceleratorStream stream, ConvAlgorithm algorithm) => algorithm switch
+    {
+        ConvAlgorithm.Vector => true,
+        ConvAlgorithm.ImplicitGemm => false,
+        ConvAlgorithm.Auto => stream.Accelerator.Device.RunsOnHost,
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Conv2d: the algorithm is Auto, ImplicitGemm or Vector."),
+    };
 
     // ---- launches (shapes already validated) ----
 
     internal static void LaunchForward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias,
-                                       ArrayView<float> y, WindowGeometry g)
+                                       ArrayView<float> y, WindowGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         int m = g.Batch * g.OutH * g.OutW;
         if ((long)m * g.OutC == 0) return;
+        if (UsesVector(stream, algorithm))
+        {
+            Conv2dVector.Forward(stream, x, w, bias, y, g);
+            return;
+        }
         var p = Gemm(ModeForward, m, g.OutC, g.KH * g.KW * g.InC);
         p.HasBias = bias is null ? 0 : 1;
         // Without a bias the kernel never reads that view; pass the filter so every argument is a real view.
         LaunchGemm(stream, x, w, bias ?? w, y, g, p, 1);
     }
 
-    internal static void LaunchBackwardInput(AcceleratorStream stream, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, WindowGeometry g)
+    internal static void LaunchBackwardInput(AcceleratorStream stream, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, WindowGeometry g,
+                                             ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         int m = g.Batch * g.InH * g.InW;
         if ((long)m * g.InC == 0) return;
+        if (UsesVector(stream, algorithm) && Conv2dVector.TryBackwardInput(stream, dy, w, dx, g)) return;
         LaunchGemm(stream, dy, w, w, dx, g, Gemm(ModeBackwardInput, m, g.InC, g.KH * g.KW * g.OutC), 1);
     }
 
-    internal static void LaunchBackwardFilter(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, WindowGeometry g)
+    internal static void LaunchBackwardFilter(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, WindowGeometry g,
+                                              ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         int rows = g.KH * g.KW * g.InC;
         if ((long)rows * g.OutC == 0) return;
+        if (UsesVector(stream, algorithm))
+        {
+            Conv2dVector.BackwardFilter(stream, x, dy, dw, g);
+            return;
+        }
         var p = Gemm(ModeBackwardFilter, rows, g.OutC, g.Batch * g.OutH * g.OutW);
         int tiles = CeilDiv(p.M, Threads * 16 / p.TileN) * CeilDiv(p.N, p.TileN);
         int wanted = Math.Max(1, Math.Min(CeilDiv(p.K, MinChunk), CeilDiv(TargetGroups, tiles)));

@@ -14,6 +14,7 @@ public static class ConformanceSuite
         .. MemoryCases.All(),
         .. LoaderCases.All(),
         .. MatrixMultiplyCases.All(),
+        .. Float8Cases.All(),
         .. ErrorCases.All(),
         .. LeakCases.All(),
     ];

@@ -120,21 +120,24 @@ internal static class ConvRunner
         }
     }
 
-    public static float[] Forward(Accelerator acc, float[] x, Shape xs, float[] w, Shape ws, Conv2dOptions o, float[]? bias = null)
+    public static float[] Forward(Accelerator acc, float[] x, Shape xs, float[] w, Shape ws, Conv2dOptions o, float[]? bias = null,
+                                  ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         var ys = Conv2d.OutputShape(xs, ws, o);
         if (bias is null)
-            return Run(acc, (s, xv, wv, yv) => Conv2d.Forward(s, xv, wv, yv, o), x, xs, w, ws, ys);
+            return Run(acc, (s, xv, wv, yv) => Conv2d.Forward(s, xv, wv, yv, o, algorithm: algorithm), x, xs, w, ws, ys);
         var (biasBuffer, biasView) = Host.Upload(acc, bias, new Shape(bias.Length));
         using (biasBuffer)
-            return Run(acc, (s, xv, wv, yv) => Conv2d.Forward(s, xv, wv, yv, o, biasView), x, xs, w, ws, ys);
+            return Run(acc, (s, xv, wv, yv) => Conv2d.Forward(s, xv, wv, yv, o, biasView, algorithm), x, xs, w, ws, ys);
     }
 
-    public static float[] BackwardInput(Accelerator acc, float[] dy, Shape dys, float[] w, Shape ws, Shape xs, Conv2dOptions o) =>
-        Run(acc, (s, dyv, wv, dxv) => Conv2d.BackwardInput(s, dyv, wv, dxv, o), dy, dys, w, ws, xs);
+    public static float[] BackwardInput(Accelerator acc, float[] dy, Shape dys, float[] w, Shape ws, Shape xs, Conv2dOptions o,
+                                        ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
+        Run(acc, (s, dyv, wv, dxv) => Conv2d.BackwardInput(s, dyv, wv, dxv, o, algorithm), dy, dys, w, ws, xs);
 
-    public static float[] BackwardFilter(Accelerator acc, float[] x, Shape xs, float[] dy, Shape dys, Shape ws, Conv2dOptions o) =>
-        Run(acc, (s, xv, dyv, dwv) => Conv2d.BackwardFilter(s, xv, dyv, dwv, o), x, xs, dy, dys, ws);
+    public static float[] BackwardFilter(Accelerator acc, float[] x, Shape xs, float[] dy, Shape dys, Shape ws, Conv2dOptions o,
+                                         ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
+        Run(acc, (s, xv, dyv, dwv) => Conv2d.BackwardFilter(s, xv, dyv, dwv, o, algorithm), x, xs, dy, dys, ws);
 
     public static double[] D(float[] values) => FiniteDifference.ToDouble(values);
 
@@ -159,7 +162,24 @@ public sealed class Conv2dTests
         (new(3, 5, 5, 17), new(3, 3, 17, 65), new(1, Padding.Valid)),
         (new(2, 12, 12, 64), new(5, 5, 64, 64), new(1, Padding.Same)),
         (new(128, 8, 8, 3), new(3, 3, 3, 4), new(1, Padding.Same)),
+        (new(2, 11, 13, 16), new(3, 3, 16, 32), new(2, Padding.Same)),
+        (new(1, 10, 10, 8), new(3, 3, 8, 16), new(1, Padding.Same, 2)),
     ];
+
+    /// <summary>Theory data: every accelerator with each convolution algorithm (both run everywhere).</summary>
+    public static TheoryData<string, ConvAlgorithm> AcceleratorsAndAlgorithms
+    {
+        get
+        {
+            var data = new TheoryData<string, ConvAlgorithm>();
+            foreach (var row in Accelerators.Names)
+            {
+                data.Add(row.Data, ConvAlgorithm.ImplicitGemm);
+                data.Add(row.Data, ConvAlgorithm.Vector);
+            }
+            return data;
+        }
+    }
 
     private static string Describe(int i) => $"case {i}: x {Cases[i].X}, w {Cases[i].W}, {Cases[i].O}";
 
@@ -167,8 +187,8 @@ public sealed class Conv2dTests
     private static void Close(double[] expected, float[] actual, int k, string what) =>
         Check.Close(expected, ConvRunner.D(actual), atol: 1e-6 * k + 1e-6, rtol: 1e-4, what);
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
-    public void ForwardMatchesReference(string accelerator)
+    [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
+    public void ForwardMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = Accelerators.Get(accelerator);
         for (int i = 0; i < Cases.Length; i++)
@@ -178,12 +198,12 @@ public sealed class Conv2dTests
             var w = Host.Random(200 + i, ws.Size);
             float[]? bias = i % 2 == 1 ? Host.Random(300 + i, ws[3]) : null;
             var expected = Conv2dReference.Forward(ConvRunner.D(x), xs, ConvRunner.D(w), ws, o, bias is null ? null : ConvRunner.D(bias));
-            Close(expected, ConvRunner.Forward(acc, x, xs, w, ws, o, bias), ws[0] * ws[1] * ws[2] + 1, $"{Describe(i)} forward");
+            Close(expected, ConvRunner.Forward(acc, x, xs, w, ws, o, bias, algorithm), ws[0] * ws[1] * ws[2] + 1, $"{Describe(i)} forward");
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
-    public void BackwardInputMatchesReference(string accelerator)
+    [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
+    public void BackwardInputMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = Accelerators.Get(accelerator);
         for (int i = 0; i < Cases.Length; i++)
@@ -193,12 +213,12 @@ public sealed class Conv2dTests
             var dy = Host.Random(400 + i, ys.Size);
             var w = Host.Random(500 + i, ws.Size);
             var expected = Conv2dReference.BackwardInput(ConvRunner.D(dy), ys, ConvRunner.D(w), ws, xs, o);
-            Close(expected, ConvRunner.BackwardInput(acc, dy, ys, w, ws, xs, o), ws[0] * ws[1] * ws[3], $"{Describe(i)} dx");
+            Close(expected, ConvRunner.BackwardInput(acc, dy, ys, w, ws, xs, o, algorithm), ws[0] * ws[1] * ws[3], $"{Describe(i)} dx");
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
-    public void BackwardFilterMatchesReference(string accelerator)
+    [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
+    public void BackwardFilterMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = Accelerators.Get(accelerator);
         for (int i = 0; i < Cases.Length; i++)
@@ -208,7 +228,7 @@ public sealed class Conv2dTests
             var x = Host.Random(600 + i, xs.Size);
             var dy = Host.Random(700 + i, ys.Size);
             var expected = Conv2dReference.BackwardFilter(ConvRunner.D(x), xs, ConvRunner.D(dy), ws, o);
-            Close(expected, ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o), (int)(ys.Size / ys[3]), $"{Describe(i)} dw");
+            Close(expected, ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o, algorithm), (int)(ys.Size / ys[3]), $"{Describe(i)} dw");
         }
     }
 
@@ -273,8 +293,8 @@ public sealed class Conv2dTests
         Assert.Equal(287f, y[24]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
-    public void GradientsMatchFiniteDifferences(string accelerator)
+    [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
+    public void GradientsMatchFiniteDifferences(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = Accelerators.Get(accelerator);
         (Shape X, Shape W, Conv2dOptions O)[] cases =
@@ -292,41 +312,43 @@ public sealed class Conv2dTests
             double[] xd = ConvRunner.D(x), wd = ConvRunner.D(w), dyd = ConvRunner.D(dy);
             var dxExpected = FiniteDifference.Gradient(v => Conv2dReference.Forward(v, xs, wd, ws, o), xd, dyd);
             var dwExpected = FiniteDifference.Gradient(v => Conv2dReference.Forward(xd, xs, v, ws, o), wd, dyd);
-            Check.Close(dxExpected, ConvRunner.D(ConvRunner.BackwardInput(acc, dy, ys, w, ws, xs, o)), 1e-5, 1e-4, $"dx vs finite differences, x {xs} w {ws} {o}");
-            Check.Close(dwExpected, ConvRunner.D(ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o)), 1e-5, 1e-4, $"dw vs finite differences, x {xs} w {ws} {o}");
+            Check.Close(dxExpected, ConvRunner.D(ConvRunner.BackwardInput(acc, dy, ys, w, ws, xs, o, algorithm)), 1e-5, 1e-4, $"dx vs finite differences, x {xs} w {ws} {o}");
+            Check.Close(dwExpected, ConvRunner.D(ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o, algorithm)), 1e-5, 1e-4, $"dw vs finite differences, x {xs} w {ws} {o}");
         }
     }
 
     [Fact]
     public void SameBitsOnCpuAndOpenCL()
     {
-        // Both accelerators run the same fixed-order sums without FMA contraction, so results match bit for bit.
+        // Both accelerators run the same fixed-order sums (the implicit GEMM without FMA contraction, the vector kernels
+        // with explicit fused multiply-adds), so results match bit for bit.
         if (!AcceleratorCatalog.TryGet("opencl", out var cl, out string reason)) Assert.Skip($"opencl accelerator unavailable: {reason}");
         var cpu = Accelerators.Cpu;
-        foreach (int i in new[] { 2, 6, 10, 11 })
+        foreach (var algorithm in new[] { ConvAlgorithm.ImplicitGemm, ConvAlgorithm.Vector })
+        foreach (int i in new[] { 2, 6, 10, 11, 12, 13 })
         {
             var (xs, ws, o) = Cases[i];
             var ys = Conv2d.OutputShape(xs, ws, o);
             var x = Host.Random(800 + i, xs.Size);
             var w = Host.Random(900 + i, ws.Size);
             var dy = Host.Random(1000 + i, ys.Size);
-            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o), ConvRunner.Forward(cl!, x, xs, w, ws, o), $"{Describe(i)} forward");
-            Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o), ConvRunner.BackwardInput(cl!, dy, ys, w, ws, xs, o), $"{Describe(i)} dx");
-            Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o), ConvRunner.BackwardFilter(cl!, x, xs, dy, ys, ws, o), $"{Describe(i)} dw");
+            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o, null, algorithm), ConvRunner.Forward(cl!, x, xs, w, ws, o, null, algorithm), $"{Describe(i)} forward, {algorithm}");
+            Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, algorithm), ConvRunner.BackwardInput(cl!, dy, ys, w, ws, xs, o, algorithm), $"{Describe(i)} dx, {algorithm}");
+            Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, algorithm), ConvRunner.BackwardFilter(cl!, x, xs, dy, ys, ws, o, algorithm), $"{Describe(i)} dw, {algorithm}");
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
-    public void EmptyForwardOutputGivesZeroGradients(string accelerator)
+    [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
+    public void EmptyForwardOutputGivesZeroGradients(string accelerator, ConvAlgorithm algorithm)
     {
         // VALID 5x5 on 4x4 gives a 0x0 output (n - k + s = 0 is allowed): dx and dw must be written as zeros, not left stale.
         var acc = Accelerators.Get(accelerator);
         Shape xs = new(1, 4, 4, 3), ws = new(5, 5, 3, 2), ys = new(1, 0, 0, 2);
         var o = new Conv2dOptions(1, Padding.Valid);
         Assert.Equal(ys, Conv2d.OutputShape(xs, ws, o));
-        Assert.All(ConvRunner.BackwardInput(acc, [], ys, Host.Random(1, ws.Size), ws, xs, o), v => Assert.Equal(0f, v));
-        Assert.All(ConvRunner.BackwardFilter(acc, Host.Random(2, xs.Size), xs, [], ys, ws, o), v => Assert.Equal(0f, v));
-        Assert.Empty(ConvRunner.Forward(acc, Host.Random(3, xs.Size), xs, Host.Random(1, ws.Size), ws, o));
+        Assert.All(ConvRunner.BackwardInput(acc, [], ys, Host.Random(1, ws.Size), ws, xs, o, algorithm), v => Assert.Equal(0f, v));
+        Assert.All(ConvRunner.BackwardFilter(acc, Host.Random(2, xs.Size), xs, [], ys, ws, o, algorithm), v => Assert.Equal(0f, v));
+        Assert.Empty(ConvRunner.Forward(acc, Host.Random(3, xs.Size), xs, Host.Random(1, ws.Size), ws, o, algorithm: algorithm));
     }
 
     [Fact]

@@ -1,0 +1,473 @@
+// Conv2dVector: the convolutions shaped for devices that run on the host CPU (the CPU accelerator, pocl).
+//   Same ops and results as Conv2d's implicit GEMM (see Conv2d.cs): y = conv2d(x, w) (+ bias), dx, dw.
+//   A CPU runs a group's lanes one after another on one core, and LLVM does not vectorise the loops inside
+//   a lane, so the GPU kernel's 256-lane tiles and shared-memory stages turn into scalar loops. Here each lane
+//   computes a block of outputs with Float8 vector arithmetic instead:
+//   Forward        x is first copied into a zero-bordered buffer that holds every position any tap reads, and w (when
+//                  Cout is not a multiple of 16) into one with zero channels up to the next multiple: the main loop
+//                  then has no conditions. One lane = 4 neighbouring output pixels of a row x 16 output channels
+//                  (8 Float8 accumulators); per input channel of a tap: two vector loads of w, four broadcasts of x.
+//   BackwardInput  (stride 1) the same kernel over dy with the filter transposed per tap to [KH, KW, Cout, Cin]:
+//                  dx[b, iy, ix, ci] = sum dy[b, iy + padTop - kh*dh, ix + padLeft - kw*dw, co] * w[kh, kw, ci, co],
+//                  i.e. a "forward" conv with stride 1, dilation -d and padding -pad.
+//   BackwardFilter one lane = one tap (kh, kw) x 16 output channels, all input channels in blocks of 4: it walks
+//                  the output rows in chunks, and for each chunk and each block of 4 input channels adds
+//                  x[.., ci..ci+3] (broadcast) times dy[.., co..co+15] into dw, so a chunk of dy stays in L1.
+// Every output sums its terms in a fixed order (taps, then input channels; or output positions in order), with
+// Float8.FusedMultiplyAdd rounding once per term: CPU and pocl results are bit-identical.
+
+using GpuDeconv.Compute;
+
+namespace GpuDeconv.Kernels;
+
+/// <summary>
+/// A direct convolution as <see cref="Conv2dVector"/>'s kernels see it:
+/// out[b, oy, ox, co] = sum over kh, kw, ci of in[b, oy*StrideH + kh*DilationH - PadTop, ox*StrideW + kw*DilationW - PadLeft, ci]
+/// * filter[kh, kw, ci, co] (+ bias[co]), taps outside <c>in</c> reading 0. Dilation and padding may be negative
+/// (the input gradient runs as such a convolution).
+/// </summary>
+public struct DirectConv
+{
+    /// <summary>Images.</summary>
+    public int Batch;
+    /// <summary>Input rows.</summary>
+    public int InH;
+    /// <summary>Input columns.</summary>
+    public int InW;
+    /// <summary>Input channels.</summary>
+    public int InC;
+    /// <summary>Output rows.</summary>
+    public int OutH;
+    /// <summary>Output columns.</summary>
+    public int OutW;
+    /// <summary>Output channels.</summary>
+    public int OutC;
+    /// <summary>Filter rows.</summary>
+    public int KH;
+    /// <summary>Filter columns.</summary>
+    public int KW;
+    /// <summary>Input rows between output rows.</summary>
+    public int StrideH;
+    /// <summary>Input columns between output columns.</summary>
+    public int StrideW;
+    /// <summary>Input rows between filter rows (may be negative).</summary>
+    public int DilationH;
+    /// <summary>Input columns between filter columns (may be negative).</summary>
+    public int DilationW;
+    /// <summary>Input row of output row 0's first tap, negated.</summary>
+    public int PadTop;
+    /// <summary>Input column of output column 0's first tap, negated.</summary>
+    public int PadLeft;
+    /// <summary>1 when bias[OutC] is added.</summary>
+    public int HasBias;
+    /// <summary>Output rows (b, oy) per chunk of the filter gradient's walk.</summary>
+    public int RowsPerChunk;
+    /// <summary>Rows of the zero-bordered input copy.</summary>
+    public int PaddedH;
+    /// <summary>Columns of the zero-bordered input copy.</summary>
+    public int PaddedW;
+    /// <summary>The input row stored in the copy's row 0 (negative: zero rows above the input).</summary>
+    public int OriginH;
+    /// <summary>The input column stored in the copy's column 0.</summary>
+    public int OriginW;
+    /// <summary>Floats per (tap, input channel) row of the filter the forward kernel reads: OutC rounded up to 16.</summary>
+    public int FilterStride;
+}
+
+/// <summary>The convolution kernels for devices that run on the host CPU; <see cref="Conv2d"/> picks them there.</summary>
+public static class Conv2dVector
+{
+    /// <summary>Output channels per lane (two Float8).</summary>
+    public const int ChannelBlock = 16;
+    /// <summary>Output pixels per forward lane.</summary>
+    public const int PixelBlock = 4;
+    /// <summary>Input channels per step of the filter gradient.</summary>
+    public const int InputBlock = 4;
+    // Output positions per chunk of the filter gradient's walk: dy's 16 channels and x's channels for them stay in L1.
+    private const int PositionsPerChunk = 64;
+
+    /// <summary>y = conv2d(x, w) (+ bias) for the validated geometry.</summary>
+    internal static void Forward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias,
+                                 ArrayView<float> y, WindowGeometry g)
+    {
+        var c = Direct(g.Batch, g.InH, g.InW, g.InC, g.OutH, g.OutW, g.OutC, g);
+        c.HasBias = bias is null ? 0 : 1;
+        c.FilterStride = RoundUp(g.OutC, ChannelBlock);
+        var filter = w;
+        if (c.FilterStride != g.OutC)
+        {
+            long length = (long)g.KH * g.KW * g.InC * c.FilterStride;
+            filter = Scratch.Get<float>(stream, Scratch.ConvFilter, length);
+            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(PadChannelsKernel)(
+                stream, CheckedLength(length), w, filter, g.OutC, c.FilterStride);
+        }
+        // Without a bias the kernel never reads that view; pass the filter so every argument is a real view.
+        LaunchForward(stream, x, filter, bias ?? w, y, c);
+    }
+
+    /// <summary>dx from dy and w when the stride is 1; false (nothing launched) for other strides.</summary>
+    internal static bool TryBackwardInput(AcceleratorStream stream, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, WindowGeometry g)
+    {
+        if (g.StrideH != 1 || g.StrideW != 1) return false;
+        var c = Direct(g.Batch, g.OutH, g.OutW, g.OutC, g.InH, g.InW, g.InC, g);
+        c.StrideH = 1;
+        c.StrideW = 1;
+        c.DilationH = -g.DilationH;
+        c.DilationW = -g.DilationW;
+        c.PadTop = -g.PadTop;
+        c.PadLeft = -g.PadLeft;
+        c.FilterStride = RoundUp(g.InC, ChannelBlock);
+        long length = (long)g.KH * g.KW * g.OutC * c.FilterStride;
+        var transposed = Scratch.Get<float>(stream, Scratch.ConvFilter, length);
+        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(TransposeTapsKernel)(
+            stream, CheckedLength(length), w, transposed, g.InC, g.OutC, c.FilterStride);
+        LaunchForward(stream, dy, transposed, transposed, dx, c);
+        return true;
+    }
+
+    /// <summary>dw from x and dy; overwrites dw.</summary>
+    internal static void BackwardFilter(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, WindowGeometry g)
+    {
+        var c = Direct(g.Batch, g.InH, g.InW, g.InC, g.OutH, g.OutW, g.OutC, g);
+        c.RowsPerChunk = Math.Max(1, PositionsPerChunk / Math.Max(1, g.OutW));
+        int lanes = g.KH * g.KW * CeilDiv(g.OutC, ChannelBlock);
+        Launch(stream, lanes, (config, count) =>
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(FilterGradientKernel)(
+                stream, config, x, dy, dw, c, count));
+    }
+
+    // Copies x into the zero-bordered buffer, then runs ForwardKernel over it.
+    private static void LaunchForward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias,
+                                      ArrayView<float> y, DirectConv c)
+    {
+        long lanes = (long)c.Batch * c.OutH * CeilDiv(c.OutW, PixelBlock) * CeilDiv(c.OutC, ChannelBlock);
+        if (lanes == 0) return;
+        // Rows and columns any tap reads: output rows 0..OutH-1 and columns 0..(OutW rounded up to the pixel block)-1
+        // (the block's extra pixels are computed and dropped), plus the input itself.
+        int paddedOutW = RoundUp(c.OutW, PixelBlock);
+        (c.OriginH, c.PaddedH) = Span(c.OutH, c.StrideH, c.KH, c.DilationH, c.PadTop, c.InH);
+        (c.OriginW, c.PaddedW) = Span(paddedOutW, c.StrideW, c.KW, c.DilationW, c.PadLeft, c.InW);
+        long padded = (long)c.Batch * c.PaddedH * c.PaddedW * c.InC;
+        var input = Scratch.Get<float>(stream, Scratch.ConvInput, padded);
+        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, DirectConv>(PadInputKernel)(
+            stream, CheckedLength((long)c.Batch * c.PaddedH), x, input, c);
+        Launch(stream, CheckedLength(lanes), (config, count) =>
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(ForwardKernel)(
+                stream, config, input, w, bias, y, c, count));
+    }
+
+    // The first input index read along one axis and how many indices the copy spans (reads and the input itself).
+    private static (int Origin, int Length) Span(int outputs, int stride, int taps, int dilation, int pad, int size)
+    {
+        int reach = (taps - 1) * dilation;
+        int low = Math.Min(0, Math.Min(0, reach) - pad);
+        int high = Math.Max(size - 1, (outputs - 1) * stride + Math.Max(0, reach) - pad);
+        return (low, high - low + 1);
+    }
+
+    private static int CheckedLength(long length) =>
+        length <= int.MaxValue ? (int)length : throw new ArgumentException($"Conv2d: {length} elements exceed the vector kernels' launch limit of {int.MaxValue}.");
+
+    // Small groups, so that even a few hundred lanes spread over every core.
+    private static void Launch(AcceleratorStream stream, int lanes, Action<KernelConfig, int> launch)
+    {
+        if (lanes == 0) return;
+        int groupSize = Math.Clamp(lanes / 64, 1, 16);
+        launch(new KernelConfig(new Index3D(CeilDiv(lanes, groupSize), 1, 1), new Index3D(groupSize, 1, 1)), lanes);
+    }
+
+    private static DirectConv Direct(int batch, int inH, int inW, int inC, int outH, int outW, int outC, WindowGeometry g)
+    {
+        var c = new DirectConv();
+        c.Batch = batch;
+        c.InH = inH;
+        c.InW = inW;
+        c.InC = inC;
+        c.OutH = outH;
+        c.OutW = outW;
+        c.OutC = outC;
+        c.KH = g.KH;
+        c.KW = g.KW;
+        c.StrideH = g.StrideH;
+        c.StrideW = g.StrideW;
+        c.DilationH = g.DilationH;
+        c.DilationW = g.DilationW;
+        c.PadTop = g.PadTop;
+        c.PadLeft = g.PadLeft;
+        c.RowsPerChunk = 1;
+        return c;
+    }
+
+    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
+
+    private static int RoundUp(int a, int b) => CeilDiv(a, b) * b;
+
+    // ---- kernels ----
+
+    /// <summary>p[b, r, col, ci] = x[b, r + OriginH, col + OriginW, ci], or 0 outside x. One lane per (b, r) row of the copy.</summary>
+    public static void PadInputKernel(Index1D index, ArrayView<float> x, ArrayView<float> p, DirectConv c)
+    {
+        int b = index / c.PaddedH;
+        int iy = index - b * c.PaddedH + c.OriginH;
+        long target = (long)index * c.PaddedW * c.InC;
+        bool rowInside = iy >= 0 && iy < c.InH;
+        long source = (((long)b * c.InH + iy) * c.InW + c.OriginW) * c.InC;
+        for (int col = 0; col < c.PaddedW; col++)
+        {
+            int ix = col + c.OriginW;
+            bool inside = rowInside && ix >= 0 && ix < c.InW;
+            long t = target + (long)col * c.InC;
+            long s = source + (long)col * c.InC;
+            for (int ci = 0; ci < c.InC; ci++) p[t + ci] = inside ? x[s + ci] : 0f;
+        }
+    }
+
+    /// <summary>p[tap, ci, co] = w[tap, ci, co] for co &lt; outC, else 0, with rows of <paramref name="stride"/> channels.</summary>
+    public static void PadChannelsKernel(Index1D index, ArrayView<float> w, ArrayView<float> p, int outC, int stride)
+    {
+        int row = index / stride;
+        int co = index - row * stride;
+        p[index] = co < outC ? w[(long)row * outC + co] : 0f;
+    }
+
+    /// <summary>t[tap, co, ci] = w[tap, ci, co] (0 for ci &gt;= inC, rows of <paramref name="stride"/>): each tap's matrix transposed, so dx's channels are contiguous.</summary>
+    public static void TransposeTapsKernel(Index1D index, ArrayView<float> w, ArrayView<float> t, int inC, int outC, int stride)
+    {
+        int row = index / stride;
+        int ci = index - row * stride;
+        int tap = row / outC;
+        int co = row - tap * outC;
+        t[index] = ci < inC ? w[((long)tap * inC + ci) * outC + co] : 0f;
+    }
+
+    /// <summary>
+    /// <see cref="DirectConv"/> over the zero-bordered copy of the input: lane = (16-channel block, 4-pixel block of a row,
+    /// row, image), channel blocks fastest so that neighbouring lanes share their input pixels. Every tap of every pixel
+    /// reads the copy and every filter row has <see cref="DirectConv.FilterStride"/> channels, so the loop has no
+    /// conditions; the store drops the pixels past OutW and the channels past OutC.
+    /// </summary>
+    public static void ForwardKernel(ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, DirectConv c, int lanes)
+    {
+        int lane = Grid.IdxX * Group.DimX + Group.IdxX;
+        if (lane >= lanes) return;
+        int coBlocks = (c.OutC + ChannelBlock - 1) / ChannelBlock;
+        int xBlocks = (c.OutW + PixelBlock - 1) / PixelBlock;
+        int coBlock = lane % coBlocks;
+        int rest = lane / coBlocks;
+        int xBlock = rest % xBlocks;
+        rest /= xBlocks;
+        int oy = rest % c.OutH;
+        int b = rest / c.OutH;
+        int co0 = coBlock * ChannelBlock;
+        int ox0 = xBlock * PixelBlock;
+        int channels = c.OutC - co0;
+        int pixels = Math.Min(PixelBlock, c.OutW - ox0);
+        long step = (long)c.StrideW * c.InC;
+
+        var a00 = Float8.Splat(0f);
+        var a01 = Float8.Splat(0f);
+        var a10 = Float8.Splat(0f);
+        var a11 = Float8.Splat(0f);
+        var a20 = Float8.Splat(0f);
+        var a21 = Float8.Splat(0f);
+        var a30 = Float8.Splat(0f);
+        var a31 = Float8.Splat(0f);
+        for (int kh = 0; kh < c.KH; kh++)
+        {
+            long row = ((long)b * c.PaddedH + oy * c.StrideH + kh * c.DilationH - c.PadTop - c.OriginH) * c.PaddedW;
+            for (int kw = 0; kw < c.KW; kw++)
+            {
+                long p0 = (row + ox0 * c.StrideW + kw * c.DilationW - c.PadLeft - c.OriginW) * c.InC;
+                long wi = (long)(kh * c.KW + kw) * c.InC * c.FilterStride + co0;
+                for (int ci = 0; ci < c.InC; ci++)
+                {
+                    var w0 = Float8.Load(w, wi);
+                    var w1 = Float8.Load(w, wi + 8);
+                    var v0 = Float8.Splat(x[p0 + ci]);
+                    var v1 = Float8.Splat(x[p0 + step + ci]);
+                    var v2 = Float8.Splat(x[p0 + 2 * step + ci]);
+                    var v3 = Float8.Splat(x[p0 + 3 * step + ci]);
+                    a00 = Float8.FusedMultiplyAdd(v0, w0, a00);
+                    a01 = Float8.FusedMultiplyAdd(v0, w1, a01);
+                    a10 = Float8.FusedMultiplyAdd(v1, w0, a10);
+                    a11 = Float8.FusedMultiplyAdd(v1, w1, a11);
+                    a20 = Float8.FusedMultiplyAdd(v2, w0, a20);
+                    a21 = Float8.FusedMultiplyAdd(v2, w1, a21);
+                    a30 = Float8.FusedMultiplyAdd(v3, w0, a30);
+                    a31 = Float8.FusedMultiplyAdd(v3, w1, a31);
+                    wi += c.FilterStride;
+                }
+            }
+        }
+        if (c.HasBias != 0)
+        {
+            var b0 = Float8.LoadPartial(bias, co0, channels);
+            var b1 = Float8.LoadPartial(bias, co0 + 8, channels - 8);
+            a00 = Float8.Add(a00, b0);
+            a01 = Float8.Add(a01, b1);
+            a10 = Float8.Add(a10, b0);
+            a11 = Float8.Add(a11, b1);
+            a20 = Float8.Add(a20, b0);
+            a21 = Float8.Add(a21, b1);
+            a30 = Float8.Add(a30, b0);
+            a31 = Float8.Add(a31, b1);
+        }
+        long o = (((long)b * c.OutH + oy) * c.OutW + ox0) * c.OutC + co0;
+        Float8.StorePartial(a00, y, o, channels);
+        Float8.StorePartial(a01, y, o + 8, channels - 8);
+        if (pixels > 1)
+        {
+            Float8.StorePartial(a10, y, o + c.OutC, channels);
+            Float8.StorePartial(a11, y, o + c.OutC + 8, channels - 8);
+        }
+        if (pixels > 2)
+        {
+            Float8.StorePartial(a20, y, o + 2 * c.OutC, channels);
+            Float8.StorePartial(a21, y, o + 2 * c.OutC + 8, channels - 8);
+        }
+        if (pixels > 3)
+        {
+            Float8.StorePartial(a30, y, o + 3 * c.OutC, channels);
+            Float8.StorePartial(a31, y, o + 3 * c.OutC + 8, channels - 8);
+        }
+    }
+
+    /// <summary>
+    /// dw[kh, kw, ci, co] = sum over (b, oy, ox) in order of x[b, oy*sh + kh*dh - padTop, ox*sw + kw*dw - padLeft, ci] * dy[b, oy, ox, co].
+    /// Lane = (16-channel block, tap). It walks the output rows in chunks of <see cref="DirectConv.RowsPerChunk"/>;
+    /// per chunk and per block of 4 input channels it reloads those 4 x 16 sums from dw (zero at the first chunk),
+    /// adds the chunk's terms and stores them back, so each sum still runs over the positions in order.
+    /// </summary>
+    public static void FilterGradientKernel(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, DirectConv c, int lanes)
+    {
+        int lane = Grid.IdxX * Group.DimX + Group.IdxX;
+        if (lane >= lanes) return;
+        int coBlocks = (c.OutC + ChannelBlock - 1) / ChannelBlock;
+        int coBlock = lane % coBlocks;
+        int tap = lane / coBlocks;
+        int kh = tap / c.KW;
+        int kw = tap - kh * c.KW;
+        int co0 = coBlock * ChannelBlock;
+        int channels = c.OutC - co0;
+        // Output columns whose tap lands inside the input: ix = ox*sw + offset in [0, InW).
+        int offset = kw * c.DilationW - c.PadLeft;
+        int oxBegin = offset >= 0 ? 0 : (-offset + c.StrideW - 1) / c.StrideW;
+        int oxEnd = c.InW - offset <= 0 ? 0 : Math.Min(c.OutW, (c.InW - offset + c.StrideW - 1) / c.StrideW);
+        int rows = c.Batch * c.OutH;
+
+        // At least one chunk, so that dw is written (zero) even when no output position exists.
+        int chunks = Math.Max(1, (rows + c.RowsPerChunk - 1) / c.RowsPerChunk);
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            int row0 = chunk * c.RowsPerChunk;
+            int rowEnd = Math.Min(rows, row0 + c.RowsPerChunk);
+            for (int ci0 = 0; ci0 < c.InC; ci0 += InputBlock)
+            {
+                int inputs = Math.Min(InputBlock, c.InC - ci0);
+                long d = ((long)tap * c.InC + ci0) * c.OutC + co0;
+                var a00 = Float8.Splat(0f);
+                var a01 = Float8.Splat(0f);
+                var a10 = Float8.Splat(0f);
+                var a11 = Float8.Splat(0f);
+                var a20 = Float8.Splat(0f);
+                var a21 = Float8.Splat(0f);
+                var a30 = Float8.Splat(0f);
+                var a31 = Float8.Splat(0f);
+                if (row0 > 0)
+                {
+                    a00 = Float8.LoadPartial(dw, d, channels);
+                    a01 = Float8.LoadPartial(dw, d + 8, channels - 8);
+                    if (inputs > 1)
+                    {
+                        a10 = Float8.LoadPartial(dw, d + c.OutC, channels);
+                        a11 = Float8.LoadPartial(dw, d + c.OutC + 8, channels - 8);
+                    }
+                    if (inputs > 2)
+                    {
+                        a20 = Float8.LoadPartial(dw, d + 2 * c.OutC, channels);
+                        a21 = Float8.LoadPartial(dw, d + 2 * c.OutC + 8, channels - 8);
+                    }
+                    if (inputs > 3)
+                    {
+                        a30 = Float8.LoadPartial(dw, d + 3 * c.OutC, channels);
+                        a31 = Float8.LoadPartial(dw, d + 3 * c.OutC + 8, channels - 8);
+                    }
+                }
+                bool full = channels >= ChannelBlock && inputs == InputBlock;
+                for (int r = row0; r < rowEnd; r++)
+                {
+                    int b = r / c.OutH;
+                    int oy = r - b * c.OutH;
+                    int iy = oy * c.StrideH + kh * c.DilationH - c.PadTop;
+                    if (iy < 0 || iy >= c.InH) continue;
+                    long xRow = ((long)b * c.InH + iy) * c.InW;
+                    long dyRow = (long)r * c.OutW;
+                    long xi = (xRow + oxBegin * c.StrideW + offset) * c.InC + ci0;
+                    long xStep = (long)c.StrideW * c.InC;
+                    long di = (dyRow + oxBegin) * c.OutC + co0;
+                    if (full)
+                    {
+                        for (int ox = oxBegin; ox < oxEnd; ox++)
+                        {
+                            var d0 = Float8.Load(dy, di);
+                            var d1 = Float8.Load(dy, di + 8);
+                            var v0 = Float8.Splat(x[xi]);
+                            var v1 = Float8.Splat(x[xi + 1]);
+                            var v2 = Float8.Splat(x[xi + 2]);
+                            var v3 = Float8.Splat(x[xi + 3]);
+                            a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
+                            a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
+                            a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
+                            a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
+                            a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
+                            a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
+                            a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
+                            a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
+                            xi += xStep;
+                            di += c.OutC;
+                        }
+                    }
+                    else
+                    {
+                        for (int ox = oxBegin; ox < oxEnd; ox++)
+                        {
+                            var d0 = Float8.LoadPartial(dy, di, channels);
+                            var d1 = Float8.LoadPartial(dy, di + 8, channels - 8);
+                            var v0 = Float8.Splat(x[xi]);
+                            var v1 = Float8.Splat(inputs > 1 ? x[xi + 1] : 0f);
+                            var v2 = Float8.Splat(inputs > 2 ? x[xi + 2] : 0f);
+                            var v3 = Float8.Splat(inputs > 3 ? x[xi + 3] : 0f);
+                            a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
+                            a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
+                            a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
+                            a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
+                            a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
+                            a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
+                            a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
+                            a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
+                            xi += xStep;
+                            di += c.OutC;
+                        }
+                    }
+                }
+                Float8.StorePartial(a00, dw, d, channels);
+                Float8.StorePartial(a01, dw, d + 8, channels - 8);
+                if (inputs > 1)
+                {
+                    Float8.StorePartial(a10, dw, d + c.OutC, channels);
+                    Float8.StorePartial(a11, dw, d + c.OutC + 8, channels - 8);
+                }
+                if (inputs > 2)
+                {
+                    Float8.StorePartial(a20, dw, d + 2 * c.OutC, channels);
+                    Float8.StorePartial(a21, dw, d + 2 * c.OutC + 8, channels - 8);
+                }
+                if (inputs > 3)
+                {
+                    Float8.StorePartial(a30, dw, d + 3 * c.OutC, channels);
+                    Float8.StorePartial(a31, dw, d + 3 * c.OutC + 8, channels - 8);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+namespace GpuDeconv.Compute.Conformance;
+
+// Float8: every operation lane by lane against .NET's scalar arithmetic, bit for bit. The fused multiply-add must
+// round once (values chosen so that a separate multiply and add give another answer), and the partial loads and
+// stores must touch exactly the first count elements.
+internal static class Float8Cases
+{
+    private const int Lanes = 64;
+    private const int Results = 4;
+    private const float Sentinel = -7.5f;
+
+    public static IEnumerable<ConformanceCase> All()
+    {
+        yield return new("float8.arithmetic", "float8", Arithmetic);
+        yield return new("float8.partial", "float8", Partial);
+    }
+
+    private static float[] Values(int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[Lanes * 8];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 8 - 4);
+        // (1 + 2^-23)(1 - 2^-23) - 1 is -2^-46 fused but 0 when the product is rounded first.
+        values[0] = 1f + MathF.Pow(2, -23);
+        values[1] = float.NaN;
+        values[2] = float.PositiveInfinity;
+        values[3] = -0f;
+        return values;
+    }
+
+    private static void ArithmeticKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> output)
+    {
+        var x = Float8.Load(a, i * 8);
+        var y = Float8.Load(b, i * 8);
+        var z = Float8.Load(c, i * 8);
+        long o = (long)i * 8 * Results;
+        Float8.Store(Float8.FusedMultiplyAdd(x, y, z), output, o);
+        Float8.Store(Float8.Add(x, y), output, o + 8);
+        Float8.Store(Float8.Multiply(x, z), output, o + 16);
+        Float8.Store(Float8.Splat(a[i]), output, o + 24);
+    }
+
+    private static void Arithmetic(Accelerator accelerator)
+    {
+        float[] a = Values(1), b = Values(2), c = Values(3);
+        b[0] = 1f - MathF.Pow(2, -23);
+        c[0] = -1f;
+        using var av = accelerator.Allocate1D(a);
+        using var bv = accelerator.Allocate1D(b);
+        using var cv = accelerator.Allocate1D(c);
+        using var output = accelerator.Allocate1D<float>(Lanes * 8 * Results);
+        accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ArithmeticKernel)(
+            Lanes, av.View, bv.View, cv.View, output.View);
+        float[] actual = output.GetAsArray1D();
+        var expected = new float[actual.Length];
+        for (int i = 0; i < Lanes; i++)
+        {
+            for (int lane = 0; lane < 8; lane++)
+            {
+                int e = i * 8 + lane, o = i * 8 * Results + lane;
+                expected[o] = MathF.FusedMultiplyAdd(a[e], b[e], c[e]);
+                expected[o + 8] = a[e] + b[e];
+                expected[o + 16] = a[e] * c[e];
+                expected[o + 24] = a[i];
+            }
+        }
+        Check.True(expected[0] == -MathF.Pow(2, -46), "the reference's fused multiply-add rounds once");
+        Check.Equal<float>(expected, actual, "Float8 results", k => $"lane {k / (8 * Results)}, op {k / 8 % Results} (fma, add, multiply, splat), element {k % 8}");
+    }
+
+    private static void PartialKernel(Index1D i, ArrayView<float> source, ArrayView<float> output)
+    {
+        // Lane i loads count = i % 10 - 1 (-1 .. 8) elements and stores count2 = i % 9 of them.
+        var x = Float8.LoadPartial(source, i * 8, i % 10 - 1);
+        Float8.StorePartial(x, output, i * 8, i % 9);
+    }
+
+    private static void Partial(Accelerator accelerator)
+    {
+        float[] source = Values(4);
+        var initial = new float[source.Length];
+        Array.Fill(initial, Sentinel);
+        using var sv = accelerator.Allocate1D(source);
+        using var output = accelerator.Allocate1D(initial);
+        accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(PartialKernel)(Lanes, sv.View, output.View);
+        float[] actual = output.GetAsArray1D();
+        var expected = new float[actual.Length];
+        for (int i = 0; i < Lanes; i++)
+        {
+            int loaded = i % 10 - 1, stored = i % 9;
+            for (int lane = 0; lane < 8; lane++)
+                expected[i * 8 + lane] = lane >= stored ? Sentinel : lane < loaded ? source[i * 8 + lane] : 0f;
+        }
+        Check.Equal<float>(expected, actual, "partial load then store", k => $"lane {k / 8} (load {k / 8 % 10 - 1}, store {k / 8 % 9}), element {k % 8}");
+    }
+}
