@@ -21,6 +21,11 @@
 // (stride < size). Each dx element is written once, so no atomics and bit-identical results everywhere.
 // An argmax that does not lie in its own window (not produced by Forward) contributes nothing.
 //
+// Windows that do not overlap (KH <= sH and KW <= sW, the tutorial's 2x2 stride 2) take a scatter instead: dx is
+// zeroed and each output element writes dy into the cell of its window that its argmax names (one window per cell,
+// so each cell is written at most once: still no atomics, the same values). One thread per output element decodes
+// its index once instead of once per input cell, and no thread walks windows that cannot hold its cell.
+//
 // Design: both passes are implicitly grouped, one thread per element, channels innermost, so consecutive
 // threads read and write consecutive addresses (coalesced on GPUs); windows are a few cells, no reuse worth
 // staging in shared memory.
@@ -73,6 +78,15 @@ public static class MaxPoolWithArgmax
                                       TensorView<float> inputGrad, WindowGeometry g, bool includeBatchInIndex)
     {
         if (inputGrad.Shape.Size == 0) return;
+        if (g.KH <= g.StrideH && g.KW <= g.StrideW)
+        {
+            inputGrad.Data.MemSetToZero(stream);
+            long outputs = (long)g.Batch * g.OutH * g.OutW * g.OutC;
+            if (outputs > 0)
+                stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, WindowGeometry, bool>(ScatterKernel)(
+                    stream, (int)outputs, outputGrad, argmax, inputGrad.Data, g, includeBatchInIndex);
+            return;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, WindowGeometry, bool>(BackwardKernel)(
             stream, (int)inputGrad.Shape.Size, outputGrad, argmax, inputGrad.Data, g, includeBatchInIndex);
     }
@@ -167,6 +181,36 @@ public static class MaxPoolWithArgmax
             }
         }
         inputGrad[i] = sum;
+    }
+
+    /// <summary>
+    /// One thread per output element (b, oy, ox, c), for windows that do not overlap: writes dy to the real cell of the window
+    /// that argmax names; an argmax outside the window writes nothing (as in the gather).
+    /// </summary>
+    internal static void ScatterKernel(Index1D index, ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad,
+                                       WindowGeometry g, bool includeBatch)
+    {
+        int o = index;
+        int c = o % g.OutC;
+        int rest = o / g.OutC;
+        int ox = rest % g.OutW;
+        rest /= g.OutW;
+        int oy = rest % g.OutH;
+        int b = rest / g.OutH;
+        long batchBase = (long)b * g.InH * g.InW * g.InC;
+        long target = argmax[o] - (includeBatch ? batchBase : 0);
+        int top = oy * g.StrideH - g.PadTop;
+        int left = ox * g.StrideW - g.PadLeft;
+        int yEnd = Math.Min(top + g.KH, g.InH);
+        int xEnd = Math.Min(left + g.KW, g.InW);
+        for (int y = Math.Max(top, 0); y < yEnd; y++)
+        {
+            for (int x = Math.Max(left, 0); x < xEnd; x++)
+            {
+                long offset = ((long)y * g.InW + x) * g.InC + c;
+                if (offset == target) inputGrad[batchBase + offset] = outputGrad[o];
+            }
+        }
     }
 
     /// <summary>The first window index o with o*stride + size - 1 &gt;= padded (ceil((padded - size + 1) / stride), at least 0).</summary>

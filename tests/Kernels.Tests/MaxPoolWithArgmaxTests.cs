@@ -116,6 +116,20 @@ public sealed class MaxPoolWithArgmaxTests
     }
 
     [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void BackwardIgnoresSwitchesOutsideTheirWindow(string accelerator)
+    {
+        // 2x2 stride-2 windows (the scatter path) over a 2x4 image: window 0 holds cells 0, 1, 4, 5 and window 1 cells
+        // 2, 3, 6, 7. Window 0's switch (5) is its own; window 1's (0) lies in window 0, so its gradient goes nowhere.
+        var acc = Accelerators.Get(accelerator);
+        var shape = new Shape(1, 2, 4, 1);
+        var dx = Backward(acc, [2, 3], [5L, 0L], shape, new PoolOptions(2, 2, Padding.Valid), includeBatch: false);
+        Assert.Equal([0f, 0f, 0f, 0f, 0f, 2f, 0f, 0f], dx);
+        // With the batch in the index, image 1's switches are offset by its 8 cells.
+        var batch = Backward(acc, [2, 3, 4, 5], [5L, 0L, 8 + 1L, 8 + 7L], new Shape(2, 2, 4, 1), new PoolOptions(2, 2, Padding.Valid), includeBatch: true);
+        Assert.Equal([0f, 0f, 0f, 0f, 0f, 2f, 0f, 0f, 0f, 4f, 0f, 0f, 0f, 0f, 0f, 5f], batch);
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
     public void NaNPropagatesAndTheFirstNaNWins(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
