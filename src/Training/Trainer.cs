@@ -183,7 +183,7 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// The training and evaluation preprocessing for <paramref name="model"/> on images of <paramref name="imageShape"/>:
     /// CIFAR-10 shapes get TF's central crop + standardisation (or the distortions); other images for the CIFAR net are
-    /// scaled to [0, 1]; LeNet-5 takes 28x28x1 (padded to 32) or 32x32x1.
+    /// standardised whole, as the tutorial's pipeline standardises its crops; LeNet-5 takes 28x28x1 (padded to 32) or 32x32x1.
     /// </summary>
     /// <exception cref="ArgumentException">LeNet-5 is given images that are neither 28x28x1 nor 32x32x1.</exception>
     public static (Preprocess Train, Preprocess Test) Inputs(ModelKind model, Shape imageShape, bool distort)
@@ -198,7 +198,7 @@ public sealed class Trainer : IDisposable
         }
         if (imageShape == Preprocess.CifarEval.Input)
             return (distort ? Preprocess.CifarTrain : Preprocess.CifarEval, Preprocess.CifarEval);
-        return (Preprocess.Scale(imageShape), Preprocess.Scale(imageShape));
+        return (Preprocess.Standardized(imageShape), Preprocess.Standardized(imageShape));
     }
 
     /// <summary>Trains until <see cref="TotalSteps"/> or until <paramref name="cancellationToken"/> is cancelled, then logs the images, saves a checkpoint, evaluates on the whole test set and flushes the logs.</summary>

@@ -68,6 +68,17 @@ public sealed record Preprocess
         for (int i = 0; i < image.Length; i++) output[i] = image[i] / 255f;
     });
 
+    /// <summary>
+    /// The whole image standardised as TF's <c>per_image_standardization</c> (what the CIFAR pipeline does after its crop),
+    /// for images of <paramref name="shape"/> [H, W, C]: the CIFAR network's input for other data sets.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape is not [H, W, C] with positive sizes.</exception>
+    public static Preprocess Standardized(Shape shape) => new("standardized", shape, shape, (image, output, _) =>
+    {
+        for (int i = 0; i < image.Length; i++) output[i] = image[i];
+        Preprocessing.Standardize(output[..image.Length]);
+    });
+
     private static void CheckShape(string name, Shape shape, string parameter)
     {
         ArgumentNullException.ThrowIfNull(shape, parameter);

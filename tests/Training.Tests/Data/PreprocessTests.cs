@@ -27,6 +27,22 @@ public class PreprocessTests
     }
 
     [Fact]
+    public void StandardizedIsPerImageStandardization()
+    {
+        // mean 127.5, population stddev 127.5: the values become -1 and 1.
+        var output = new float[4];
+        Preprocess.Standardized(new Kernels.Shape(2, 2, 1)).Apply([0, 255, 0, 255], output, 0);
+        Assert.Equal([-1f, 1f, -1f, 1f], output);
+        // A uniform image has stddev 0; the 1/sqrt(N) floor keeps it finite: all zeros.
+        Preprocess.Standardized(new Kernels.Shape(2, 2, 1)).Apply([7, 7, 7, 7], output, 0);
+        Assert.Equal([0f, 0f, 0f, 0f], output);
+        // The CIFAR network standardises non-CIFAR images (28x28 Fashion-MNIST) the same way.
+        var (train, test) = Trainer.Inputs(ModelKind.CifarGap, new Kernels.Shape(28, 28, 1), distort: false);
+        Assert.Equal("standardized", train.Name);
+        Assert.Equal("standardized", test.Name);
+    }
+
+    [Fact]
     public void CifarTrainDependsOnTheExampleSeed()
     {
         var image = Enumerable.Range(0, 3072).Select(i => (byte)(i * 29 % 256)).ToArray();
