@@ -82,9 +82,16 @@ public static partial class Program
         var logEvery = new Option<int>("--log-every") { Description = "Steps between loss/accuracy scalars.", DefaultValueFactory = _ => 50 };
         var imageEvery = new Option<int>("--image-every") { Description = "Steps between image summaries.", DefaultValueFactory = _ => 500 };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --logdir." };
+        var top9Maps = new Option<string>("--top9-maps")
+        {
+            Description = "cifar-gap: comma-separated feature maps of layers 1 and 2 whose top-9 activating test images are logged after training, or none.",
+            DefaultValueFactory = _ => "0,1,2,3",
+        };
+        var top9Images = new Option<int>("--top9-images") { Description = "cifar-gap: how many test images the top-9 search scans.", DefaultValueFactory = _ => 1000 };
         var command = new Command("train", "Train a network and write TensorBoard logs and checkpoints.")
         {
             model, dataset, dataDir, accelerator, steps, epochs, batchSize, lr, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
+            top9Maps, top9Images,
         };
         command.SetAction(parse =>
         {
@@ -101,6 +108,14 @@ public static partial class Program
                 result.AddError("--checkpoint-every must be 0 or more, --log-every and --image-every positive.");
             if (parse.GetValue(resume) && parse.GetValue(logdir) is null) result.AddError("--resume needs --logdir (the run to continue).");
             if (parse.GetValue(activation) == "both" && parse.GetValue(model) != "lenet5") result.AddError("--activation both compares LeNet-5 runs; add --model lenet5.");
+            List<int> maps = [];
+            if (parse.GetValue(top9Maps) != "none" && !TryParseIndices(parse.GetValue(top9Maps)!, out maps))
+                result.AddError($"--top9-maps must be comma-separated feature maps such as 0,1,2,3 (or none), not '{parse.GetValue(top9Maps)}'.");
+            else if (maps.FirstOrDefault(m => m >= CifarGapNet.Features, -1) is var map and >= 0)
+                result.AddError($"--top9-maps {map} is out of range: layers 1 and 2 have {CifarGapNet.Features} feature maps (0..{CifarGapNet.Features - 1}).");
+            else if (maps.Distinct().Count() != maps.Count)
+                result.AddError($"--top9-maps {parse.GetValue(top9Maps)} lists a map twice.");
+            if (parse.GetValue(top9Images) <= 0) result.AddError($"--top9-images must be positive, not {parse.GetValue(top9Images)}.");
             if (problems.Count > 0)
             {
                 foreach (string problem in problems) error.WriteLine($"error: {problem}");
@@ -123,7 +138,7 @@ public static partial class Program
                         LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
                         Activation = name == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
                         Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
-                        ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
+                        ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume), Top9Maps = maps, Top9Images = parse.GetValue(top9Images),
                     };
                     int code = Train(console, output, error, acc, options, data, cancellationToken);
                     if (code != 0 || cancellationToken.IsCancellationRequested) return code;
