@@ -134,7 +134,7 @@ public static partial class Program
             var kind = parse.GetValue(model) == "lenet5" ? ModelKind.LeNet5 : ModelKind.CifarGap;
             Cifar10Archive? download = null;
             if (!parse.GetValue(noDownload) && !TryCifarArchive(error, out download)) return UsageError;
-            if (!TryLoadData(parse.GetValue(dataset)!, parse.GetValue(dataDir)!, kind, output, error, out var data, download, cancellationToken)) return MissingInput;
+            if (!TryLoadData(parse.GetValue(dataset)!, parse.GetValue(dataDir)!, kind, output, error, out var data, download, parse.GetValue(noDownload), cancellationToken)) return MissingInput;
             if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
             using (context)
             using (acc)
@@ -287,9 +287,12 @@ public static partial class Program
 
     private sealed record LoadedData(string Name, Dataset Train, Dataset Test);
 
-    /// <summary>Loads --dataset from --data-dir; "auto" for the CIFAR net downloads <paramref name="download"/> there first when the CIFAR-10 files are missing (null: no attempt).</summary>
+    /// <summary>
+    /// Loads --dataset from --data-dir; "auto" for the CIFAR net downloads <paramref name="download"/> there first when the
+    /// CIFAR-10 files are missing (null: no attempt; <paramref name="noDownload"/> says that --no-download is why).
+    /// </summary>
     private static bool TryLoadData(string dataset, string dataDir, ModelKind model, TextWriter output, TextWriter error, out LoadedData data,
-        Cifar10Archive? download = null, CancellationToken cancellationToken = default)
+        Cifar10Archive? download = null, bool noDownload = false, CancellationToken cancellationToken = default)
     {
         data = null!;
         string? cifar = Directory.Exists(dataDir) ? Cifar10.FindDirectory(dataDir) : null;
@@ -327,7 +330,7 @@ public static partial class Program
                 string missing = $"no CIFAR-10 files (cifar-10-batches-bin) are under '{dataDir}'";
                 output.WriteLine(model == ModelKind.LeNet5 ? "dataset: Fashion-MNIST (LeNet-5 takes 28x28 gray images)"
                     : failure is not null ? $"dataset: Fashion-MNIST, because {missing} and the download failed: {failure}"
-                    : $"dataset: Fashion-MNIST, because {missing}{(download is null ? " (--no-download)" : "")}");
+                    : $"dataset: Fashion-MNIST, because {missing}{(noDownload ? " (--no-download)" : "")}");
             }
         }
         try
