@@ -16,6 +16,15 @@ public static partial class Program
     /// <summary>Exit code when the data, a checkpoint or the accelerator asked for is missing.</summary>
     public const int MissingInput = 2;
 
+    /// <summary>Environment variable: where <c>train --dataset auto</c> downloads CIFAR-10 from instead of the official archive (a mirror, or a test server).</summary>
+    public const string CifarUrlVariable = "GPUDECONV_CIFAR10_URL";
+
+    /// <summary>Environment variable: the MD5 of the archive at <see cref="CifarUrlVariable"/> when it is not the official file.</summary>
+    public const string CifarMd5Variable = "GPUDECONV_CIFAR10_MD5";
+
+    /// <summary>How long <c>train --dataset auto</c> waits for the CIFAR-10 server to answer before falling back, so an offline machine starts within seconds.</summary>
+    public static readonly TimeSpan DownloadConnectTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Runs the command line on the real console; Ctrl+C stops training cleanly.</summary>
     public static int Main(string[] args)
     {
@@ -49,9 +58,9 @@ public static partial class Program
         DefaultValueFactory = _ => "auto",
     }.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu");
 
-    private static Option<string> DatasetOption() => new Option<string>("--dataset")
+    private static Option<string> DatasetOption(string auto = "auto (CIFAR-10 under --data-dir, else Fashion-MNIST)") => new Option<string>("--dataset")
     {
-        Description = "auto (CIFAR-10 under --data-dir, else Fashion-MNIST), cifar10, fashion-mnist or mnist.",
+        Description = $"{auto}, cifar10, fashion-mnist or mnist.",
         DefaultValueFactory = _ => "auto",
     }.AcceptOnlyFromAmong("auto", "cifar10", "fashion-mnist", "mnist");
 
@@ -65,7 +74,8 @@ public static partial class Program
     {
         var model = new Option<string>("--model") { Description = "cifar-gap (the deconv tutorial) or lenet5.", DefaultValueFactory = _ => "cifar-gap" }
             .AcceptOnlyFromAmong("cifar-gap", "lenet5");
-        var dataset = DatasetOption();
+        var dataset = DatasetOption($"auto (CIFAR-10 under --data-dir, else downloaded there when online, else Fashion-MNIST; {CifarUrlVariable} overrides the URL)");
+        var noDownload = new Option<bool>("--no-download") { Description = "With --dataset auto, never download CIFAR-10: use Fashion-MNIST when its files are missing." };
         var dataDir = DataDirOption();
         var accelerator = AcceleratorOption();
         var steps = new Option<long?>("--steps") { Description = "Training steps (default: --epochs, else 1 epoch)." };
@@ -82,9 +92,16 @@ public static partial class Program
         var logEvery = new Option<int>("--log-every") { Description = "Steps between loss/accuracy scalars.", DefaultValueFactory = _ => 50 };
         var imageEvery = new Option<int>("--image-every") { Description = "Steps between image summaries.", DefaultValueFactory = _ => 500 };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --logdir." };
+        var top9Maps = new Option<string>("--top9-maps")
+        {
+            Description = "cifar-gap: comma-separated feature maps of layers 1 and 2 whose top-9 activating test images are logged after training, or none.",
+            DefaultValueFactory = _ => "0,1,2,3",
+        };
+        var top9Images = new Option<int>("--top9-images") { Description = "cifar-gap: how many test images the top-9 search scans.", DefaultValueFactory = _ => 1000 };
         var command = new Command("train", "Train a network and write TensorBoard logs and checkpoints.")
         {
-            model, dataset, dataDir, accelerator, steps, epochs, batchSize, lr, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
+            model, dataset, noDownload, dataDir, accelerator, steps, epochs, batchSize, lr, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
+            top9Maps, top9Images,
         };
         command.SetAction(parse =>
         {
@@ -101,13 +118,23 @@ public static partial class Program
                 result.AddError("--checkpoint-every must be 0 or more, --log-every and --image-every positive.");
             if (parse.GetValue(resume) && parse.GetValue(logdir) is null) result.AddError("--resume needs --logdir (the run to continue).");
             if (parse.GetValue(activation) == "both" && parse.GetValue(model) != "lenet5") result.AddError("--activation both compares LeNet-5 runs; add --model lenet5.");
+            List<int> maps = [];
+            if (parse.GetValue(top9Maps) != "none" && !TryParseIndices(parse.GetValue(top9Maps)!, out maps))
+                result.AddError($"--top9-maps must be comma-separated feature maps such as 0,1,2,3 (or none), not '{parse.GetValue(top9Maps)}'.");
+            else if (maps.FirstOrDefault(m => m >= CifarGapNet.Features, -1) is var map and >= 0)
+                result.AddError($"--top9-maps {map} is out of range: layers 1 and 2 have {CifarGapNet.Features} feature maps (0..{CifarGapNet.Features - 1}).");
+            else if (maps.Distinct().Count() != maps.Count)
+                result.AddError($"--top9-maps {parse.GetValue(top9Maps)} lists a map twice.");
+            if (parse.GetValue(top9Images) <= 0) result.AddError($"--top9-images must be positive, not {parse.GetValue(top9Images)}.");
             if (problems.Count > 0)
             {
                 foreach (string problem in problems) error.WriteLine($"error: {problem}");
                 return UsageError;
             }
             var kind = parse.GetValue(model) == "lenet5" ? ModelKind.LeNet5 : ModelKind.CifarGap;
-            if (!TryLoadData(parse.GetValue(dataset)!, parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
+            Cifar10Archive? download = null;
+            if (!parse.GetValue(noDownload) && !TryCifarArchive(error, out download)) return UsageError;
+            if (!TryLoadData(parse.GetValue(dataset)!, parse.GetValue(dataDir)!, kind, output, error, out var data, download, parse.GetValue(noDownload), cancellationToken)) return MissingInput;
             if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
             using (context)
             using (acc)
@@ -123,7 +150,7 @@ public static partial class Program
                         LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
                         Activation = name == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
                         Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
-                        ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
+                        ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume), Top9Maps = maps, Top9Images = parse.GetValue(top9Images),
                     };
                     int code = Train(console, output, error, acc, options, data, cancellationToken);
                     if (code != 0 || cancellationToken.IsCancellationRequested) return code;
@@ -260,23 +287,50 @@ public static partial class Program
 
     private sealed record LoadedData(string Name, Dataset Train, Dataset Test);
 
-    private static bool TryLoadData(string dataset, string dataDir, ModelKind model, TextWriter output, TextWriter error, out LoadedData data)
+    /// <summary>
+    /// Loads --dataset from --data-dir; "auto" for the CIFAR net downloads <paramref name="download"/> there first when the
+    /// CIFAR-10 files are missing (null: no attempt; <paramref name="noDownload"/> says that --no-download is why).
+    /// </summary>
+    private static bool TryLoadData(string dataset, string dataDir, ModelKind model, TextWriter output, TextWriter error, out LoadedData data,
+        Cifar10Archive? download = null, bool noDownload = false, CancellationToken cancellationToken = default)
     {
         data = null!;
         string? cifar = Directory.Exists(dataDir) ? Cifar10.FindDirectory(dataDir) : null;
         if (dataset == "auto")
         {
+            string? failure = null;
+            bool downloaded = false;
+            if (cifar is null && model == ModelKind.CifarGap && download is not null)
+            {
+                output.WriteLine($"dataset: no CIFAR-10 files (cifar-10-batches-bin) under '{dataDir}'; downloading {download.Url}");
+                try
+                {
+                    var bar = new DownloadProgressBar(output, "CIFAR-10", inPlace: ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+                    cifar = Cifar10.EnsureDownloadedAsync(dataDir, bar, archive: download, cancellationToken: cancellationToken).GetAwaiter().GetResult();
+                    downloaded = true;
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    failure = e.Message;
+                }
+                catch (OperationCanceledException)
+                {
+                    error.WriteLine("error: the CIFAR-10 download was cancelled.");
+                    return false;
+                }
+            }
             if (cifar is not null && model == ModelKind.CifarGap)
             {
                 dataset = "cifar10";
-                output.WriteLine($"dataset: CIFAR-10, found in {cifar}");
+                output.WriteLine(downloaded ? $"dataset: CIFAR-10, downloaded into {cifar}" : $"dataset: CIFAR-10, found in {cifar}");
             }
             else
             {
                 dataset = "fashion-mnist";
-                output.WriteLine(model == ModelKind.LeNet5
-                    ? "dataset: Fashion-MNIST (LeNet-5 takes 28x28 gray images)"
-                    : $"dataset: Fashion-MNIST, because no CIFAR-10 files (cifar-10-batches-bin) are under '{dataDir}'");
+                string missing = $"no CIFAR-10 files (cifar-10-batches-bin) are under '{dataDir}'";
+                output.WriteLine(model == ModelKind.LeNet5 ? "dataset: Fashion-MNIST (LeNet-5 takes 28x28 gray images)"
+                    : failure is not null ? $"dataset: Fashion-MNIST, because {missing} and the download failed: {failure}"
+                    : $"dataset: Fashion-MNIST, because {missing}{(noDownload ? " (--no-download)" : "")}");
             }
         }
         try
@@ -296,6 +350,30 @@ public static partial class Program
             error.WriteLine($"error: cannot load {dataset}: {e.Message}");
             return false;
         }
+    }
+
+    /// <summary>
+    /// The archive <c>train --dataset auto</c> downloads: the official one, or the one at <see cref="CifarUrlVariable"/>
+    /// (checked against <see cref="CifarMd5Variable"/>, else the official MD5), waiting at most <see cref="DownloadConnectTimeout"/> for an answer.
+    /// </summary>
+    private static bool TryCifarArchive(TextWriter error, out Cifar10Archive? archive)
+    {
+        archive = null;
+        var official = Cifar10Archive.Official;
+        string? url = Environment.GetEnvironmentVariable(CifarUrlVariable), md5 = Environment.GetEnvironmentVariable(CifarMd5Variable);
+        Uri? uri = official.Url;
+        if (!string.IsNullOrEmpty(url) && !(Uri.TryCreate(url, UriKind.Absolute, out uri) && uri.Scheme is "http" or "https"))
+        {
+            error.WriteLine($"error: {CifarUrlVariable} is '{url}'; it must be an http or https URL of cifar-10-binary.tar.gz (or unset for {official.Url}).");
+            return false;
+        }
+        if (!string.IsNullOrEmpty(md5) && !(md5.Length == 32 && md5.All(char.IsAsciiHexDigit)))
+        {
+            error.WriteLine($"error: {CifarMd5Variable} is '{md5}'; it must be 32 hexadecimal digits (the archive's MD5), or unset for the official {official.Md5}.");
+            return false;
+        }
+        archive = new Cifar10Archive(uri!, string.IsNullOrEmpty(md5) ? official.Md5 : md5) { FirstByteTimeout = DownloadConnectTimeout };
+        return true;
     }
 
     private static string MnistDirectory(string dataDir) => Directory.Exists(Path.Combine(dataDir, "mnist")) ? Path.Combine(dataDir, "mnist") : dataDir;

@@ -77,6 +77,12 @@ public sealed record TrainerOptions(string LogDirectory)
 
     /// <summary>Threads preparing batches (the loader's parallelism).</summary>
     public int LoaderThreads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>CIFAR net: the feature maps of layers 1 and 2 whose top-9 activating test images are logged after training (empty: none).</summary>
+    public IReadOnlyList<int> Top9Maps { get; init; } = [0, 1, 2, 3];
+
+    /// <summary>CIFAR net: how many test images (the first ones) the top-9 search scans; bounds its cost on the CPU.</summary>
+    public int Top9Images { get; init; } = 1000;
 }
 
 /// <summary>A report sent after each logged step.</summary>
@@ -129,6 +135,17 @@ public sealed class Trainer : IDisposable
         if (options.Epochs is <= 0) throw new ArgumentException($"Trainer: epochs is {options.Epochs}; it must be positive.", nameof(options));
         if (options.LogEvery <= 0 || options.ImageEvery <= 0 || options.CheckpointEvery < 0 || options.EvalBatchSize <= 0)
             throw new ArgumentException($"Trainer: log-every {options.LogEvery}, image-every {options.ImageEvery} and eval batch size {options.EvalBatchSize} must be positive, checkpoint-every {options.CheckpointEvery} zero or positive.", nameof(options));
+        if (options.Top9Images <= 0)
+            throw new ArgumentException($"Trainer: top-9 images is {options.Top9Images}; the search must scan at least one test image.", nameof(options));
+        if (options.Model == ModelKind.CifarGap)
+        {
+            ArgumentNullException.ThrowIfNull(options.Top9Maps);
+            foreach (int map in options.Top9Maps)
+                if (map is < 0 or >= CifarGapNet.Features)
+                    throw new ArgumentException($"Trainer: top-9 feature map {map} does not exist; layers 1 and 2 of the CIFAR network have {CifarGapNet.Features} maps (0..{CifarGapNet.Features - 1}).", nameof(options));
+            if (options.Top9Maps.Count != options.Top9Maps.Distinct().Count())
+                throw new ArgumentException($"Trainer: top-9 feature maps {string.Join(",", options.Top9Maps)} list a map twice; each map gets one grid.", nameof(options));
+        }
         if (train.ImageShape != test.ImageShape)
             throw new ArgumentException($"Trainer: training images {train.ImageShape} and test images {test.ImageShape} must have the same shape.", nameof(test));
         if (train.Count == 0 || test.Count == 0)
@@ -254,6 +271,7 @@ public sealed class Trainer : IDisposable
         float testAccuracy = Evaluate();
         _writer.AddScalar("test/accuracy", testAccuracy, Step);
         if (Model is LeNet5 lenet) LogClassFeatures(lenet, Step);
+        if (Model is CifarGapNet cifar && Options.Top9Maps.Count > 0) LogTopActivations(cifar, Step);
         _writer.Flush();
         return new TrainingResult(Step, _resumedFrom, cancelled, loss, testAccuracy, elapsed, images / Math.Max(elapsed.TotalSeconds, 1e-9), file.Path);
     }
@@ -381,6 +399,68 @@ public sealed class Trainer : IDisposable
             var image = ByteImage.FromFloats(MinMax(fc2.ToArray()), indices.Count, fc2.Shape[1], 1, ImageLayout.Hwc);
             _writer.AddImage(string.Create(CultureInfo.InvariantCulture, $"fc2/class/{label}"), image, step);
             PngEncoder.Save(Path.Combine(Options.LogDirectory, string.Create(CultureInfo.InvariantCulture, $"fc2-class-{label}.png")), image);
+        }
+    }
+
+    /// <summary>
+    /// Zeiler and Fergus's top 9: for layers 1 and 2 and each of <see cref="TrainerOptions.Top9Maps"/>, the 9 of the first
+    /// <see cref="TrainerOptions.Top9Images"/> test images whose pooled layer output has the largest maximum in that map
+    /// (<see cref="TopActivations.Best"/>), each next to the Zeiler and Fergus projection of that map's strongest
+    /// activation (<see cref="TopActivations.Grid"/>); logged as top9/layer&lt;L&gt;/map&lt;K&gt; and saved as
+    /// top9-layer&lt;L&gt;-map&lt;K&gt;.png in the log directory.
+    /// </summary>
+    private void LogTopActivations(CifarGapNet cifar, long step)
+    {
+        const int layers = 2;
+        var maps = Options.Top9Maps;
+        int count = Math.Min(Options.Top9Images, _test.Count), batchSize = Options.EvalBatchSize;
+        var output = _testInput.Output;
+        int size = (int)output.Size;
+        using var noGrad = Autograd.NoGrad();
+
+        // scores[layer][m][i]: the largest activation of map maps[m] in the layer's pooled output for test image i.
+        var scores = new float[layers][][];
+        for (int layer = 0; layer < layers; layer++)
+        {
+            scores[layer] = new float[maps.Count][];
+            for (int m = 0; m < maps.Count; m++) scores[layer][m] = new float[count];
+        }
+        var pixels = new float[Math.Min(batchSize, count) * size];
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, count - start);
+            for (int i = 0; i < n; i++) _testInput.Apply(_test.ImageSpan(start + i), pixels.AsSpan(i * size, size), 0);
+            using var scope = new TensorScope();
+            var trace = new ForwardTrace();
+            cifar.Logits(Tensor.FromArray(_accelerator, pixels.AsSpan(0, n * size), new Shape(n, output[0], output[1], output[2])), trace);
+            for (int layer = 0; layer < layers; layer++)
+            {
+                // The maximum over the map's positions on the device: only [n, maps] values come back to the host.
+                var activations = trace.LayerOutput(layer);
+                var maxima = Tensor.Empty(_accelerator, Reductions.OutputShape(activations.Shape, [1, 2], keepDims: false));
+                Reductions.Max(maxima.Stream, activations.View, [1, 2], maxima.View);
+                float[] host = maxima.ToArray();
+                int channels = activations.Shape[3];
+                for (int m = 0; m < maps.Count; m++)
+                    for (int i = 0; i < n; i++) scores[layer][m][start + i] = host[i * channels + maps[m]];
+            }
+        }
+
+        for (int layer = 0; layer < layers; layer++)
+        {
+            for (int m = 0; m < maps.Count; m++)
+            {
+                int[] best = TopActivations.Best(scores[layer][m], TopActivations.Count);
+                var chosen = new float[best.Length * size];
+                for (int i = 0; i < best.Length; i++) _testInput.Apply(_test.ImageSpan(best[i]), chosen.AsSpan(i * size, size), 0);
+                using var scope = new TensorScope();
+                var trace = new ForwardTrace();
+                cifar.Logits(Tensor.FromArray(_accelerator, chosen, new Shape(best.Length, output[0], output[1], output[2])), trace);
+                var projection = Deconvnet.Project(trace, layer, DeconvnetVariant.ZeilerFergus, ProjectionSelection.StrongestActivation(maps[m]));
+                var grid = TopActivations.Grid(chosen, projection.ToArray(), best.Length, output[0], output[1], output[2]);
+                _writer.AddImage(string.Create(CultureInfo.InvariantCulture, $"top9/layer{layer + 1}/map{maps[m]}"), grid, step);
+                PngEncoder.Save(Path.Combine(Options.LogDirectory, string.Create(CultureInfo.InvariantCulture, $"top9-layer{layer + 1}-map{maps[m]}.png")), grid);
+            }
         }
     }
 

@@ -33,6 +33,10 @@ public class ProgramTests
     [InlineData(new[] { "train", "--no-such-option" }, "--no-such-option")]
     [InlineData(new[] { "train", "--model", "resnet" }, "resnet")]
     [InlineData(new[] { "train", "--batch-size", "0" }, "--batch-size must be positive, not 0")]
+    [InlineData(new[] { "train", "--top9-maps", "0,x" }, "--top9-maps must be comma-separated feature maps such as 0,1,2,3 (or none), not '0,x'")]
+    [InlineData(new[] { "train", "--top9-maps", "1,64" }, "--top9-maps 64 is out of range: layers 1 and 2 have 64 feature maps (0..63)")]
+    [InlineData(new[] { "train", "--top9-maps", "2,2" }, "--top9-maps 2,2 lists a map twice")]
+    [InlineData(new[] { "train", "--top9-images", "0" }, "--top9-images must be positive, not 0")]
     [InlineData(new[] { "evaluate" }, "--checkpoint")]
     [InlineData(new[] { "no-such-verb" }, "no-such-verb")]
     public void BadCommandLinesExitWithOneAndSayWhatIsWrong(string[] args, string named)

@@ -67,6 +67,20 @@ public class TrainerTests
             Assert.Equal((24, 72), (png.Height, png.Width));
         }
 
+        // Zeiler and Fergus's top 9 of the default maps 0..3, once at the end: 5 test images give 5 cells of
+        // [image | projection] (24x48) in 3 columns and 2 rows, 1 pixel between and around them.
+        var top9 = values.Where(v => v.Value.Tag.StartsWith("top9/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            [.. new[] { 1, 2 }.SelectMany(layer => Enumerable.Range(0, 4).Select(map => $"top9/layer{layer}/map{map}"))],
+            top9.Select(v => v.Value.Tag));
+        foreach (var (step, value) in top9)
+        {
+            Assert.Equal(4L, step);
+            Assert.Equal((2 * 25 + 1, 3 * 49 + 1, 3), (value.Image.Height, value.Image.Width, value.Image.Colorspace));
+            var png = PngDecoder.Decode(File.ReadAllBytes(Path.Combine(logdir, value.Tag.Replace('/', '-') + ".png")));
+            Assert.Equal((51, 148), (png.Height, png.Width));
+        }
+
         var checkpoints = new CheckpointDirectory(Path.Combine(logdir, "checkpoints")).List();
         Assert.Equal([2L, 4L], checkpoints.Select(c => c.Step));
         var last = Checkpoint.Load(checkpoints[^1].Path);
@@ -173,6 +187,18 @@ public class TrainerTests
         // All logits of the fresh network are nearly equal; whatever it predicts, the accuracy counts sevenths (3 + 3 + 1 examples).
         float accuracy = trainer.Evaluate();
         Assert.Equal(Math.Round(accuracy * 7), accuracy * 7, 4);
+    }
+
+    [Theory]
+    [InlineData(new[] { 0, 64 }, "top-9 feature map 64 does not exist; layers 1 and 2 of the CIFAR network have 64 maps (0..63)")]
+    [InlineData(new[] { -1 }, "top-9 feature map -1 does not exist")]
+    [InlineData(new[] { 3, 1, 3 }, "top-9 feature maps 3,1,3 list a map twice")]
+    public void Top9MapsMustBeDistinctMapsOfTheNetwork(int[] maps, string message)
+    {
+        using var temp = new TempDirectory();
+        var (train, test) = CifarFiles(temp, train: 4, test: 2);
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(Accelerators.Cpu, new TrainerOptions(temp["run"]) { Top9Maps = maps }, train, test));
+        Assert.Contains(message, e.Message);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace GpuDeconv.Training;
 /// A text progress bar for downloads: <c>[#########...........]  45% 73.2 / 162.6 MB</c>, redrawn in place with a
 /// carriage return on a terminal (or written as one line per 10% when the output is redirected, so logs stay short).
 /// </summary>
-/// <remarks>Pass it to <see cref="Cifar10.EnsureDownloadedAsync"/>; the sample trainer draws its own Spectre.Console bar instead.</remarks>
+/// <remarks>Pass it to <see cref="Cifar10.EnsureDownloadedAsync"/>, as the sample trainer's <c>train --dataset auto</c> does.</remarks>
 public sealed class DownloadProgressBar(TextWriter output, string label, bool inPlace) : IProgress<DownloadProgress>
 {
     private const int Width = 30;

@@ -1,46 +1,12 @@
 using System.Diagnostics;
 using System.Formats.Tar;
-using System.IO.Compression;
-using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
 using Xunit;
 
 namespace GpuDeconv.Training.Tests;
 
 public class Cifar10DownloadTests
 {
-    private static readonly string[] BatchFiles =
-        ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"];
-
-    private static readonly Lazy<(byte[] Archive, Dictionary<string, byte[]> Files)> Standard = new(() => BuildArchive());
-
-    /// <summary>A tar.gz in the official layout (cifar-10-batches-bin/...) with small batch files; data_batch_1 is 1.5 MiB of noise so progress is reported more than once.</summary>
-    private static (byte[] Archive, Dictionary<string, byte[]> Files) BuildArchive(Action<TarWriter>? extra = null, string? omit = null)
-    {
-        var random = new Random(5);
-        var files = new Dictionary<string, byte[]>();
-        foreach (string name in BatchFiles) files[name] = DataFiles.CifarRecords(2, r => r + 3);
-        files["data_batch_1.bin"] = new byte[512 * 3073];
-        random.NextBytes(files["data_batch_1.bin"]);
-        for (int r = 0; r < 512; r++) files["data_batch_1.bin"][r * 3073] = (byte)(r % 10);
-        files["batches.meta.txt"] = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n"u8.ToArray();
-        files["readme.html"] = "<html></html>"u8.ToArray();
-        if (omit is not null) files.Remove(omit);
-
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar))
-        {
-            tar.WriteEntry(new UstarTarEntry(TarEntryType.Directory, "cifar-10-batches-bin/"));
-            foreach (var (name, content) in files)
-                tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "cifar-10-batches-bin/" + name) { DataStream = new MemoryStream(content) });
-            extra?.Invoke(tar);
-        }
-        return (output.ToArray(), files);
-    }
-
-    private static string Md5(byte[] data) => Convert.ToHexStringLower(MD5.HashData(data));
+    private static readonly Lazy<(byte[] Archive, Dictionary<string, byte[]> Files)> Standard = new(() => CifarArchives.Build());
 
     [Fact]
     public async Task DownloadsChecksAndExtractsReportingProgress()
@@ -52,7 +18,7 @@ public class Cifar10DownloadTests
         var progress = new ProgressLog();
 
         string found = await Cifar10.EnsureDownloadedAsync(
-            root, progress, archive: new Cifar10Archive(server.Url, Md5(archive).ToUpperInvariant()), cancellationToken: TestContext.Current.CancellationToken);
+            root, progress, archive: new Cifar10Archive(server.Url, CifarArchives.Md5(archive).ToUpperInvariant()), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(root, found);
         foreach (var (name, content) in files) Assert.Equal(content, File.ReadAllBytes(Path.Combine(root, name)));
@@ -70,7 +36,7 @@ public class Cifar10DownloadTests
     public async Task FilesAlreadyThereNeedNoNetwork()
     {
         using var temp = new TempDirectory();
-        foreach (string name in BatchFiles) File.WriteAllBytes(temp[name], [1]);
+        foreach (string name in CifarArchives.BatchFiles) File.WriteAllBytes(temp[name], [1]);
         int port = LocalServer.FreePort();  // nothing listens there: any request would fail
 
         string found = await Cifar10.EnsureDownloadedAsync(
@@ -92,7 +58,7 @@ public class Cifar10DownloadTests
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => Cifar10.EnsureDownloadedAsync(
             root, archive: new Cifar10Archive(server.Url, wrong), cancellationToken: TestContext.Current.CancellationToken));
 
-        Assert.Contains($"has MD5 {Md5(archive)}, expected {wrong}; it was deleted", e.Message);
+        Assert.Contains($"has MD5 {CifarArchives.Md5(archive)}, expected {wrong}; it was deleted", e.Message);
         Assert.Contains(server.Url.ToString(), e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(root));
     }
@@ -152,7 +118,7 @@ public class Cifar10DownloadTests
         using var temp = new TempDirectory();
 
         var e = await Assert.ThrowsAsync<IOException>(() => Cifar10.EnsureDownloadedAsync(
-            temp["data"], archive: new Cifar10Archive(server.Url, Md5(archive)), cancellationToken: TestContext.Current.CancellationToken));
+            temp["data"], archive: new Cifar10Archive(server.Url, CifarArchives.Md5(archive)), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("could not download", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(temp["data"]));
@@ -164,14 +130,14 @@ public class Cifar10DownloadTests
     [InlineData("/tmp/evil.bin")]
     public async Task EntriesEscapingTheDirectoryAreRejected(string entryName)
     {
-        var (archive, _) = BuildArchive(tar =>
+        var (archive, _) = CifarArchives.Build(tar =>
             tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, entryName) { DataStream = new MemoryStream([1, 2, 3]) }));
         using var server = new LocalServer(archive);
         using var temp = new TempDirectory();
         string root = temp["data"];
 
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => Cifar10.EnsureDownloadedAsync(
-            root, archive: new Cifar10Archive(server.Url, Md5(archive)), cancellationToken: TestContext.Current.CancellationToken));
+            root, archive: new Cifar10Archive(server.Url, CifarArchives.Md5(archive)), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains($"entry '{entryName}' would be written outside {root}; nothing was extracted", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(root));
@@ -181,13 +147,13 @@ public class Cifar10DownloadTests
     [Fact]
     public async Task LinksInTheArchiveAreRejected()
     {
-        var (archive, _) = BuildArchive(tar =>
+        var (archive, _) = CifarArchives.Build(tar =>
             tar.WriteEntry(new UstarTarEntry(TarEntryType.SymbolicLink, "cifar-10-batches-bin/link") { LinkName = "/etc/passwd" }));
         using var server = new LocalServer(archive);
         using var temp = new TempDirectory();
 
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => Cifar10.EnsureDownloadedAsync(
-            temp["data"], archive: new Cifar10Archive(server.Url, Md5(archive)), cancellationToken: TestContext.Current.CancellationToken));
+            temp["data"], archive: new Cifar10Archive(server.Url, CifarArchives.Md5(archive)), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("entry 'cifar-10-batches-bin/link' is a SymbolicLink entry, expected plain files only", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(temp["data"]));
@@ -204,7 +170,7 @@ public class Cifar10DownloadTests
         using var temp = new TempDirectory();
 
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => Cifar10.EnsureDownloadedAsync(
-            temp["data"], archive: new Cifar10Archive(server.Url, Md5(noise)), cancellationToken: TestContext.Current.CancellationToken));
+            temp["data"], archive: new Cifar10Archive(server.Url, CifarArchives.Md5(noise)), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("not a readable tar.gz archive", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(temp["data"]));
@@ -213,12 +179,12 @@ public class Cifar10DownloadTests
     [Fact]
     public async Task ArchiveWithoutABatchFileIsReported()
     {
-        var (archive, _) = BuildArchive(omit: "data_batch_4.bin");
+        var (archive, _) = CifarArchives.Build(omit: "data_batch_4.bin");
         using var server = new LocalServer(archive);
         using var temp = new TempDirectory();
 
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => Cifar10.EnsureDownloadedAsync(
-            temp["data"], archive: new Cifar10Archive(server.Url, Md5(archive)), cancellationToken: TestContext.Current.CancellationToken));
+            temp["data"], archive: new Cifar10Archive(server.Url, CifarArchives.Md5(archive)), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains($"the archive does not hold every batch file; missing from {temp["data"]}: data_batch_4.bin.", e.Message);
     }
@@ -232,7 +198,7 @@ public class Cifar10DownloadTests
         File.WriteAllBytes(temp["test_batch.bin"], [42]);
 
         await Cifar10.EnsureDownloadedAsync(
-            temp.Path, archive: new Cifar10Archive(server.Url, Md5(archive)), cancellationToken: TestContext.Current.CancellationToken);
+            temp.Path, archive: new Cifar10Archive(server.Url, CifarArchives.Md5(archive)), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal([42], File.ReadAllBytes(temp["test_batch.bin"]));
         Assert.Equal(files["data_batch_3.bin"], File.ReadAllBytes(temp["data_batch_3.bin"]));
@@ -260,68 +226,6 @@ public class Cifar10DownloadTests
         public void Report(DownloadProgress value)
         {
             lock (Reports) Reports.Add(value);
-        }
-    }
-
-    /// <summary>
-    /// An HttpListener on 127.0.0.1 and a free port serving one body for any path: normally, with an error status, cut
-    /// off after some bytes, or never answering.
-    /// </summary>
-    private sealed class LocalServer : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Task _loop;
-
-        public LocalServer(byte[] body, int status = 200, bool respond = true, int? cutAfter = null)
-        {
-            int port = FreePort();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            Url = new Uri($"http://127.0.0.1:{port}/cifar-10-binary.tar.gz");
-            _loop = Task.Run(async () =>
-            {
-                try
-                {
-                    while (true)
-                    {
-                        var context = await _listener.GetContextAsync();
-                        if (!respond) continue;  // holds the request open until the listener stops
-                        var response = context.Response;
-                        response.StatusCode = status;
-                        if (status != 200)
-                        {
-                            response.Close();
-                            continue;
-                        }
-                        response.ContentLength64 = body.Length;
-                        await response.OutputStream.WriteAsync(body.AsMemory(0, cutAfter ?? body.Length));
-                        if (cutAfter is null) response.Close();
-                        else response.Abort();
-                    }
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    // The listener stopped.
-                }
-            });
-        }
-
-        public Uri Url { get; }
-
-        /// <summary>A port nothing listens on right now (the OS picks it for a listener that is closed at once).</summary>
-        public static int FreePort()
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            return port;
-        }
-
-        public void Dispose()
-        {
-            _listener.Abort();
-            _loop.Wait(TimeSpan.FromSeconds(5));
         }
     }
 }
