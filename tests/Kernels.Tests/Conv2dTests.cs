@@ -164,6 +164,9 @@ public sealed class Conv2dTests
         (new(128, 8, 8, 3), new(3, 3, 3, 4), new(1, Padding.Same)),
         (new(2, 11, 13, 16), new(3, 3, 16, 32), new(2, Padding.Same)),
         (new(1, 10, 10, 8), new(3, 3, 8, 16), new(1, Padding.Same, 2)),
+        // The CIFAR network's layers on Fashion-MNIST (28x28x1): one input channel, 7x7 planes, 10 output channels.
+        (new(2, 28, 28, 1), new(5, 5, 1, 64), new(1, Padding.Same)),
+        (new(2, 7, 7, 64), new(5, 5, 64, 10), new(1, Padding.Same)),
     ];
 
     /// <summary>Theory data: every accelerator with each convolution algorithm (both run everywhere).</summary>
