@@ -313,22 +313,29 @@ public static class Conv2dVector
             a31 = Float8.Add(a31, b1);
         }
         long o = (((long)b * c.OutH + oy) * c.OutW + ox0) * c.OutC + co0;
-        Float8.StorePartial(a00, y, o, channels);
-        Float8.StorePartial(a01, y, o + 8, channels - 8);
-        if (pixels > 1)
+        StoreBlock(y, o, c.OutC, pixels, channels, a00, a01, a10, a11, a20, a21, a30, a31);
+    }
+
+    /// <summary>Stores the first <paramref name="rows"/> of a 4 x 16 block (rows <paramref name="stride"/> apart), each cut to <paramref name="channels"/>.</summary>
+    private static void StoreBlock(ArrayView<float> target, long offset, int stride, int rows, int channels,
+                                   Float8 a00, Float8 a01, Float8 a10, Float8 a11, Float8 a20, Float8 a21, Float8 a30, Float8 a31)
+    {
+        Float8.StorePartial(a00, target, offset, channels);
+        Float8.StorePartial(a01, target, offset + 8, channels - 8);
+        if (rows > 1)
         {
-            Float8.StorePartial(a10, y, o + c.OutC, channels);
-            Float8.StorePartial(a11, y, o + c.OutC + 8, channels - 8);
+            Float8.StorePartial(a10, target, offset + stride, channels);
+            Float8.StorePartial(a11, target, offset + stride + 8, channels - 8);
         }
-        if (pixels > 2)
+        if (rows > 2)
         {
-            Float8.StorePartial(a20, y, o + 2 * c.OutC, channels);
-            Float8.StorePartial(a21, y, o + 2 * c.OutC + 8, channels - 8);
+            Float8.StorePartial(a20, target, offset + 2L * stride, channels);
+            Float8.StorePartial(a21, target, offset + 2L * stride + 8, channels - 8);
         }
-        if (pixels > 3)
+        if (rows > 3)
         {
-            Float8.StorePartial(a30, y, o + 3 * c.OutC, channels);
-            Float8.StorePartial(a31, y, o + 3 * c.OutC + 8, channels - 8);
+            Float8.StorePartial(a30, target, offset + 3L * stride, channels);
+            Float8.StorePartial(a31, target, offset + 3L * stride + 8, channels - 8);
         }
     }
 
@@ -450,23 +457,7 @@ public static class Conv2dVector
                         }
                     }
                 }
-                Float8.StorePartial(a00, dw, d, channels);
-                Float8.StorePartial(a01, dw, d + 8, channels - 8);
-                if (inputs > 1)
-                {
-                    Float8.StorePartial(a10, dw, d + c.OutC, channels);
-                    Float8.StorePartial(a11, dw, d + c.OutC + 8, channels - 8);
-                }
-                if (inputs > 2)
-                {
-                    Float8.StorePartial(a20, dw, d + 2 * c.OutC, channels);
-                    Float8.StorePartial(a21, dw, d + 2 * c.OutC + 8, channels - 8);
-                }
-                if (inputs > 3)
-                {
-                    Float8.StorePartial(a30, dw, d + 3 * c.OutC, channels);
-                    Float8.StorePartial(a31, dw, d + 3 * c.OutC + 8, channels - 8);
-                }
+                StoreBlock(dw, d, c.OutC, inputs, channels, a00, a01, a10, a11, a20, a21, a30, a31);
             }
         }
     }
