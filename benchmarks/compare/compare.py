@@ -24,6 +24,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(__file__))
 from torch_ops import work_of  # noqa: E402  (the same work formulas on both sides)
 
+DEFAULT_FILTERS = ["*ConvBenchmarks*", "*PoolBenchmarks*", "*DeconvBenchmarks*"]
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # BenchmarkDotNet method -> the op name torch_ops.py uses for the same work.
 OPS = {
@@ -33,14 +34,15 @@ OPS = {
 }
 
 
-def run_gpudeconv(quick, batch, workdir, bench_exe):
+def run_gpudeconv(quick, batch, workdir, bench_exe, filters=DEFAULT_FILTERS, iterations=None):
     artifacts = os.path.join(workdir, "bdn")
     command = ([bench_exe] if bench_exe else
                ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "benchmarks", "GpuDeconv.Benchmarks"), "--"])
     if quick:
         command.append("--quick")
-    command += ["--filter", "*ConvBenchmarks*", "*PoolBenchmarks*", "*DeconvBenchmarks*",
-                "--exporters", "json", "--artifacts", artifacts]
+    command += ["--filter", *filters, "--exporters", "json", "--artifacts", artifacts]
+    if iterations:
+        command += ["--iterationCount", str(iterations), "--warmupCount", "2"]
     env = dict(os.environ, GPUDECONV_BENCH_BATCH=str(batch))
     print("+", " ".join(command), flush=True)
     subprocess.run(command, check=True, env=env, cwd=ROOT)
@@ -101,12 +103,15 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--quick", action="store_true", help="one BenchmarkDotNet iteration: proves it runs, numbers mean little")
     parser.add_argument("--out", help="markdown file to write (default: print)")
+    parser.add_argument("--filter", nargs="+", default=DEFAULT_FILTERS,
+                        help="BenchmarkDotNet filters (default: the conv, pool and deconv classes)")
+    parser.add_argument("--iterations", type=int, help="BenchmarkDotNet iterations per case (default: the suite's 10; 2 warm-ups when given)")
     parser.add_argument("--bench-exe", help="a published GpuDeconv.Benchmarks executable to run instead of `dotnet run`"
                         " (GPU machines have no .NET SDK: tools/gpu-bundles.sh)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as workdir:
-        ours = run_gpudeconv(args.quick, args.batch, workdir, args.bench_exe)
+        ours = run_gpudeconv(args.quick, args.batch, workdir, args.bench_exe, args.filter, args.iterations)
         torch_runs = [("PyTorch", run_torch(args.device, args.batch, False, workdir))]
         if args.device == "cuda":
             torch_runs.append(("PyTorch TF32", run_torch(args.device, args.batch, True, workdir)))
@@ -115,7 +120,9 @@ def main():
              f"- Date: {datetime.date.today().isoformat()}",
              f"- Machine: {machine_description()}",
              f"- Command: `python3 benchmarks/compare/compare.py --device {args.device} --batch {args.batch}"
-             f"{' --quick' if args.quick else ''}`",
+             f"{' --quick' if args.quick else ''}"
+             f"{' --filter ' + ' '.join(repr(f) for f in args.filter) if args.filter != DEFAULT_FILTERS else ''}"
+             f"{' --iterations ' + str(args.iterations) if args.iterations else ''}`",
              "- GpuDeconv: BenchmarkDotNet median per operation (launch + synchronize); PyTorch: median of 20 runs after 3 warm-ups,"
              " the faster of NHWC (channels_last) and NCHW.",
              "- `speed vs torch` = PyTorch time / GpuDeconv time (above 1: GpuDeconv is faster).", ""]

@@ -78,10 +78,10 @@ public static partial class Program
         var noDownload = new Option<bool>("--no-download") { Description = "With --dataset auto, never download CIFAR-10: use Fashion-MNIST when its files are missing." };
         var dataDir = DataDirOption();
         var accelerator = AcceleratorOption();
-        var steps = new Option<long?>("--steps") { Description = "Training steps (default: --epochs, else 1 epoch for cifar-gap and 5 for lenet5)." };
+        var steps = new Option<long?>("--steps") { Description = "Training steps (default: --epochs, else 1 epoch for cifar-gap and 8 for lenet5)." };
         var epochs = new Option<int?>("--epochs") { Description = "Training epochs when --steps is not given." };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
-        var lr = new Option<float?>("--lr") { Description = "Learning rate (default: lenet5 0.01 and cifar-gap on CIFAR-10 1e-4, as in the tutorials; cifar-gap on other data 3e-4)." };
+        var lr = new Option<float?>("--lr") { Description = "Learning rate (default: cifar-gap 1e-4 on CIFAR-10 as in the tutorial, 3e-4 on other data; lenet5 3e-3)." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmong("adam", "sgd");
         var activation = new Option<string>("--activation") { Description = "relu, sigmoid, or both: sibling runs <logdir>/relu and <logdir>/sigmoid that TensorBoard compares (LeNet-5).", DefaultValueFactory = _ => "relu" }
             .AcceptOnlyFromAmong("relu", "sigmoid", "both");
