@@ -10,9 +10,11 @@
 //   BackwardInput  (stride 1) the same kernel over dy with the filter transposed per tap to [KH, KW, Cout, Cin]:
 //                  dx[b, iy, ix, ci] = sum dy[b, iy + padTop - kh*dh, ix + padLeft - kw*dw, co] * w[kh, kw, ci, co],
 //                  i.e. a "forward" conv with stride 1, dilation -d and padding -pad.
-//   BackwardFilter one lane = one tap (kh, kw) x 16 output channels, all input channels in blocks of 4: it walks
-//                  the output rows in chunks, and for each chunk and each block of 4 input channels adds
-//                  x[.., ci..ci+3] (broadcast) times dy[.., co..co+15] into dw, so a chunk of dy stays in L1.
+//   BackwardFilter one lane = 16 output channels x one slice of the output positions: it walks its positions in chunks
+//                  of about 64, and for each chunk runs every tap and every block of 4 input channels, adding
+//                  x[.., ci..ci+3] (broadcast) times dy[.., co..co+15] into its partial dw, so the chunk of dy stays in L1
+//                  (a lane per tap would stream all of dy once per tap). The slices' partial sums are added in slice
+//                  order (Conv2d.SumSlicesKernel).
 // Every output sums its terms in a fixed order (taps, then input channels; or output positions in order), with
 // Float8.FusedMultiplyAdd rounding once per term: CPU and pocl results are bit-identical.
 
@@ -62,6 +64,8 @@ public struct DirectConv
     public int HasBias;
     /// <summary>Output rows (b, oy) per chunk of the filter gradient's walk.</summary>
     public int RowsPerChunk;
+    /// <summary>Chunks per position slice of the filter gradient (slice z writes its partial dw at offset z * dw's length).</summary>
+    public int ChunksPerSlice;
     /// <summary>Rows of the zero-bordered input copy.</summary>
     public int PaddedH;
     /// <summary>Columns of the zero-bordered input copy.</summary>
@@ -83,8 +87,12 @@ public static class Conv2dVector
     public const int PixelBlock = 4;
     /// <summary>Input channels per step of the filter gradient.</summary>
     public const int InputBlock = 4;
-    // Output positions per chunk of the filter gradient's walk: dy's 16 channels and x's channels for them stay in L1.
+    // Output positions per chunk of the filter gradient's walk: dy's 16 channels and x's channels for them stay in L1
+    // while the lane runs every tap and input channel over them.
     private const int PositionsPerChunk = 64;
+    // Filter-gradient lanes to aim for (channel blocks x position slices), and the fewest chunks per slice.
+    private const int TargetLanes = 64;
+    private const int MinChunksPerSlice = 4;
 
     /// <summary>y = conv2d(x, w) (+ bias) for the validated geometry.</summary>
     internal static void Forward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias,
@@ -130,10 +138,20 @@ public static class Conv2dVector
     {
         var c = Direct(g.Batch, g.InH, g.InW, g.InC, g.OutH, g.OutW, g.OutC, g);
         c.RowsPerChunk = Math.Max(1, PositionsPerChunk / Math.Max(1, g.OutW));
-        int lanes = g.KH * g.KW * CeilDiv(g.OutC, ChannelBlock);
-        Launch(stream, lanes, (config, count) =>
+        int coBlocks = CeilDiv(g.OutC, ChannelBlock);
+        int chunks = Math.Max(1, CeilDiv(g.Batch * g.OutH, c.RowsPerChunk));
+        // Slices of the positions: enough lanes to spread over the cores, each slice at least a few chunks long.
+        int slices = Math.Clamp(CeilDiv(TargetLanes, coBlocks), 1, Math.Max(1, chunks / MinChunksPerSlice));
+        c.ChunksPerSlice = CeilDiv(chunks, slices);
+        slices = CeilDiv(chunks, c.ChunksPerSlice);
+        int length = CheckedLength((long)g.KH * g.KW * g.InC * g.OutC);
+        var target = slices == 1 ? dw : Scratch.Get<float>(stream, Scratch.SplitK, (long)slices * length);
+        Launch(stream, coBlocks * slices, (config, count) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(FilterGradientKernel)(
-                stream, config, x, dy, dw, c, count));
+                stream, config, x, dy, target, c, count));
+        if (slices > 1)
+            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(Conv2d.SumSlicesKernel)(
+                stream, length, target, dw, slices, length);
     }
 
     // Copies x into the zero-bordered buffer, then runs ForwardKernel over it.
@@ -340,10 +358,11 @@ public static class Conv2dVector
     }
 
     /// <summary>
-    /// dw[kh, kw, ci, co] = sum over (b, oy, ox) in order of x[b, oy*sh + kh*dh - padTop, ox*sw + kw*dw - padLeft, ci] * dy[b, oy, ox, co].
-    /// Lane = (16-channel block, tap). It walks the output rows in chunks of <see cref="DirectConv.RowsPerChunk"/>;
-    /// per chunk and per block of 4 input channels it reloads those 4 x 16 sums from dw (zero at the first chunk),
-    /// adds the chunk's terms and stores them back, so each sum still runs over the positions in order.
+    /// dw[kh, kw, ci, co] = sum over (b, oy, ox) of x[b, oy*sh + kh*dh - padTop, ox*sw + kw*dw - padLeft, ci] * dy[b, oy, ox, co],
+    /// one partial per slice. Lane = (16-channel block, slice of <see cref="DirectConv.ChunksPerSlice"/> chunks of
+    /// <see cref="DirectConv.RowsPerChunk"/> output rows). Per chunk it runs every tap and block of 4 input channels,
+    /// reloading those 4 x 16 sums from its partial (zero at the slice's first chunk), adding the chunk's positions in
+    /// order and storing them back; slice z writes at offset z * KH*KW*Cin*Cout.
     /// </summary>
     public static void FilterGradientKernel(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, DirectConv c, int lanes)
     {
@@ -351,113 +370,119 @@ public static class Conv2dVector
         if (lane >= lanes) return;
         int coBlocks = (c.OutC + ChannelBlock - 1) / ChannelBlock;
         int coBlock = lane % coBlocks;
-        int tap = lane / coBlocks;
-        int kh = tap / c.KW;
-        int kw = tap - kh * c.KW;
+        int slice = lane / coBlocks;
         int co0 = coBlock * ChannelBlock;
         int channels = c.OutC - co0;
-        // Output columns whose tap lands inside the input: ix = ox*sw + offset in [0, InW).
-        int offset = kw * c.DilationW - c.PadLeft;
-        int oxBegin = offset >= 0 ? 0 : (-offset + c.StrideW - 1) / c.StrideW;
-        int oxEnd = c.InW - offset <= 0 ? 0 : Math.Min(c.OutW, (c.InW - offset + c.StrideW - 1) / c.StrideW);
         int rows = c.Batch * c.OutH;
+        long sliceOffset = (long)slice * c.KH * c.KW * c.InC * c.OutC;
 
         // At least one chunk, so that dw is written (zero) even when no output position exists.
         int chunks = Math.Max(1, (rows + c.RowsPerChunk - 1) / c.RowsPerChunk);
-        for (int chunk = 0; chunk < chunks; chunk++)
+        int chunkBegin = slice * c.ChunksPerSlice;
+        int chunkEnd = Math.Min(chunks, chunkBegin + c.ChunksPerSlice);
+        for (int chunk = chunkBegin; chunk < chunkEnd; chunk++)
         {
             int row0 = chunk * c.RowsPerChunk;
             int rowEnd = Math.Min(rows, row0 + c.RowsPerChunk);
-            for (int ci0 = 0; ci0 < c.InC; ci0 += InputBlock)
+            for (int tap = 0; tap < c.KH * c.KW; tap++)
             {
-                int inputs = Math.Min(InputBlock, c.InC - ci0);
-                long d = ((long)tap * c.InC + ci0) * c.OutC + co0;
-                var a00 = Float8.Splat(0f);
-                var a01 = Float8.Splat(0f);
-                var a10 = Float8.Splat(0f);
-                var a11 = Float8.Splat(0f);
-                var a20 = Float8.Splat(0f);
-                var a21 = Float8.Splat(0f);
-                var a30 = Float8.Splat(0f);
-                var a31 = Float8.Splat(0f);
-                if (row0 > 0)
+                int kh = tap / c.KW;
+                int kw = tap - kh * c.KW;
+                // Output columns whose tap lands inside the input: ix = ox*sw + offset in [0, InW).
+                int offset = kw * c.DilationW - c.PadLeft;
+                int oxBegin = offset >= 0 ? 0 : (-offset + c.StrideW - 1) / c.StrideW;
+                int oxEnd = c.InW - offset <= 0 ? 0 : Math.Min(c.OutW, (c.InW - offset + c.StrideW - 1) / c.StrideW);
+                for (int ci0 = 0; ci0 < c.InC; ci0 += InputBlock)
                 {
-                    a00 = Float8.LoadPartial(dw, d, channels);
-                    a01 = Float8.LoadPartial(dw, d + 8, channels - 8);
-                    if (inputs > 1)
+                    int inputs = Math.Min(InputBlock, c.InC - ci0);
+                    long d = sliceOffset + ((long)tap * c.InC + ci0) * c.OutC + co0;
+                    var a00 = Float8.Splat(0f);
+                    var a01 = Float8.Splat(0f);
+                    var a10 = Float8.Splat(0f);
+                    var a11 = Float8.Splat(0f);
+                    var a20 = Float8.Splat(0f);
+                    var a21 = Float8.Splat(0f);
+                    var a30 = Float8.Splat(0f);
+                    var a31 = Float8.Splat(0f);
+                    if (chunk > chunkBegin)
                     {
-                        a10 = Float8.LoadPartial(dw, d + c.OutC, channels);
-                        a11 = Float8.LoadPartial(dw, d + c.OutC + 8, channels - 8);
-                    }
-                    if (inputs > 2)
-                    {
-                        a20 = Float8.LoadPartial(dw, d + 2 * c.OutC, channels);
-                        a21 = Float8.LoadPartial(dw, d + 2 * c.OutC + 8, channels - 8);
-                    }
-                    if (inputs > 3)
-                    {
-                        a30 = Float8.LoadPartial(dw, d + 3 * c.OutC, channels);
-                        a31 = Float8.LoadPartial(dw, d + 3 * c.OutC + 8, channels - 8);
-                    }
-                }
-                bool full = channels >= ChannelBlock && inputs == InputBlock;
-                for (int r = row0; r < rowEnd; r++)
-                {
-                    int b = r / c.OutH;
-                    int oy = r - b * c.OutH;
-                    int iy = oy * c.StrideH + kh * c.DilationH - c.PadTop;
-                    if (iy < 0 || iy >= c.InH) continue;
-                    long xRow = ((long)b * c.InH + iy) * c.InW;
-                    long dyRow = (long)r * c.OutW;
-                    long xi = (xRow + oxBegin * c.StrideW + offset) * c.InC + ci0;
-                    long xStep = (long)c.StrideW * c.InC;
-                    long di = (dyRow + oxBegin) * c.OutC + co0;
-                    if (full)
-                    {
-                        for (int ox = oxBegin; ox < oxEnd; ox++)
+                        a00 = Float8.LoadPartial(dw, d, channels);
+                        a01 = Float8.LoadPartial(dw, d + 8, channels - 8);
+                        if (inputs > 1)
                         {
-                            var d0 = Float8.Load(dy, di);
-                            var d1 = Float8.Load(dy, di + 8);
-                            var v0 = Float8.Splat(x[xi]);
-                            var v1 = Float8.Splat(x[xi + 1]);
-                            var v2 = Float8.Splat(x[xi + 2]);
-                            var v3 = Float8.Splat(x[xi + 3]);
-                            a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
-                            a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
-                            a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
-                            a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
-                            a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
-                            a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
-                            a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
-                            a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
-                            xi += xStep;
-                            di += c.OutC;
+                            a10 = Float8.LoadPartial(dw, d + c.OutC, channels);
+                            a11 = Float8.LoadPartial(dw, d + c.OutC + 8, channels - 8);
+                        }
+                        if (inputs > 2)
+                        {
+                            a20 = Float8.LoadPartial(dw, d + 2 * c.OutC, channels);
+                            a21 = Float8.LoadPartial(dw, d + 2 * c.OutC + 8, channels - 8);
+                        }
+                        if (inputs > 3)
+                        {
+                            a30 = Float8.LoadPartial(dw, d + 3 * c.OutC, channels);
+                            a31 = Float8.LoadPartial(dw, d + 3 * c.OutC + 8, channels - 8);
                         }
                     }
-                    else
+                    bool full = channels >= ChannelBlock && inputs == InputBlock;
+                    for (int r = row0; r < rowEnd; r++)
                     {
-                        for (int ox = oxBegin; ox < oxEnd; ox++)
+                        int b = r / c.OutH;
+                        int oy = r - b * c.OutH;
+                        int iy = oy * c.StrideH + kh * c.DilationH - c.PadTop;
+                        if (iy < 0 || iy >= c.InH) continue;
+                        long xRow = ((long)b * c.InH + iy) * c.InW;
+                        long dyRow = (long)r * c.OutW;
+                        long xi = (xRow + oxBegin * c.StrideW + offset) * c.InC + ci0;
+                        long xStep = (long)c.StrideW * c.InC;
+                        long di = (dyRow + oxBegin) * c.OutC + co0;
+                        if (full)
                         {
-                            var d0 = Float8.LoadPartial(dy, di, channels);
-                            var d1 = Float8.LoadPartial(dy, di + 8, channels - 8);
-                            var v0 = Float8.Splat(x[xi]);
-                            var v1 = Float8.Splat(inputs > 1 ? x[xi + 1] : 0f);
-                            var v2 = Float8.Splat(inputs > 2 ? x[xi + 2] : 0f);
-                            var v3 = Float8.Splat(inputs > 3 ? x[xi + 3] : 0f);
-                            a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
-                            a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
-                            a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
-                            a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
-                            a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
-                            a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
-                            a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
-                            a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
-                            xi += xStep;
-                            di += c.OutC;
+                            for (int ox = oxBegin; ox < oxEnd; ox++)
+                            {
+                                var d0 = Float8.Load(dy, di);
+                                var d1 = Float8.Load(dy, di + 8);
+                                var v0 = Float8.Splat(x[xi]);
+                                var v1 = Float8.Splat(x[xi + 1]);
+                                var v2 = Float8.Splat(x[xi + 2]);
+                                var v3 = Float8.Splat(x[xi + 3]);
+                                a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
+                                a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
+                                a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
+                                a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
+                                a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
+                                a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
+                                a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
+                                a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
+                                xi += xStep;
+                                di += c.OutC;
+                            }
+                        }
+                        else
+                        {
+                            for (int ox = oxBegin; ox < oxEnd; ox++)
+                            {
+                                var d0 = Float8.LoadPartial(dy, di, channels);
+                                var d1 = Float8.LoadPartial(dy, di + 8, channels - 8);
+                                var v0 = Float8.Splat(x[xi]);
+                                var v1 = Float8.Splat(inputs > 1 ? x[xi + 1] : 0f);
+                                var v2 = Float8.Splat(inputs > 2 ? x[xi + 2] : 0f);
+                                var v3 = Float8.Splat(inputs > 3 ? x[xi + 3] : 0f);
+                                a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
+                                a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
+                                a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
+                                a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
+                                a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
+                                a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
+                                a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
+                                a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
+                                xi += xStep;
+                                di += c.OutC;
+                            }
                         }
                     }
+                    StoreBlock(dw, d, c.OutC, inputs, channels, a00, a01, a10, a11, a20, a21, a30, a31);
                 }
-                StoreBlock(dw, d, c.OutC, inputs, channels, a00, a01, a10, a11, a20, a21, a30, a31);
             }
         }
     }
