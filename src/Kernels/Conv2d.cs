@@ -216,9 +216,13 @@ public static class Conv2d
         int length = rows * g.OutC;
         var partials = Scratch.Get<float>(stream, Scratch.SplitK, (long)splits * length);
         LaunchGemm(stream, x, dy, dy, partials, g, p, splits);
-        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(SumSlicesKernel)(
-            stream, length, partials, dw, splits, length);
+        SumSlices(stream, partials, dw, splits, length);
     }
+
+    /// <summary>sum[i] = partials[0 * length + i] + partials[1 * length + i] + ... in slice order (the split-K reduce of both filter gradients).</summary>
+    internal static void SumSlices(AcceleratorStream stream, ArrayView<float> partials, ArrayView<float> sum, int slices, int length) =>
+        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(SumSlicesKernel)(
+            stream, length, partials, sum, slices, length);
 
     private static ConvGemm Gemm(int mode, int m, int n, int k)
     {

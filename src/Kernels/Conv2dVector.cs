@@ -14,7 +14,7 @@
 //                  of about 64, and for each chunk runs every tap and every block of 4 input channels, adding
 //                  x[.., ci..ci+3] (broadcast) times dy[.., co..co+15] into its partial dw, so the chunk of dy stays in L1
 //                  (a lane per tap would stream all of dy once per tap). The slices' partial sums are added in slice
-//                  order (Conv2d.SumSlicesKernel).
+//                  order (Conv2d.SumSlices).
 // Every output sums its terms in a fixed order (taps, then input channels; or output positions in order), with
 // Float8.FusedMultiplyAdd rounding once per term: CPU and pocl results are bit-identical.
 
@@ -149,9 +149,7 @@ public static class Conv2dVector
         Launch(stream, coBlocks * slices, (config, count) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(FilterGradientKernel)(
                 stream, config, x, dy, target, c, count));
-        if (slices > 1)
-            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(Conv2d.SumSlicesKernel)(
-                stream, length, target, dw, slices, length);
+        if (slices > 1) Conv2d.SumSlices(stream, target, dw, slices, length);
     }
 
     // Copies x into the zero-bordered buffer, then runs ForwardKernel over it.

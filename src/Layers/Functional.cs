@@ -90,33 +90,21 @@ public static class Functional
     }
 
     /// <summary>tf.nn.bias_add: adds bias[C] along the last axis.</summary>
-    public static Tensor BiasAdd(Tensor input, Tensor bias)
-    {
-        const string op = "BiasAdd";
-        RequireFloat(op, (nameof(input), input), (nameof(bias), bias));
-        RequireSameAccelerator(op, (nameof(input), input), (nameof(bias), bias));
-        var output = Tensor.Empty(input.Accelerator, input.Shape);
-        KernelBiasAdd.Forward(input.Stream, input.View, bias.View, output.View);
-        return Autograd.Record(output, [input, bias], grad =>
-        {
-            Tensor? db = null;
-            if (bias.RequiresGrad)
-            {
-                db = Tensor.Empty(bias.Accelerator, bias.Shape);
-                KernelBiasAdd.BackwardBias(bias.Stream, grad.View, db.View);
-            }
-            return [input.RequiresGrad ? grad.Clone() : null, db];
-        });
-    }
+    public static Tensor BiasAdd(Tensor input, Tensor bias) => Bias("BiasAdd", input, bias, subtract: false);
 
     /// <summary>x - bias[C] along the last axis (the deconv tutorial subtracts each layer's bias before its transposed convolution).</summary>
-    public static Tensor BiasSubtract(Tensor input, Tensor bias)
+    public static Tensor BiasSubtract(Tensor input, Tensor bias) => Bias("BiasSubtract", input, bias, subtract: true);
+
+    // x ± bias[C]: the gradient passes through to x, and d(bias) is the column sum of the gradient (negated when subtracting).
+    private static Tensor Bias(string op, Tensor input, Tensor bias, bool subtract)
     {
-        const string op = "BiasSubtract";
         RequireFloat(op, (nameof(input), input), (nameof(bias), bias));
         RequireSameAccelerator(op, (nameof(input), input), (nameof(bias), bias));
         var output = Tensor.Empty(input.Accelerator, input.Shape);
-        KernelBiasAdd.Subtract(input.Stream, input.View, bias.View, output.View);
+        if (subtract)
+            KernelBiasAdd.Subtract(input.Stream, input.View, bias.View, output.View);
+        else
+            KernelBiasAdd.Forward(input.Stream, input.View, bias.View, output.View);
         return Autograd.Record(output, [input, bias], grad =>
         {
             Tensor? db = null;
@@ -124,7 +112,7 @@ public static class Functional
             {
                 db = Tensor.Empty(bias.Accelerator, bias.Shape);
                 KernelBiasAdd.BackwardBias(bias.Stream, grad.View, db.View);
-                Elementwise.Scale(bias.Stream, db.View, -1f, db.View);
+                if (subtract) Elementwise.Scale(bias.Stream, db.View, -1f, db.View);
             }
             return [input.RequiresGrad ? grad.Clone() : null, db];
         });
