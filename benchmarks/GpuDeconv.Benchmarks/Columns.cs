@@ -101,3 +101,34 @@ public sealed class SpeedupOverCpuColumn : IColumn
         return string.Create(CultureInfo.InvariantCulture, $"{cpuMean.Value / mean.Value:F2}x");
     }
 }
+
+/// <summary>Shows the throughput as a percentage of the device's peak (<see cref="DevicePeak"/>): GFLOP/s of its FP32 peak, GB/s of its memory bandwidth.</summary>
+public sealed class PercentOfPeakColumn : IColumn
+{
+    public string Id => nameof(PercentOfPeakColumn);
+    public string ColumnName => "% peak";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 2;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Throughput as a percentage of the device's FP32 peak (GFLOP/s rows) or memory bandwidth (GB/s rows); sources: docs/benchmarks.md";
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var throughput = benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<ThroughputAttribute>();
+        var statistics = summary[benchmarkCase]?.ResultStatistics;
+        if (throughput is null || statistics is null || statistics.Mean <= 0) return "-";
+        if (benchmarkCase.Parameters[nameof(AcceleratorBenchmark.Accelerator)] is not string kind) return "-";
+        var peak = DevicePeak.ForKind(kind);
+        double limit = throughput.Unit.StartsWith("GFLOP", StringComparison.Ordinal) ? peak.GigaFlops : peak.GigaBytesPerSecond;
+        double perSecond = throughput.WorkOf(benchmarkCase) / (statistics.Mean * 1e-9);
+        return double.IsFinite(limit) && limit > 0 ? string.Create(CultureInfo.InvariantCulture, $"{100 * perSecond / limit:F1}%") : "-";
+    }
+}

@@ -7,47 +7,69 @@ namespace GpuDeconv.Benchmarks;
 
 // The kernels at the shapes of the deconv tutorial's CIFAR network (perf-anchors.md section B):
 // 24x24x3 -> conv 5x5 64 -> pool 2 -> conv 5x5 64 -> pool 2 -> conv 5x5 10, batch 128 (or
-// GPUDECONV_BENCH_BATCH). benchmarks/compare/torch_ops.py times the same cases in PyTorch.
+// GPUDECONV_BENCH_BATCH), and at the benchmark issue's larger shape (batch 512, 64 -> 128 channels,
+// 32x32). benchmarks/compare/torch_ops.py times the same cases in PyTorch.
 
-/// <summary>The batch size of every kernel benchmark: 128 (the tutorial's), or GPUDECONV_BENCH_BATCH.</summary>
+/// <summary>
+/// Batch sizes: the tutorial's cases run at 128 (or GPUDECONV_BENCH_BATCH), the larger shape at 512 (or
+/// GPUDECONV_BENCH_LARGE_BATCH; 1024 for the GPU pooling target).
+/// </summary>
 internal static class KernelShapes
 {
-    public static int Batch { get; } =
-        Environment.GetEnvironmentVariable("GPUDECONV_BENCH_BATCH") is { Length: > 0 } batch ? int.Parse(batch, CultureInfo.InvariantCulture) : 128;
+    public static int Batch { get; } = FromEnvironment("GPUDECONV_BENCH_BATCH", 128);
+
+    public static int LargeBatch { get; } = FromEnvironment("GPUDECONV_BENCH_LARGE_BATCH", 512);
+
+    private static int FromEnvironment(string variable, int fallback)
+    {
+        string? text = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrEmpty(text)) return fallback;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0
+            ? value
+            : throw new ArgumentException($"{variable}={text}: expected a positive whole number (a batch size).");
+    }
 }
 
-/// <summary>A 5x5 SAME stride-1 convolution of the CIFAR network; 2*N*H*W*Cout*25*Cin FLOP for the forward and each gradient.</summary>
-public sealed record ConvCase(string Name, int Height, int Width, int InChannels, int OutChannels, int Kernel) : IWorkload
+/// <summary>A SAME stride-1 convolution; 2*N*H*W*Cout*K*K*Cin FLOP for the forward and each gradient.</summary>
+public sealed record ConvCase(string Name, int Batch, int Height, int Width, int InChannels, int OutChannels, int Kernel) : IWorkload
 {
+    /// <summary>The CIFAR network's three 5x5 convolutions at the tutorial's batch.</summary>
     public static IEnumerable<ConvCase> Tutorial() =>
     [
-        new("conv1", 24, 24, 3, 64, 5),
-        new("conv2", 12, 12, 64, 64, 5),
-        new("conv3", 6, 6, 64, 10, 5),
+        new("conv1", KernelShapes.Batch, 24, 24, 3, 64, 5),
+        new("conv2", KernelShapes.Batch, 12, 12, 64, 64, 5),
+        new("conv3", KernelShapes.Batch, 6, 6, 64, 10, 5),
     ];
 
+    /// <summary>The larger shape of the benchmark issue: batch 512, 64 -> 128 channels at 32x32, 3x3.</summary>
+    public static IEnumerable<ConvCase> Large() => [new("conv-large", KernelShapes.LargeBatch, 32, 32, 64, 128, 3)];
+
     public double GigaUnits(string method) =>
-        2.0 * KernelShapes.Batch * Height * Width * OutChannels * Kernel * Kernel * InChannels / 1e9;
+        2.0 * Batch * Height * Width * OutChannels * Kernel * Kernel * InChannels / 1e9;
 
     public override string ToString() => Name;
 }
 
-/// <summary>A 2x2 stride-2 argmax pooling of the CIFAR network and the unpooling that undoes it; work counted in bytes moved.</summary>
-public sealed record PoolCase(string Name, int Height, int Width, int Channels) : IWorkload
+/// <summary>A 2x2 stride-2 argmax pooling and the unpooling that undoes it; work counted in bytes moved.</summary>
+public sealed record PoolCase(string Name, int Batch, int Height, int Width, int Channels) : IWorkload
 {
-    public static IEnumerable<PoolCase> Tutorial() => [new("pool1", 24, 24, 64), new("pool2", 12, 12, 64)];
+    /// <summary>The pools after conv1 and conv2 of the CIFAR network, and the pool of the larger shape's output.</summary>
+    public static IEnumerable<PoolCase> All() =>
+    [
+        new("pool1", KernelShapes.Batch, 24, 24, 64),
+        new("pool2", KernelShapes.Batch, 12, 12, 64),
+        new("pool-large", KernelShapes.LargeBatch, 32, 32, 128),
+    ];
 
-    private long Big => (long)KernelShapes.Batch * Height * Width * Channels;
+    private long Big => (long)Batch * Height * Width * Channels;
 
-    private long Small => (long)KernelShapes.Batch * (Height / 2) * (Width / 2) * Channels;
+    private long Small => (long)Batch * (Height / 2) * (Width / 2) * Channels;
 
     public double GigaUnits(string method) => method switch
     {
         // Read the input; write the pooled values (4 B) and int64 argmax (8 B).
         nameof(PoolBenchmarks.MaxPoolWithArgmax) => (Big * 4 + Small * 12) / 1e9,
-        // Read values and argmax; write the whole output (zeros included).
-        nameof(PoolBenchmarks.Unpool) or nameof(PoolBenchmarks.UnpoolTrusted) => (Small * 12 + Big * 4) / 1e9,
-        // Read dy and argmax; write dx.
+        // Unpooling and the backward: read values (or dy) and argmax; write the whole output (zeros included).
         _ => (Small * 12 + Big * 4) / 1e9,
     };
 
@@ -97,32 +119,27 @@ internal sealed class BenchmarkTensors(Accelerator accelerator) : IDisposable
     }
 }
 
-/// <summary>Conv2d forward, input gradient and filter gradient at the tutorial's shapes.</summary>
-public class ConvBenchmarks : AcceleratorBenchmark
+/// <summary>Conv2d forward, input gradient and filter gradient of one <see cref="ConvCase"/> with one algorithm.</summary>
+public abstract class ConvBenchmarkBase : AcceleratorBenchmark
 {
-    [ParamsSource(nameof(Layers))]
-    public ConvCase Layer { get; set; } = ConvCase.Tutorial().First();
-
-    public static IEnumerable<ConvCase> Layers() => ConvCase.Tutorial();
-
-    /// <summary>Both algorithms run on every accelerator (Auto picks Vector on host CPUs, ImplicitGemm on GPUs).</summary>
-    [Params(ConvAlgorithm.ImplicitGemm, ConvAlgorithm.Vector)]
-    public ConvAlgorithm Algorithm { get; set; } = ConvAlgorithm.Vector;
-
     private BenchmarkTensors _tensors = null!;
     private TensorView<float> _x, _w, _y, _dy, _dx, _dw;
     private readonly Conv2dOptions _options = new(1, Padding.Same, 1);
 
+    protected abstract ConvCase Case { get; }
+
+    protected abstract ConvAlgorithm ChosenAlgorithm { get; }
+
     protected override void Setup()
     {
-        int n = KernelShapes.Batch;
+        var c = Case;
         _tensors = new BenchmarkTensors(Device);
-        _x = _tensors.Random(n, Layer.Height, Layer.Width, Layer.InChannels);
-        _w = _tensors.Random(Layer.Kernel, Layer.Kernel, Layer.InChannels, Layer.OutChannels);
-        _y = _tensors.Empty<float>(n, Layer.Height, Layer.Width, Layer.OutChannels);
-        _dy = _tensors.Random(n, Layer.Height, Layer.Width, Layer.OutChannels);
-        _dx = _tensors.Empty<float>(n, Layer.Height, Layer.Width, Layer.InChannels);
-        _dw = _tensors.Empty<float>(Layer.Kernel, Layer.Kernel, Layer.InChannels, Layer.OutChannels);
+        _x = _tensors.Random(c.Batch, c.Height, c.Width, c.InChannels);
+        _w = _tensors.Random(c.Kernel, c.Kernel, c.InChannels, c.OutChannels);
+        _y = _tensors.Empty<float>(c.Batch, c.Height, c.Width, c.OutChannels);
+        _dy = _tensors.Random(c.Batch, c.Height, c.Width, c.OutChannels);
+        _dx = _tensors.Empty<float>(c.Batch, c.Height, c.Width, c.InChannels);
+        _dw = _tensors.Empty<float>(c.Kernel, c.Kernel, c.InChannels, c.OutChannels);
         Forward();
         BackwardInput();
         BackwardFilter();
@@ -131,37 +148,66 @@ public class ConvBenchmarks : AcceleratorBenchmark
     protected override void Cleanup() => _tensors.Dispose();
 
     [Benchmark(Description = "conv2d forward")]
-    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
+    [Throughput(0, "GFLOP/s", WorkloadParameter = "Layer")]
     public void Forward()
     {
-        Conv2d.Forward(Stream, _x, _w, _y, _options, algorithm: Algorithm);
+        Conv2d.Forward(Stream, _x, _w, _y, _options, algorithm: ChosenAlgorithm);
         Stream.Synchronize();
     }
 
     [Benchmark(Description = "conv2d backward input")]
-    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
+    [Throughput(0, "GFLOP/s", WorkloadParameter = "Layer")]
     public void BackwardInput()
     {
-        Conv2d.BackwardInput(Stream, _dy, _w, _dx, _options, Algorithm);
+        Conv2d.BackwardInput(Stream, _dy, _w, _dx, _options, ChosenAlgorithm);
         Stream.Synchronize();
     }
 
     [Benchmark(Description = "conv2d backward filter")]
-    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
+    [Throughput(0, "GFLOP/s", WorkloadParameter = "Layer")]
     public void BackwardFilter()
     {
-        Conv2d.BackwardFilter(Stream, _x, _dy, _dw, _options, Algorithm);
+        Conv2d.BackwardFilter(Stream, _x, _dy, _dw, _options, ChosenAlgorithm);
         Stream.Synchronize();
     }
 }
 
-/// <summary>2x2 stride-2 argmax pooling, its backward, and unpooling at the tutorial's shapes.</summary>
+/// <summary>The tutorial's three convolutions with both algorithms on every accelerator (Auto picks Vector on host CPUs, ImplicitGemm on GPUs).</summary>
+public class ConvBenchmarks : ConvBenchmarkBase
+{
+    [ParamsSource(nameof(Layers))]
+    public ConvCase Layer { get; set; } = ConvCase.Tutorial().First();
+
+    public static IEnumerable<ConvCase> Layers() => ConvCase.Tutorial();
+
+    [Params(ConvAlgorithm.ImplicitGemm, ConvAlgorithm.Vector)]
+    public ConvAlgorithm Algorithm { get; set; } = ConvAlgorithm.Vector;
+
+    protected override ConvCase Case => Layer;
+
+    protected override ConvAlgorithm ChosenAlgorithm => Algorithm;
+}
+
+/// <summary>The larger shape (batch 512, 64 -> 128 at 32x32, 3x3) with the algorithm each accelerator picks (Auto); the other one would take minutes per case on a CPU.</summary>
+public class LargeConvBenchmarks : ConvBenchmarkBase
+{
+    [ParamsSource(nameof(Layers))]
+    public ConvCase Layer { get; set; } = ConvCase.Large().First();
+
+    public static IEnumerable<ConvCase> Layers() => ConvCase.Large();
+
+    protected override ConvCase Case => Layer;
+
+    protected override ConvAlgorithm ChosenAlgorithm => ConvAlgorithm.Auto;
+}
+
+/// <summary>2x2 stride-2 argmax pooling, its backward, and unpooling at the tutorial's shapes and the larger one.</summary>
 public class PoolBenchmarks : AcceleratorBenchmark
 {
     [ParamsSource(nameof(Layers))]
-    public PoolCase Layer { get; set; } = PoolCase.Tutorial().First();
+    public PoolCase Layer { get; set; } = PoolCase.All().First();
 
-    public static IEnumerable<PoolCase> Layers() => PoolCase.Tutorial();
+    public static IEnumerable<PoolCase> Layers() => PoolCase.All();
 
     private BenchmarkTensors _tensors = null!;
     private TensorView<float> _x, _pooled, _dy, _dx, _unpooled;
@@ -170,7 +216,7 @@ public class PoolBenchmarks : AcceleratorBenchmark
 
     protected override void Setup()
     {
-        int n = KernelShapes.Batch;
+        int n = Layer.Batch;
         _tensors = new BenchmarkTensors(Device);
         _x = _tensors.Random(n, Layer.Height, Layer.Width, Layer.Channels);
         _pooled = _tensors.Empty<float>(n, Layer.Height / 2, Layer.Width / 2, Layer.Channels);

@@ -7,6 +7,19 @@ using GpuDeconv.Benchmarks;
 // In-process so the suite runs from any output folder (BenchmarkDotNet's default toolchain
 // looks for the .csproj above the binaries, which --artifacts-path moves elsewhere).
 // --quick: one iteration, no warm-up: proves every benchmark runs (CI), numbers mean nothing.
+// --describe FILE: writes the accelerators' peaks and a training step's memory as JSON, runs no benchmark.
+int describe = Array.IndexOf(args, "--describe");
+if (describe >= 0)
+{
+    if (describe + 1 >= args.Length)
+    {
+        Console.Error.WriteLine("--describe needs a file name: --describe devices.json");
+        return 2;
+    }
+    Describe.Write(args[describe + 1]);
+    return 0;
+}
+
 bool quick = args.Contains("--quick");
 string[] benchmarkArgs = [.. args.Where(argument => argument != "--quick")];
 
@@ -17,7 +30,7 @@ var job = quick
 
 var config = DefaultConfig.Instance
     .AddJob(job)
-    .AddColumn(new ThroughputColumn(), new SpeedupOverCpuColumn())
+    .AddColumn(new ThroughputColumn(), new SpeedupOverCpuColumn(), new PercentOfPeakColumn())
     .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
 
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(AcceleratorBenchmark).Assembly).Run(benchmarkArgs, config).ToList();

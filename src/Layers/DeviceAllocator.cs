@@ -48,6 +48,12 @@ public sealed class DeviceAllocator
         }
     }
 
+    /// <summary>Starts a new <see cref="AllocatorStatistics.PeakBytesInUse"/> at the bytes in use now, e.g. to measure one training step.</summary>
+    public void ResetPeak()
+    {
+        lock (_lock) _peak = _bytesInUse;
+    }
+
     /// <summary>A block of at least <paramref name="bytes"/> bytes (contents undefined).</summary>
     internal MemoryBuffer1D<long, Stride1D.Dense> Rent(long bytes)
     {

@@ -60,4 +60,23 @@ public sealed class MemoryTests
         // The parameters' scope disposed them, and with them their gradients.
         Assert.Equal(baseline, allocator.Statistics.BytesInUse);
     }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void ResetPeakStartsANewPeakAtTheBytesInUse(string name)
+    {
+        var acc = Accelerators.Get(name);
+        var allocator = DeviceAllocator.For(acc);
+        using var scope = new TensorScope();
+        var kept = Tensor.Zeros(acc, [1024]);
+        using (var temporary = new TensorScope()) Tensor.Zeros(acc, [64, 1024]);
+        Assert.True(allocator.Statistics.PeakBytesInUse >= allocator.Statistics.BytesInUse + 64 * 1024 * 4);
+
+        allocator.ResetPeak();
+        Assert.Equal(allocator.Statistics.BytesInUse, allocator.Statistics.PeakBytesInUse);
+        long before = allocator.Statistics.BytesInUse;
+        using (var temporary = new TensorScope()) Tensor.Zeros(acc, [2, 1024]);
+        Assert.Equal(before + 2 * 1024 * 4, allocator.Statistics.PeakBytesInUse);
+        Assert.Equal(before, allocator.Statistics.BytesInUse);
+        GC.KeepAlive(kept);
+    }
 }

@@ -17,6 +17,9 @@ internal static unsafe partial class CudaApi
     internal const int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK = 8;
     internal const int CU_DEVICE_ATTRIBUTE_WARP_SIZE = 10;
     internal const int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+    internal const int CU_DEVICE_ATTRIBUTE_CLOCK_RATE = 13;
+    internal const int CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE = 36;
+    internal const int CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH = 37;
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
     internal const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     internal const int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;

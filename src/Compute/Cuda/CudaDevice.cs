@@ -42,6 +42,15 @@ public sealed class CudaDevice : Device
     /// <summary>The driver's CUDA version, e.g. 12080 for 12.8.</summary>
     public int DriverVersion { get; private init; }
 
+    /// <summary>The SM clock the driver reports (its maximum, boost), in kHz: 1980000 on an H100 SXM.</summary>
+    public int ClockRateKHz { get; private init; }
+
+    /// <summary>The memory clock in kHz; with <see cref="MemoryBusWidthBits"/>, the peak bandwidth is 2 x clock x width / 8.</summary>
+    public int MemoryClockRateKHz { get; private init; }
+
+    /// <summary>The global memory bus width in bits (5120 on an H100 SXM).</summary>
+    public int MemoryBusWidthBits { get; private init; }
+
     internal int MaxThreadsPerBlock { get; private init; }
 
     internal int Warp { get; private init; }
@@ -119,6 +128,9 @@ public sealed class CudaDevice : Device
                     MaxThreadsPerBlock = Attribute(handle, CudaApi.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK),
                     Warp = Attribute(handle, CudaApi.CU_DEVICE_ATTRIBUTE_WARP_SIZE),
                     Multiprocessors = Attribute(handle, CudaApi.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT),
+                    ClockRateKHz = Attribute(handle, CudaApi.CU_DEVICE_ATTRIBUTE_CLOCK_RATE),
+                    MemoryClockRateKHz = Attribute(handle, CudaApi.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE),
+                    MemoryBusWidthBits = Attribute(handle, CudaApi.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH),
                     SharedPerBlock = Attribute(handle, CudaApi.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK),
                     SharedPerBlockOptIn = Attribute(handle, CudaApi.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN),
                     TotalMemory = (long)totalMemory,

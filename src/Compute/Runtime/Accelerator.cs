@@ -19,6 +19,7 @@ public abstract partial class Accelerator : IDisposable
     private readonly Dictionary<KernelDefinition, object?> _programs = new();
     private readonly object _compileLock = new();
     private int _disposed;
+    private long _bytesAllocated, _peakBytesAllocated;
 
     protected Accelerator(Context context, Device device)
     {
@@ -76,6 +77,28 @@ public abstract partial class Accelerator : IDisposable
 
     /// <summary>Device memory currently free, in bytes, where the backend can tell; else -1.</summary>
     public virtual long FreeMemory => -1;
+
+    /// <summary>Bytes of device memory held now by live buffers of this accelerator (caches included: whatever has not been disposed).</summary>
+    public long BytesAllocated => Interlocked.Read(ref _bytesAllocated);
+
+    /// <summary>The largest <see cref="BytesAllocated"/> since the accelerator was created or <see cref="ResetPeakBytesAllocated"/> was called.</summary>
+    public long PeakBytesAllocated => Interlocked.Read(ref _peakBytesAllocated);
+
+    /// <summary>Starts a new peak at the current <see cref="BytesAllocated"/>, e.g. to measure one training step.</summary>
+    public void ResetPeakBytesAllocated() => Interlocked.Exchange(ref _peakBytesAllocated, BytesAllocated);
+
+    /// <summary>Adds (or with a negative count, takes away) device bytes; every <see cref="DeviceMemory"/> calls it once each way.</summary>
+    internal void CountAllocation(long bytes)
+    {
+        long now = Interlocked.Add(ref _bytesAllocated, bytes);
+        long peak = Interlocked.Read(ref _peakBytesAllocated);
+        while (now > peak)
+        {
+            long seen = Interlocked.CompareExchange(ref _peakBytesAllocated, now, peak);
+            if (seen == peak) break;
+            peak = seen;
+        }
+    }
 
     protected abstract void DisposeCore();
 

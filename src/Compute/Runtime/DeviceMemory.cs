@@ -10,6 +10,7 @@ public abstract class DeviceMemory : IDisposable
     {
         Accelerator = accelerator;
         LengthInBytes = lengthInBytes;
+        accelerator.CountAllocation(lengthInBytes);
     }
 
     public Accelerator Accelerator { get; }
@@ -28,13 +29,16 @@ public abstract class DeviceMemory : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Free();
+        Accelerator.CountAllocation(-LengthInBytes);
         GC.SuppressFinalize(this);
     }
 
     ~DeviceMemory()
     {
         // Finalizer threads have no device context; backends must cope (CUDA sets it).
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && !Accelerator.IsDisposed) Free();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (!Accelerator.IsDisposed) Free();
+        Accelerator.CountAllocation(-LengthInBytes);
     }
 
     internal void ThrowIfDisposed()
