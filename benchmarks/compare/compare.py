@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Runs the kernel benchmarks of GpuDeconv and the same shapes in PyTorch in one go, and writes a
-markdown page with both side by side and their ratio.
+"""Runs GpuDeconv's benchmarks and the same work in PyTorch in one go, and writes a markdown page with both side by
+side, their ratio, each rate as a percentage of the device's peak, a training step's memory, and a PNG chart.
 
-    python3 benchmarks/compare/compare.py [--device cpu|cuda] [--quick] [--bench-exe PATH] [--out docs/results/DATE-MACHINE-kernels.md]
+    python3 benchmarks/compare/compare.py [--device cpu|cuda] [--quick] [--bench-exe PATH] [--out docs/results/DATE-MACHINE.md]
 
-GpuDeconv runs through BenchmarkDotNet (benchmarks/GpuDeconv.Benchmarks, classes ConvBenchmarks,
-PoolBenchmarks, DeconvBenchmarks) on every accelerator it finds; PyTorch runs through torch_ops.py
-(CPU: all cores; --device cuda: cuDNN with TF32 off, then on). Without PyTorch the page still lists
-GpuDeconv's numbers and says what was skipped. "speed vs torch" is PyTorch's time / GpuDeconv's
-time: above 1 means GpuDeconv is faster.
+GpuDeconv runs through BenchmarkDotNet (benchmarks/GpuDeconv.Benchmarks: the kernel classes ConvBenchmarks,
+LargeConvBenchmarks, PoolBenchmarks, DeconvBenchmarks and the end-to-end TrainingStepBenchmarks and
+DeconvImagesBenchmarks) on every accelerator it finds, and `--describe` gives the devices' peaks and a training
+step's memory. PyTorch runs through torch_ops.py (CPU: all cores; --device cuda: cuDNN with TF32 off, then on).
+Without PyTorch the page still lists GpuDeconv's numbers and says what was skipped. "speed vs torch" is PyTorch's
+time / GpuDeconv's time: above 1 means GpuDeconv is faster. The chart (next to the page, same name, .png) needs
+Pillow (Debian: python3-pil).
 """
 import argparse
 import datetime
@@ -24,26 +26,41 @@ import tempfile
 sys.path.insert(0, os.path.dirname(__file__))
 from torch_ops import work_of  # noqa: E402  (the same work formulas on both sides)
 
-DEFAULT_FILTERS = ["*ConvBenchmarks*", "*PoolBenchmarks*", "*DeconvBenchmarks*"]
+DEFAULT_FILTERS = ["*"]   # every class: substrate, kernels, end to end
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # BenchmarkDotNet method -> the op name torch_ops.py uses for the same work.
 OPS = {
     "Forward": "forward", "BackwardInput": "backward-input", "BackwardFilter": "backward-filter",
     "MaxPoolWithArgmax": "maxpool-argmax", "MaxPoolBackward": "maxpool-backward",
     "Unpool": "unpool", "UnpoolTrusted": "unpool", "Transpose": "conv2d-transpose",
+    "TrainingStep": "training-step", "DeconvImages": "deconv-images",
+    "Saxpy": "saxpy", "Reduce": "reduce", "Gemm": "gemm",
 }
+# Substrate benchmark classes without a shape parameter -> the case name torch_ops.py uses.
+SUBSTRATE_CASES = {"SaxpyBenchmark": "saxpy", "ReductionBenchmark": "reduction", "LaunchBenchmarks": "launch"}
 
 
-def run_gpudeconv(quick, batch, workdir, bench_exe, filters=DEFAULT_FILTERS, iterations=None):
+def case_of(benchmark, params):
+    if "Layer" in params or "Model" in params:
+        return params.get("Layer") or params["Model"]
+    if "N" in params:
+        return f"gemm{params['N']}"
+    return SUBSTRATE_CASES.get(benchmark.get("Type", ""), benchmark.get("Type", "?"))
+
+
+def bench_command(bench_exe):
+    return ([bench_exe] if bench_exe else
+            ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "benchmarks", "GpuDeconv.Benchmarks"), "--"])
+
+
+def run_gpudeconv(args, workdir, env):
     artifacts = os.path.join(workdir, "bdn")
-    command = ([bench_exe] if bench_exe else
-               ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "benchmarks", "GpuDeconv.Benchmarks"), "--"])
-    if quick:
+    command = bench_command(args.bench_exe)
+    if args.quick:
         command.append("--quick")
-    command += ["--filter", *filters, "--exporters", "json", "--artifacts", artifacts]
-    if iterations:
-        command += ["--iterationCount", str(iterations), "--warmupCount", "2"]
-    env = dict(os.environ, GPUDECONV_BENCH_BATCH=str(batch))
+    command += ["--filter", *args.filter, "--exporters", "json", "--artifacts", artifacts]
+    if args.iterations:
+        command += ["--iterationCount", str(args.iterations), "--warmupCount", "2"]
     print("+", " ".join(command), flush=True)
     subprocess.run(command, check=True, env=env, cwd=ROOT)
     rows = []
@@ -55,26 +72,43 @@ def run_gpudeconv(quick, batch, workdir, bench_exe, filters=DEFAULT_FILTERS, ite
             stats = benchmark.get("Statistics") or {}
             if "Median" not in stats:
                 continue
-            accelerator = params.get("Accelerator", "?")
-            if "Algorithm" in params:
-                accelerator += " " + params["Algorithm"]
-            rows.append({"accelerator": accelerator, "case": params.get("Layer", "?"),
+            kind = params.get("Accelerator", "?")
+            accelerator = kind + (" " + params["Algorithm"] if "Algorithm" in params else "")
+            rows.append({"accelerator": accelerator, "kind": kind, "case": case_of(benchmark, params),
                          "method": benchmark["Method"], "ms": stats["Median"] / 1e6})
     return rows
 
 
-def python_with_torch():
-    """This interpreter if it has PyTorch, else Debian's (python3-torch installs there), else this one (to report the skip)."""
+def describe_devices(args, workdir, env):
+    """The accelerators' peaks and a training step's memory (GpuDeconv.Benchmarks --describe), or None."""
+    out = os.path.join(workdir, "devices.json")
+    command = bench_command(args.bench_exe) + ["--describe", out]
+    print("+", " ".join(command), flush=True)
+    if subprocess.run(command, env=env, cwd=ROOT).returncode != 0 or not os.path.exists(out):
+        return None
+    with open(out) as f:
+        return json.load(f)
+
+
+def python_with(module):
+    """This interpreter if it can import the module, else Debian's (python3-torch and python3-pil install there), else None."""
     for candidate in (sys.executable, "/usr/bin/python3"):
-        if os.path.exists(candidate) and subprocess.run([candidate, "-c", "import torch"], capture_output=True).returncode == 0:
+        if os.path.exists(candidate) and subprocess.run([candidate, "-c", f"import {module}"], capture_output=True).returncode == 0:
             return candidate
-    return sys.executable
+    return None
 
 
-def run_torch(device, batch, tf32, workdir):
-    out = os.path.join(workdir, f"torch-{device}-{'tf32' if tf32 else 'fp32'}.json")
-    command = [python_with_torch(), os.path.join(os.path.dirname(__file__), "torch_ops.py"), "--device", device,
-               "--batch", str(batch), "--json", out]
+def run_torch(args, tf32, workdir):
+    out = os.path.join(workdir, f"torch-{args.device}-{'tf32' if tf32 else 'fp32'}.json")
+    python = python_with("torch")
+    if python is None:
+        print("PyTorch is not installed (Debian: apt-get install python3-torch); comparing nothing.", file=sys.stderr)
+        return None
+    command = [python, os.path.join(os.path.dirname(__file__), "torch_ops.py"), "--device", args.device,
+               "--batch", str(args.batch), "--large-batch", str(args.large_batch), "--json", out,
+               "--gemm", *(os.environ.get("GPUDECONV_BENCH_GEMM") or "512").split(",")]
+    if args.quick:
+        command += ["--repeat", "3"]
     if tf32:
         command.append("--tf32")
     print("+", " ".join(command), flush=True)
@@ -97,36 +131,104 @@ def machine_description():
     return f"{model}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}"
 
 
+def command_line(args):
+    parts = ["python3 benchmarks/compare/compare.py", f"--device {args.device}", f"--batch {args.batch}"]
+    if args.large_batch != 512:
+        parts.append(f"--large-batch {args.large_batch}")
+    if args.quick:
+        parts.append("--quick")
+    if args.filter != DEFAULT_FILTERS:
+        parts.append("--filter " + " ".join(repr(f) for f in args.filter))
+    if args.iterations:
+        parts.append(f"--iterations {args.iterations}")
+    return " ".join(parts)
+
+
+def memory_lines(devices, torch_runs):
+    lines = ["## Memory of one training step", "",
+             "Peak bytes in live tensors during one step after two warm-up steps (parameters, gradients, Adam moments, the"
+             " batch and the activations): GpuDeconv's DeviceAllocator peak; PyTorch's `torch.cuda.max_memory_allocated` on"
+             " a GPU, on a CPU its profiler's allocation events on top of the tensors alive before the step. `device` adds"
+             " what GpuDeconv holds besides (freed blocks kept for reuse, kernel scratch).", ""]
+    header = "| model | batch | accelerator | GpuDeconv MB | GpuDeconv device MB |" + "".join(f" {name} MB | ratio |" for name, _ in torch_runs)
+    lines += [header, "|" + "---|" * (5 + 2 * len(torch_runs))]
+    for accelerator in devices.get("accelerators", []):
+        for entry in accelerator.get("training_step_memory", []):
+            cells = ""
+            for _, run in torch_runs:
+                match = next((m for m in run.get("memory", []) if m["model"] == entry["model"]), None)
+                cells += (" - | - |" if match is None else
+                          f" {match['peak_tensor_bytes'] / 1e6:.1f} | {entry['peak_tensor_bytes'] / match['peak_tensor_bytes']:.2f}x |")
+            lines.append(f"| {entry['model']} | {entry['batch']} | {accelerator['kind']} | {entry['peak_tensor_bytes'] / 1e6:.1f} |"
+                         f" {entry['peak_device_bytes'] / 1e6:.1f} |{cells}")
+    return lines + ["", "`ratio` = GpuDeconv / PyTorch (at most 1 meets the target).", ""]
+
+
+def chart(rows, torch_runs, args, png):
+    """Writes the PNG chart of every rate (GpuDeconv: the best algorithm per accelerator); returns a note for the page."""
+    python = python_with("PIL")
+    if python is None:
+        return "Chart skipped: Pillow is not installed (Debian: apt-get install python3-pil)."
+    grouped = {}
+    for row in rows:
+        op = OPS.get(row["method"], row["method"])
+        label = f"{row['case']} {op}" + (" (trusted)" if row["method"] == "UnpoolTrusted" else "")
+        work, unit = work_of(row["case"], op, args.batch, args.large_batch)
+        if work is None:
+            continue
+        entry = grouped.setdefault(label, {"label": label, "unit": unit, "series": {}, "case": row["case"], "op": op})
+        rate = work / (row["ms"] * 1e-3) / 1e9
+        entry["series"][row["kind"]] = max(rate, entry["series"].get(row["kind"], 0))
+    for entry in grouped.values():
+        for name, run in torch_runs:
+            match = next((r for r in run["results"] if r["case"] == entry["case"] and r["op"] == entry["op"]), None)
+            if match:
+                entry["series"][name] = match["rate"]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(sorted(grouped.values(), key=lambda e: e["label"]), f)
+    result = subprocess.run([python, os.path.join(os.path.dirname(__file__), "chart.py"), f.name, png])
+    os.unlink(f.name)
+    return None if result.returncode == 0 else "Chart skipped: chart.py failed (see the console output)."
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where PyTorch runs")
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--quick", action="store_true", help="one BenchmarkDotNet iteration: proves it runs, numbers mean little")
-    parser.add_argument("--out", help="markdown file to write (default: print)")
+    parser.add_argument("--large-batch", type=int, default=512, help="batch of the larger shape (conv-large, pool-large)")
+    parser.add_argument("--quick", action="store_true", help="one BenchmarkDotNet iteration, 3 PyTorch runs: proves it runs, numbers mean little")
+    parser.add_argument("--out", help="markdown file to write (default: print); the chart goes next to it as .png")
     parser.add_argument("--filter", nargs="+", default=DEFAULT_FILTERS,
-                        help="BenchmarkDotNet filters (default: the conv, pool and deconv classes)")
+                        help="BenchmarkDotNet filters (default: every class)")
     parser.add_argument("--iterations", type=int, help="BenchmarkDotNet iterations per case (default: the suite's 10; 2 warm-ups when given)")
     parser.add_argument("--bench-exe", help="a published GpuDeconv.Benchmarks executable to run instead of `dotnet run`"
                         " (GPU machines have no .NET SDK: tools/gpu-bundles.sh)")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch (GpuDeconv's numbers only)")
     args = parser.parse_args()
 
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    env = dict(os.environ, GPUDECONV_BENCH_BATCH=str(args.batch), GPUDECONV_BENCH_LARGE_BATCH=str(args.large_batch))
     with tempfile.TemporaryDirectory() as workdir:
-        ours = run_gpudeconv(args.quick, args.batch, workdir, args.bench_exe, args.filter, args.iterations)
-        torch_runs = [("PyTorch", run_torch(args.device, args.batch, False, workdir))]
-        if args.device == "cuda":
-            torch_runs.append(("PyTorch TF32", run_torch(args.device, args.batch, True, workdir)))
+        ours = run_gpudeconv(args, workdir, env)
+        devices = describe_devices(args, workdir, env)
+        torch_runs = [] if args.no_torch else [("PyTorch", run_torch(args, False, workdir))]
+        if args.device == "cuda" and not args.no_torch:
+            torch_runs.append(("PyTorch TF32", run_torch(args, True, workdir)))
 
-    lines = [f"# Kernels vs PyTorch, batch {args.batch}", "",
+    peaks = {a["kind"]: a for a in (devices or {}).get("accelerators", [])}
+    lines = [f"# GpuDeconv vs PyTorch, batch {args.batch} (larger shape: batch {args.large_batch})", "",
              f"- Date: {datetime.date.today().isoformat()}",
              f"- Machine: {machine_description()}",
-             f"- Command: `python3 benchmarks/compare/compare.py --device {args.device} --batch {args.batch}"
-             f"{' --quick' if args.quick else ''}"
-             f"{' --filter ' + ' '.join(repr(f) for f in args.filter) if args.filter != DEFAULT_FILTERS else ''}"
-             f"{' --iterations ' + str(args.iterations) if args.iterations else ''}`",
-             "- GpuDeconv: BenchmarkDotNet median per operation (launch + synchronize); PyTorch: median of 20 runs after 3 warm-ups,"
-             " the faster of NHWC (channels_last) and NCHW.",
-             "- `speed vs torch` = PyTorch time / GpuDeconv time (above 1: GpuDeconv is faster).", ""]
-    available = [(name, run) for name, run in torch_runs if run is not None]
+             f"- Command: `{command_line(args)}`",
+             "- GpuDeconv: BenchmarkDotNet median per operation (launch + synchronize); PyTorch: median of its runs after 3"
+             " warm-ups, the faster of NHWC (channels_last) and NCHW.",
+             "- `speed vs torch` = PyTorch time / GpuDeconv time (above 1: GpuDeconv is faster). `% peak`: GFLOP/s of the"
+             " device's FP32 peak, GB/s of its memory bandwidth (sources below)."]
+    if args.quick:
+        lines.append("- **Quick mode**: one iteration per case, to prove the suite runs. These numbers mean nothing.")
+    if args.no_torch:
+        lines.append("- PyTorch: skipped (--no-torch).")
     for name, run in torch_runs:
         if run is None:
             lines.append(f"- {name}: skipped (PyTorch missing or failed; see the console output).")
@@ -135,26 +237,44 @@ def main():
             lines.append(f"- {name}: torch {meta['torch']} on {meta['device']} ({meta['threads']} threads"
                          f"{', cuDNN ' + str(meta['cudnn']) if meta.get('cudnn') else ''}"
                          f"{', ' + meta['name'] if meta.get('name') else ''}).")
+    if devices is None:
+        lines.append("- Peaks and memory: skipped (--describe failed; see the console output).")
+    for kind, device in peaks.items():
+        gflops = f"{device['peak_gflops']:.0f} GFLOP/s" if device.get("peak_gflops") else "unknown GFLOP/s"
+        gbs = f"{device['peak_gbs']:.1f} GB/s" if device.get("peak_gbs") else "unknown GB/s"
+        lines.append(f"- Peak of `{kind}` ({device['name']}): {gflops}, {gbs} ({device['peak_source']}).")
     lines.append("")
+    available = [(name, run) for name, run in torch_runs if run is not None]
 
-    header = "| case | op | accelerator | GpuDeconv ms | rate |" + "".join(f" {name} ms | speed vs {name} |" for name, _ in available)
-    lines += [header, "|" + "---|" * (5 + 2 * len(available))]
+    header = "| case | op | accelerator | GpuDeconv ms | rate | % peak |" + "".join(f" {name} ms | speed vs {name} |" for name, _ in available)
+    lines += [header, "|" + "---|" * (6 + 2 * len(available))]
     for row in sorted(ours, key=lambda r: (r["case"], r["method"], r["accelerator"])):
         op = OPS.get(row["method"], row["method"])
         torch_cells = ""
         for _, run in available:
             match = next((r for r in run["results"] if r["case"] == row["case"] and r["op"] == op), None)
             torch_cells += " - | - |" if match is None else f" {match['ms']:.3f} | {match['ms'] / row['ms']:.2f}x |"
-        work, unit = work_of(row["case"], op, args.batch)
-        rate = f"{work / (row['ms'] * 1e-3) / 1e9:.2f} {unit}"
+        work, unit = work_of(row["case"], op, args.batch, args.large_batch)
+        rate_cell = percent = "-"
+        if work is not None:
+            rate = work / (row["ms"] * 1e-3) / 1e9
+            peak = peaks.get(row["kind"], {}).get("peak_gflops" if unit.startswith("GFLOP") else "peak_gbs")
+            rate_cell, percent = f"{rate:.2f} {unit}", (f"{100 * rate / peak:.1f}%" if peak else "-")
         label = row["method"] + (" (trusted)" if row["method"] == "UnpoolTrusted" else "")
-        lines.append(f"| {row['case']} | {label} | {row['accelerator']} | {row['ms']:.3f} | {rate} |{torch_cells}")
+        lines.append(f"| {row['case']} | {label} | {row['accelerator']} | {row['ms']:.3f} | {rate_cell} | {percent} |{torch_cells}")
+    lines.append("")
+    if devices is not None:
+        lines += memory_lines(devices, available)
+
+    png = os.path.splitext(args.out)[0] + ".png" if args.out else os.path.join(tempfile.gettempdir(), "gpudeconv-compare.png")
+    note = chart(ours, available, args, png)
+    lines.append(note if note else f"![throughput per op]({os.path.basename(png)})")
 
     text = "\n".join(lines) + "\n"
     if args.out:
         with open(args.out, "w") as f:
             f.write(text)
-        print(f"wrote {args.out}")
+        print(f"wrote {args.out} and {png}" if not note else f"wrote {args.out}")
     else:
         print(text)
     return 0

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Times the kernels benchmark's shapes in PyTorch, so GpuDeconv can be compared side by side.
 
-The cases mirror benchmarks/GpuDeconv.Benchmarks/KernelBenchmarks.cs (the CIFAR network of the
-deconv tutorial at batch 128, op-semantics.md / perf-anchors.md): the three 5x5 SAME convolutions
-forward and both gradients, 2x2 argmax pooling and its backward, unpooling, and the transposed
-convolutions of the deconv pass. PyTorch is NCHW; the tensors are made channels_last so the memory
-layout is NHWC like ours, and again as plain NCHW tensors; each case reports the faster of the
-two layouts, so PyTorch is compared at its best.
+The cases mirror benchmarks/GpuDeconv.Benchmarks (KernelBenchmarks.cs, EndToEndBenchmarks.cs): the CIFAR
+network of the deconv tutorial at batch 128 (op-semantics.md / perf-anchors.md): the three 5x5 SAME
+convolutions forward and both gradients, 2x2 argmax pooling and its backward, unpooling, the transposed
+convolutions of the deconv pass; the larger shape (batch 512, 64->128 channels, 32x32, 3x3) and its pool;
+one training step (forward, cross-entropy, backward, Adam) of the CIFAR network and of LeNet-5, and the
+tutorial's deconv images of a batch. PyTorch is NCHW; the tensors are made channels_last so the memory
+layout is NHWC like ours, and again as plain NCHW tensors; each case reports the faster of the two
+layouts, so PyTorch is compared at its best. It also reports the memory of one training step.
 
-Usage: torch_ops.py [--device cpu|cuda] [--batch 128] [--tf32] [--json out.json]
-Prints one line per case and writes a JSON list of {"case", "op", "ms", "work", "unit"}.
+Usage: torch_ops.py [--device cpu|cuda] [--batch 128] [--large-batch 512] [--tf32] [--json out.json]
+Prints one line per case and writes {"meta", "results": [{"case", "op", "ms", "work", "unit"}], "memory"}.
 """
 import argparse
 import json
@@ -24,14 +26,48 @@ CONVS = [("conv1", 24, 24, 3, 64, 5), ("conv2", 12, 12, 64, 64, 5), ("conv3", 6,
 POOLS = [("pool1", 24, 24, 64), ("pool2", 12, 12, 64)]
 # The deconv pass: conv2d_transpose with the forward filters (W2: 64->64 at 12x12, W1: 64->3 at 24x24).
 DECONVS = [("deconv2", 12, 12, 64, 64, 5), ("deconv1", 24, 24, 3, 64, 5)]
+# The larger shape, run at the large batch (512 unless --large-batch / GPUDECONV_BENCH_LARGE_BATCH says otherwise).
+LARGE_CONVS = [("conv-large", 32, 32, 64, 128, 3)]
+LARGE_POOLS = [("pool-large", 32, 32, 128)]
+LARGE_CASES = {name for name, *_ in LARGE_CONVS + LARGE_POOLS}
+# End to end, as in EndToEndBenchmarks.cs: multiply-adds per image of the first layer and of the others, forward.
+MODEL_MACS = {
+    "cifar": (24 * 24 * 64 * 25 * 3, 12 * 12 * 64 * 25 * 64 + 6 * 6 * 10 * 25 * 64),
+    "lenet5": (28 * 28 * 6 * 25 * 1, 10 * 10 * 16 * 25 * 6 + 400 * 120 + 120 * 84 + 84 * 10),
+}
 
 
-def work_of(case, op, n):
-    """(work, unit) of one operation: FLOP for convolutions, bytes moved for pooling (int64 indices)."""
-    for name, h, w, cin, cout, k in CONVS + DECONVS:
+def batch_of(case, n, large_n):
+    return large_n if case in LARGE_CASES else n
+
+
+SUBSTRATE_BYTES = 256 << 20   # SaxpyBenchmark and ReductionBenchmark: 256 MiB per array
+
+
+def work_of(case, op, n, large_n=512):
+    """(work, unit) of one operation: FLOP for convolutions, GEMMs and whole steps, bytes moved for pooling (int64
+    indices), SAXPY (3 arrays) and reduction (1 array); (None, None) for a launch, which does no work."""
+    if case == "saxpy":
+        return 3.0 * SUBSTRATE_BYTES, "GB/s"
+    if case == "reduction":
+        return 1.0 * SUBSTRATE_BYTES, "GB/s"
+    if case.startswith("gemm"):
+        size = int(case[4:])
+        return 2.0 * size ** 3, "GFLOP/s"
+    if case == "launch":
+        return None, None
+    n = batch_of(case, n, large_n)
+    if op in ("training-step", "deconv-images"):
+        first, rest = MODEL_MACS[case]
+        cifar1, cifar2 = 24 * 24 * 64 * 25 * 3, 12 * 12 * 64 * 25 * 64
+        # Training: forward + every filter gradient + every input gradient but the first layer's. Images: forward,
+        # then the layer-1 projection (conv1 transposed) and the layer-2 one (conv2 and conv1 transposed).
+        macs = 3 * (first + rest) - first if op == "training-step" else first + rest + cifar1 + cifar2 + cifar1
+        return 2.0 * macs * n, "GFLOP/s"
+    for name, h, w, cin, cout, k in CONVS + DECONVS + LARGE_CONVS:
         if name == case:
             return 2.0 * n * h * w * cout * k * k * cin, "GFLOP/s"
-    for name, h, w, c in POOLS:
+    for name, h, w, c in POOLS + LARGE_POOLS:
         if name == case:
             big, small = n * h * w * c, n * (h // 2) * (w // 2) * c
             # Pooling reads the input and writes values + indices; unpooling and the pooling backward
@@ -44,6 +80,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--large-batch", type=int, default=512, help="batch of the larger shape (conv-large, pool-large)")
+    parser.add_argument("--gemm", type=int, nargs="*", default=[512], help="SGEMM sizes (GemmBenchmark's GPUDECONV_BENCH_GEMM)")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 in cuDNN convolutions (GPU only)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (PyTorch may default to 1)")
     parser.add_argument("--repeat", type=int, default=20)
@@ -90,22 +128,24 @@ def main():
         t = torch.rand(n, c, h, w, generator=g) * 2 - 1
         return t.to(device).contiguous(memory_format=layout["format"])
 
-    n = args.batch
+    n, large_n = args.batch, args.large_batch
     results = []
 
     best = {}
 
     def record(case, op, ms):
-        work, unit = work_of(case, op, n)
+        work, unit = work_of(case, op, n, large_n)
         name = "nhwc" if layout["format"] == torch.channels_last else "nchw"
         key = (case, op)
         if key not in best or ms < best[key]["ms"]:
             best[key] = {"case": case, "op": op, "ms": ms, "work": work, "unit": unit,
                          "rate": work / (ms * 1e-3) / 1e9, "layout": name}
 
+    run_substrate(device, args.gemm, timed, record, torch)
     for memory_format in (torch.channels_last, torch.contiguous_format):
         layout["format"] = memory_format
-        run_cases(n, nhwc, timed, record, torch, F)
+        run_cases(n, large_n, nhwc, timed, record, torch, F)
+        run_models(n, device, memory_format, timed, record, torch, F)
     for entry in best.values():
         results.append(entry)
         print(f"{entry['case']:8s} {entry['op']:16s} {entry['ms']:10.3f} ms  {entry['rate']:10.2f} {entry['unit']}  ({entry['layout']})")
@@ -113,16 +153,34 @@ def main():
     meta = {"torch": torch.__version__, "device": args.device, "threads": torch.get_num_threads(), "batch": n,
             "tf32": args.tf32, "cudnn": torch.backends.cudnn.version() if args.device == "cuda" else None,
             "name": torch.cuda.get_device_name() if args.device == "cuda" else None}
+    memory = [step_memory(model, n, device, torch, F) for model in MODEL_MACS]
+    for entry in memory:
+        print(f"{entry['model']:8s} training step memory: peak {entry['peak_tensor_bytes'] / 1e6:.1f} MB in tensors"
+              f" ({entry['method']})")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1)
+            json.dump({"meta": meta, "results": results, "memory": memory}, f, indent=1)
     return 0
 
 
-def run_cases(n, nhwc, timed, record, torch, F):
-    """Times every case once in the current layout; record() keeps the faster layout per case."""
+def run_substrate(device, gemm_sizes, timed, record, torch):
+    """SAXPY, a sum and square SGEMMs, as the substrate benchmarks (layout does not matter for them)."""
     with torch.no_grad():
-        for name, h, w, cin, cout, k in CONVS:
+        x = torch.rand(SUBSTRATE_BYTES // 4, device=device)
+        y = torch.rand(SUBSTRATE_BYTES // 4, device=device)
+        record("saxpy", "saxpy", timed(lambda: y.add_(x, alpha=0.5)))
+        record("reduction", "reduce", timed(lambda: x.sum()))
+        del x, y
+        for size in gemm_sizes:
+            a, b = torch.rand(size, size, device=device), torch.rand(size, size, device=device)
+            record(f"gemm{size}", "gemm", timed(lambda: a @ b))
+
+
+def run_cases(batch, large_n, nhwc, timed, record, torch, F):
+    """Times every kernel case once in the current layout; record() keeps the faster layout per case."""
+    with torch.no_grad():
+        for name, h, w, cin, cout, k in CONVS + LARGE_CONVS:
+            n = batch_of(name, batch, large_n)
             x = nhwc(n, cin, h, w, 1)
             weight = nhwc(cout, cin, k, k, 2)
             dy = nhwc(n, cout, h, w, 3)
@@ -131,7 +189,8 @@ def run_cases(n, nhwc, timed, record, torch, F):
             record(name, "backward-input", timed(lambda: torch.nn.grad.conv2d_input(x.shape, weight, dy, padding=pad)))
             record(name, "backward-filter", timed(lambda: torch.nn.grad.conv2d_weight(x, weight.shape, dy, padding=pad)))
 
-        for name, h, w, c in POOLS:
+        for name, h, w, c in POOLS + LARGE_POOLS:
+            n = batch_of(name, batch, large_n)
             x = nhwc(n, c, h, w, 4)
             pooled, indices = F.max_pool2d(x, 2, 2, return_indices=True)
             dy = torch.ones_like(pooled)
@@ -147,9 +206,128 @@ def run_cases(n, nhwc, timed, record, torch, F):
                 record(name, "maxpool-backward", timed(pool_backward))
 
         for name, h, w, cin, cout, k in DECONVS:
+            n = batch_of(name, batch, large_n)
             value = nhwc(n, cout, h, w, 5)          # lives in the forward conv's output space (cout channels)
             weight = nhwc(cout, cin, k, k, 6)       # PyTorch conv_transpose2d weight: [in = cout, out = cin, kh, kw]
             record(name, "conv2d-transpose", timed(lambda: F.conv_transpose2d(value, weight, padding=k // 2)))
+
+
+def build_model(name, torch):
+    """The tutorial models as EndToEndBenchmarks.cs builds them (same layer sizes; PyTorch's own initialisation)."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class Cifar(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(3, 64, 5, padding=2), nn.Conv2d(64, 64, 5, padding=2)
+            self.conv3 = nn.Conv2d(64, 10, 5, padding=2)
+
+        def forward(self, x, switches=None):
+            pooled1, i1 = F.max_pool2d(F.relu(self.conv1(x)), 2, 2, return_indices=True)
+            h, i2 = F.max_pool2d(F.relu(self.conv2(pooled1)), 2, 2, return_indices=True)
+            if switches is not None:
+                switches += [pooled1, h, i1, i2]
+            return F.relu(self.conv3(h)).mean((2, 3))
+
+    class LeNet5(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 6, 5), nn.Conv2d(6, 16, 5)
+            self.fc1, self.fc2, self.fc3 = nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)
+
+        def forward(self, x):
+            h = F.max_pool2d(F.relu(self.conv1(x)), 2, 2)
+            h = F.max_pool2d(F.relu(self.conv2(h)), 2, 2)
+            h = F.relu(self.fc1(h.flatten(1)))
+            return self.fc3(F.relu(self.fc2(h)))
+
+    torch.manual_seed(1)
+    return Cifar() if name == "cifar" else LeNet5()
+
+
+def model_inputs(name, n, device, memory_format, torch):
+    g = torch.Generator().manual_seed(7)
+    shape = (n, 3, 24, 24) if name == "cifar" else (n, 1, 32, 32)
+    images = (torch.rand(*shape, generator=g) * 2 - 1).to(device).contiguous(memory_format=memory_format)
+    labels = torch.randint(0, 10, (n,), generator=g).to(device)
+    return images, labels
+
+
+def training_step(name, n, device, memory_format, torch, F):
+    """(step function, model, optimizer, images, labels): one step is forward, cross-entropy, zero_grad, backward, Adam."""
+    model = build_model(name, torch).to(device).to(memory_format=memory_format)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    images, labels = model_inputs(name, n, device, memory_format, torch)
+
+    def step():
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    return step, model, optimizer, images, labels
+
+
+def run_models(n, device, memory_format, timed, record, torch, F):
+    """Times a training step of each model and the tutorial's deconv images in the current layout."""
+    for name in MODEL_MACS:
+        step, *_ = training_step(name, n, device, memory_format, torch, F)
+        record(name, "training-step", timed(step))
+
+    model = build_model("cifar", torch).to(device).to(memory_format=memory_format)
+    images, _ = model_inputs("cifar", n, device, memory_format, torch)
+
+    def deconv_images():
+        with torch.no_grad():
+            switches = []
+            model(images, switches)
+            pooled1, pooled2, i1, i2 = switches
+            w1, b1, w2, b2 = model.conv1.weight, model.conv1.bias, model.conv2.weight, model.conv2.bias
+            # The tutorial's variant: unpool by the switches, subtract the layer's bias, conv2d_transpose; no ReLU.
+            F.conv_transpose2d(F.max_unpool2d(pooled1, i1, 2, 2) - b1.view(1, -1, 1, 1), w1, padding=2)
+            h = F.conv_transpose2d(F.max_unpool2d(pooled2, i2, 2, 2) - b2.view(1, -1, 1, 1), w2, padding=2)
+            F.conv_transpose2d(F.max_unpool2d(h, i1, 2, 2) - b1.view(1, -1, 1, 1), w1, padding=2)
+
+    record("cifar", "deconv-images", timed(deconv_images))
+
+
+def tensor_bytes(tensors):
+    seen, total = set(), 0
+    for t in tensors:
+        if t is not None and t.data_ptr() not in seen:
+            seen.add(t.data_ptr())
+            total += t.numel() * t.element_size()
+    return total
+
+
+def step_memory(name, n, device, torch, F):
+    """Peak bytes in tensors during one training step after two warm-up steps (parameters, gradients, Adam state
+    and the batch included). CUDA: torch.cuda.max_memory_allocated. CPU, which keeps no such counter: the
+    profiler's allocation events summed in time order, at operator granularity, on top of the tensors alive
+    before the step."""
+    step, model, optimizer, images, labels = training_step(name, n, device, torch.contiguous_format, torch, F)
+    step()
+    step()
+    entry = {"model": name, "batch": n}
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        step()
+        torch.cuda.synchronize()
+        entry.update(peak_tensor_bytes=torch.cuda.max_memory_allocated(), peak_reserved_bytes=torch.cuda.max_memory_reserved(),
+                     method="torch.cuda.max_memory_allocated")
+        return entry
+    from torch.profiler import ProfilerActivity, profile
+    state = [v for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
+    alive = tensor_bytes(list(model.parameters()) + [p.grad for p in model.parameters()] + state + [images, labels])
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        step()
+    current = peak = 0
+    for event in sorted(prof.events(), key=lambda e: (e.time_range.start, -e.time_range.end)):
+        current += event.cpu_memory_usage if event.name == "[memory]" else event.self_cpu_memory_usage
+        peak = max(peak, current)
+    entry.update(peak_tensor_bytes=alive + peak, method="profiler allocation events + live tensors")
+    return entry
 
 
 if __name__ == "__main__":
