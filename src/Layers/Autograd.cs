@@ -107,6 +107,10 @@ public sealed partial class Tensor
                 }
                 var parentGradients = node._backward(gradient);
                 var parents = node._parents!;
+                // Every gradient kept for a later node is this pass's alone (a tensor an op hands to two inputs is
+                // cloned for the second), so each can be disposed as soon as it is spent, and an op's backward may
+                // write into the gradient it is given and hand it on (ReLU masks it in place).
+                var kept = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
                 for (int p = 0; p < parents.Length; p++)
                 {
                     var parentGradient = parentGradients[p];
@@ -115,10 +119,24 @@ public sealed partial class Tensor
                     if (parentGradient.Shape != parent.Shape)
                         throw new InvalidOperationException($"Backward: an op gave a gradient of shape {parentGradient.Shape} for its input Tensor{parent.Describe()}; this is a bug in that op's backward.");
                     if (gradients.TryGetValue(parent, out var existing))
+                    {
                         Elementwise.Add(parent.Stream, existing.View, parentGradient.View, existing.View);
+                    }
                     else
-                        gradients[parent] = parentGradient;
+                    {
+                        var own = kept.Contains(parentGradient) ? parentGradient.Clone() : parentGradient;
+                        gradients[parent] = own;
+                        kept.Add(own);
+                    }
                 }
+                // The node's gradient and whatever its op made that was added into another gradient are spent: their
+                // memory goes back to the allocator now rather than when Backward ends, as PyTorch frees an
+                // intermediate's gradient, so the pass holds a few layers' gradients at a time instead of all of them.
+                // (Disposing drops only this tensor's share of its storage: a reshape that was kept keeps it alive.)
+                // Kernels queued on the stream still read them first: the stream runs in order.
+                foreach (var parentGradient in parentGradients)
+                    if (parentGradient is not null && !kept.Contains(parentGradient)) parentGradient.Dispose();
+                if (!kept.Contains(gradient)) gradient.Dispose();
             }
         }
     }

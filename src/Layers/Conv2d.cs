@@ -56,9 +56,22 @@ public sealed class Conv2d : Module
     /// <exception cref="ArgumentException">The input is not rank 4 with <see cref="InChannels"/> channels, or lives on another accelerator.</exception>
     public override Tensor Forward(Tensor input)
     {
+        CheckInput(input);
+        return Functional.Conv2d(input, Weight, Stride, Padding, bias: Bias);
+    }
+
+    /// <summary>relu(conv2d(input, weight) + bias) as one op (<see cref="Functional.Conv2dRelu"/>): the pre-activation is not kept.</summary>
+    /// <exception cref="ArgumentException">The input is not rank 4 with <see cref="InChannels"/> channels, or lives on another accelerator.</exception>
+    public Tensor ForwardRelu(Tensor input)
+    {
+        CheckInput(input);
+        return Functional.Conv2dRelu(input, Weight, Stride, Padding, bias: Bias);
+    }
+
+    private void CheckInput(Tensor input)
+    {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Shape.Rank != 4 || input.Shape[3] != InChannels)
             throw new ArgumentException($"Conv2d '{Weight.Name}': input {input.Shape} must be NHWC [N, H, W, {InChannels}] to match the filter {Weight.Shape} (HWIO).", nameof(input));
-        return Functional.Conv2d(input, Weight, Stride, Padding, bias: Bias);
     }
 }

@@ -76,6 +76,22 @@ public sealed class ForwardTrace
         return output;
     }
 
+    /// <summary>
+    /// relu(conv2d + bias) through <see cref="Functional.Conv2dRelu"/>, recorded as a convolution followed by a ReLU
+    /// (starts a new layer). The ReLU's recorded input is its output: the pre-activation is not kept, and the output is
+    /// positive exactly where it was, which is all the Gradient and GuidedBackprop rules read.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is not the previous op's output, or the shapes do not fit (see <see cref="Functional.Conv2d"/>).</exception>
+    public Tensor Conv2dRelu(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null)
+    {
+        RequireChain("Conv2dRelu", input);
+        var output = Functional.Conv2dRelu(input, filter, stride, padding, dilation, bias);
+        _layerStarts.Add(_steps.Count);
+        _steps.Add(new ConvStep(input.Shape, output, filter, bias, new Conv2dOptions(stride ?? 1, padding, dilation ?? 1)));
+        _steps.Add(new ReluStep(output, output));
+        return output;
+    }
+
     /// <summary>tf.nn.relu through <see cref="Functional.Relu"/>, recorded with its input (the f of the Gradient and GuidedBackprop rules).</summary>
     /// <exception cref="ArgumentException">The input is not the previous op's output, or it is not float.</exception>
     public Tensor Relu(Tensor input, ReluBackwardRule backwardRule = ReluBackwardRule.Gradient)

@@ -24,9 +24,21 @@ public static class Functional
 
     /// <summary>tf.nn.conv2d (NHWC input, HWIO filter), plus an optional bias added per output channel.</summary>
     /// <exception cref="ArgumentException">Shapes, dtypes or accelerators do not fit (the message names the op, the shapes and the rule).</exception>
-    public static Tensor Conv2d(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null)
+    public static Tensor Conv2d(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null) =>
+        Convolve("Conv2d", input, filter, stride, padding, dilation, bias, relu: false);
+
+    /// <summary>
+    /// relu(tf.nn.conv2d(input, filter) + bias) as one op: the same values and gradients as <see cref="Relu"/> of
+    /// <see cref="Conv2d"/>, but the pre-activation is overwritten in place, so a training step does not keep it
+    /// (PyTorch frees it when nothing refers to it; here the step's scope would hold it to the end). The backward
+    /// pass masks by the output (y &gt; 0 exactly where the pre-activation is &gt; 0).
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes, dtypes or accelerators do not fit (the message names the op, the shapes and the rule).</exception>
+    public static Tensor Conv2dRelu(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null) =>
+        Convolve("Conv2dRelu", input, filter, stride, padding, dilation, bias, relu: true);
+
+    private static Tensor Convolve(string op, Tensor input, Tensor filter, Size2d? stride, Padding padding, Size2d? dilation, Tensor? bias, bool relu)
     {
-        const string op = "Conv2d";
         RequireFloat(op, (nameof(input), input), (nameof(filter), filter));
         RequireSameAccelerator(op, (nameof(input), input), (nameof(filter), filter));
         if (bias is not null)
@@ -37,9 +49,12 @@ public static class Functional
         var options = new Conv2dOptions(stride ?? 1, padding, dilation ?? 1);
         var output = Tensor.Empty(input.Accelerator, KernelConv2d.OutputShape(input.Shape, filter.Shape, options));
         KernelConv2d.Forward(input.Stream, input.View, filter.View, output.View, options, bias?.View);
+        if (relu) Activations.Relu(input.Stream, output.View, output.View);
         Tensor[] parents = bias is null ? [input, filter] : [input, filter, bias];
         return Autograd.Record(output, parents, grad =>
         {
+            // The backward pass owns grad alone (Tensor.Backward), so the ReLU masks it in place.
+            if (relu) Activations.ReluBackward(input.Stream, grad.View, output.View, grad.View, ReluBackwardRule.Gradient);
             Tensor? dx = null, dw = null, db = null;
             if (input.RequiresGrad)
             {
@@ -201,9 +216,9 @@ public static class Functional
         Activations.Relu(input.Stream, input.View, output.View);
         return Autograd.Record(output, [input], grad =>
         {
-            var dx = Tensor.Empty(input.Accelerator, input.Shape);
-            Activations.ReluBackward(input.Stream, grad.View, input.View, dx.View, backwardRule);
-            return [dx];
+            // The backward pass owns grad alone (Tensor.Backward), so it is masked in place and handed on.
+            Activations.ReluBackward(input.Stream, grad.View, input.View, grad.View, backwardRule);
+            return [grad];
         });
     }
 

@@ -58,6 +58,33 @@ public sealed class CompositeGraphTests
     }
 
     [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void CustomOpsThatHandTheirGradientOnUnchangedKeepItForEveryInput(string name)
+    {
+        // Backward disposes each gradient once it is spent; an op recorded with Autograd.Record may hand the tensor it
+        // was given straight on, to one input or to several, and every input must still get the right sum.
+        var acc = Accelerators.Get(name);
+        using var scope = new TensorScope();
+        var a = Tensor.FromArray(acc, [1f, 2, 3], [3], requiresGrad: true);
+        var b = Tensor.FromArray(acc, [4f, 5, 6], [3], requiresGrad: true);
+        Tensor sum, twice, same;
+        using (Autograd.NoGrad())
+        {
+            sum = Functional.Add(a, b);
+            twice = Functional.Add(a, a);
+            same = a.Clone();
+        }
+        sum = Autograd.Record(sum, [a, b], grad => [grad, grad]);        // a + b
+        twice = Autograd.Record(twice, [a, a], grad => [grad, grad]);    // a + a
+        same = Autograd.Record(same, [a], grad => [grad]);               // identity
+        // loss = sum(sum^2) + sum(twice) + sum(same^2): d/da = 2 (a + b) + 2 + 2 a, d/db = 2 (a + b).
+        var loss = Functional.Add(Functional.Add(Functional.ReduceSum(Functional.Multiply(sum, sum)), Functional.ReduceSum(twice)),
+            Functional.ReduceSum(Functional.Multiply(same, same)));
+        loss.Backward();
+        Assert.Equal([2 * 5f + 2 + 2, 2 * 7f + 2 + 4, 2 * 9f + 2 + 6], a.Grad!.ToArray());
+        Assert.Equal([10f, 14, 18], b.Grad!.ToArray());
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
     public void GradientsAccumulateAcrossBackwardCallsAndScopesUntilZeroGrad(string name)
     {
         var acc = Accelerators.Get(name);

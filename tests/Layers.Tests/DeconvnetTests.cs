@@ -24,7 +24,7 @@ public sealed class DeconvnetTests
     // v[i,j] * W2[u,v] to out[i+u, j+v] and drops what falls outside.
     private static readonly float[] HandX = [1, 0, 2, 0, 0, 3, 0, 1, 1, 0, 0, 0, 0, 2, 1, 0];
 
-    private static (ForwardTrace Trace, Tensor X, Tensor Top) HandNetwork(Accelerator acc, bool inputRequiresGrad = false, ReluBackwardRule rule = ReluBackwardRule.Gradient)
+    internal static (ForwardTrace Trace, Tensor X, Tensor Top) HandNetwork(Accelerator acc, bool inputRequiresGrad = false, ReluBackwardRule rule = ReluBackwardRule.Gradient)
     {
         var x = Tensor.FromArray(acc, HandX, [1, 4, 4, 1], requiresGrad: inputRequiresGrad);
         var w1 = Tensor.FromArray(acc, [1f, 0, 0, 1], [2, 2, 1, 1]);
@@ -37,6 +37,32 @@ public sealed class DeconvnetTests
         h = trace.Relu(trace.Conv2d(h, w2, stride: 1, padding: Padding.Same, bias: b2), rule);
         (h, _) = trace.MaxPoolWithArgmax(h, 2, 2, Padding.Same);
         return (trace, x, h);
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void AFusedConvReluTraceProjectsExactlyAsTheUnfusedOne(string name)
+    {
+        // ForwardTrace.Conv2dRelu records the ReLU with its output as input; every variant's projection must not notice.
+        var acc = Accelerators.Get(name);
+        using var scope = new TensorScope();
+        var x = Tensor.FromArray(acc, TestData.Uniform(61, 2 * 8 * 8 * 2), [2, 8, 8, 2]);
+        var w1 = Tensor.FromArray(acc, TestData.Uniform(62, 3 * 3 * 2 * 3), [3, 3, 2, 3]);
+        var b1 = Tensor.FromArray(acc, TestData.Uniform(63, 3), [3]);
+        var w2 = Tensor.FromArray(acc, TestData.Uniform(64, 3 * 3 * 3 * 4), [3, 3, 3, 4]);
+        var b2 = Tensor.FromArray(acc, TestData.Uniform(65, 4), [4]);
+        var fused = new ForwardTrace();
+        var h = fused.Conv2dRelu(x, w1, bias: b1);
+        (h, _) = fused.MaxPoolWithArgmax(h, 2, 2, Padding.Same);
+        (h, _) = fused.MaxPoolWithArgmax(fused.Conv2dRelu(h, w2, bias: b2), 2, 2, Padding.Same);
+        var pair = new ForwardTrace();
+        var g = pair.Relu(pair.Conv2d(x, w1, bias: b1));
+        (g, _) = pair.MaxPoolWithArgmax(g, 2, 2, Padding.Same);
+        (g, _) = pair.MaxPoolWithArgmax(pair.Relu(pair.Conv2d(g, w2, bias: b2)), 2, 2, Padding.Same);
+        Assert.Equal(pair.Steps.Count, fused.Steps.Count);
+        Assert.Equal(g.ToArray(), h.ToArray());
+        foreach (var variant in new[] { DeconvnetVariant.Tutorial, DeconvnetVariant.ZeilerFergus, DeconvnetVariant.GuidedBackprop, DeconvnetVariant.Gradient })
+            for (int layer = 0; layer < 2; layer++)
+                Assert.Equal(Deconvnet.Project(pair, layer, variant).ToArray(), Deconvnet.Project(fused, layer, variant).ToArray());
     }
 
     [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
@@ -319,21 +345,6 @@ public sealed class DeconvnetTests
     }
 
     [Fact]
-    public void AProjectionKeepsOnlyItsResult()
-    {
-        var acc = Accelerators.Cpu;
-        using var scope = new TensorScope();
-        var (trace, _, _) = HandNetwork(acc);
-        using (Deconvnet.Project(trace, 1, DeconvnetVariant.Tutorial, ProjectionSelection.StrongestActivation(0))) { }   // warm the cache
-        var allocator = DeviceAllocator.For(acc);
-        long before = allocator.Statistics.BytesInUse;
-        var result = Deconvnet.Project(trace, 1, DeconvnetVariant.Gradient, ProjectionSelection.StrongestActivation(0));
-        Assert.Equal(before + 512, allocator.Statistics.BytesInUse);   // the 16-float result: one block of the smallest size class
-        result.Dispose();
-        Assert.Equal(before, allocator.Statistics.BytesInUse);
-    }
-
-    [Fact]
     public void ErrorsNameTheOpTheShapesAndTheRule()
     {
         var acc = Accelerators.Cpu;
@@ -405,5 +416,25 @@ public sealed class DeconvnetTests
             }
         }
         Assert.True(worstAt < 0, worstAt < 0 ? "" : $"{what}: at {worstAt} got {values[worstAt]}, expected {expected[worstAt]} (max difference {worst})");
+    }
+}
+
+// Counts the shared CPU allocator's bytes in use, so it runs with no other test beside it.
+[Collection(nameof(AllocatorStatistics))]
+public sealed class DeconvnetMemoryTests
+{
+    [Fact]
+    public void AProjectionKeepsOnlyItsResult()
+    {
+        var acc = Accelerators.Cpu;
+        using var scope = new TensorScope();
+        var (trace, _, _) = DeconvnetTests.HandNetwork(acc);
+        using (Deconvnet.Project(trace, 1, DeconvnetVariant.Tutorial, ProjectionSelection.StrongestActivation(0))) { }   // warm the cache
+        var allocator = DeviceAllocator.For(acc);
+        long before = allocator.Statistics.BytesInUse;
+        var result = Deconvnet.Project(trace, 1, DeconvnetVariant.Gradient, ProjectionSelection.StrongestActivation(0));
+        Assert.Equal(before + 512, allocator.Statistics.BytesInUse);   // the 16-float result: one block of the smallest size class
+        result.Dispose();
+        Assert.Equal(before, allocator.Statistics.BytesInUse);
     }
 }

@@ -35,6 +35,33 @@ public sealed class FunctionalConvTests
             [.. inputs]);
     }
 
+    [Theory, MemberData(nameof(ConvCases))]
+    public void Conv2dReluMatchesReluOfConv2dAndFiniteDifferences(string name, int sh, int sw, bool same, bool withBias)
+    {
+        var acc = Accelerators.Get(name);
+        int[] xs = [2, 5, 4, 2], ws = [3, 2, 2, 3];
+        var inputs = new List<Input> { In(TestData.Uniform(11, 80), xs), In(TestData.Uniform(12, 36), ws) };
+        if (withBias) inputs.Add(In(TestData.Uniform(13, 3), [3]));
+        var padding = same ? Padding.Same : Padding.Valid;
+        Run(acc, $"Conv2dRelu stride ({sh},{sw}) {padding}",
+            t => Functional.Conv2dRelu(t[0], t[1], stride: (sh, sw), padding: padding, bias: withBias ? t[2] : null),
+            x => Reference.Conv2d(x[0], xs, x[1], ws, sh, sw, same, withBias ? x[2] : null).Select(v => Math.Max(v, 0)).ToArray(),
+            [.. inputs]);
+
+        // Bit for bit the unfused pair, forward and every gradient.
+        using var scope = new TensorScope();
+        Tensor[] Leaves() => [.. inputs.Select(i => Tensor.FromArray(acc, i.Data, i.Shape, requiresGrad: true))];
+        var fused = Leaves();
+        var pair = Leaves();
+        var y = Functional.Conv2dRelu(fused[0], fused[1], (sh, sw), padding, bias: withBias ? fused[2] : null);
+        var reference = Functional.Relu(Functional.Conv2d(pair[0], pair[1], (sh, sw), padding, bias: withBias ? pair[2] : null));
+        Assert.Equal(reference.ToArray(), y.ToArray());
+        var seed = Tensor.FromArray(acc, TestData.Uniform(14, (int)y.Shape.Size), y.Shape);
+        y.Backward(seed);
+        reference.Backward(seed);
+        for (int i = 0; i < fused.Length; i++) Assert.Equal(pair[i].Grad!.ToArray(), fused[i].Grad!.ToArray());
+    }
+
     public static TheoryData<string, int, bool, int> TransposeCases()
     {
         var data = new TheoryData<string, int, bool, int>();

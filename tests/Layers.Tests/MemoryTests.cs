@@ -79,4 +79,27 @@ public sealed class MemoryTests
         Assert.Equal(before, allocator.Statistics.BytesInUse);
         GC.KeepAlive(kept);
     }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void BackwardHandsEachSpentGradientBackAtOnce(string name)
+    {
+        // A chain of 8 ops on 64 KiB tensors: the forward keeps all 8 outputs (the caller's scope owns them), but the
+        // backward needs only the gradient in flight and the next one, as in PyTorch, not all 8 at once.
+        var acc = Accelerators.Get(name);
+        var allocator = DeviceAllocator.For(acc);
+        const long Bytes = 16 * 1024 * 4;
+        using var scope = new TensorScope();
+        var x = Tensor.Uniform(acc, [16, 1024], -1f, 1f, seed: 5, requiresGrad: true);
+        var h = x;
+        for (int i = 0; i < 8; i++) h = Functional.Scale(Functional.Relu(h), 0.5f + i);
+        var loss = Functional.ReduceSum(h);
+        allocator.ResetPeak();
+        long before = allocator.Statistics.BytesInUse;
+        loss.Backward();
+        long backwardPeak = allocator.Statistics.PeakBytesInUse - before;
+        // x's gradient (kept) + the gradient in flight + the one being made, and one small block for the seed.
+        Assert.True(backwardPeak <= 3 * Bytes + 512, $"the backward pass held {backwardPeak} bytes at its peak; at most {3 * Bytes + 512} expected");
+        Assert.Equal(before + Bytes, allocator.Statistics.BytesInUse);   // only x's gradient remains
+        Assert.NotNull(x.Grad);
+    }
 }

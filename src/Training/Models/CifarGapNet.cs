@@ -73,11 +73,12 @@ public sealed class CifarGapNet : Module
         ArgumentNullException.ThrowIfNull(trace);
         if (images.Shape.Rank != 4 || images.Shape[1] != InputShape[0] || images.Shape[2] != InputShape[1] || images.Shape[3] != InputShape[2])
             throw new ArgumentException($"CifarGapNet: images {images.Shape} must be [N, {InputShape[0]}, {InputShape[1]}, {InputShape[2]}] (NHWC), the shape the network was built for.", nameof(images));
-        var h = trace.Relu(trace.Conv2d(images, Conv1.Weight, bias: Conv1.Bias));            // [N, H, W, 64]
+        // relu(conv + bias) as one op: the same values, without keeping the pre-activation through the step.
+        var h = trace.Conv2dRelu(images, Conv1.Weight, bias: Conv1.Bias);                     // [N, H, W, 64]
         (h, _) = trace.MaxPoolWithArgmax(h, size: 2, stride: 2, padding: Padding.Same);        // [N, H/2, W/2, 64]
-        h = trace.Relu(trace.Conv2d(h, Conv2.Weight, bias: Conv2.Bias));                       // [N, H/2, W/2, 64]
+        h = trace.Conv2dRelu(h, Conv2.Weight, bias: Conv2.Bias);                               // [N, H/2, W/2, 64]
         (h, _) = trace.MaxPoolWithArgmax(h, size: 2, stride: 2, padding: Padding.Same);        // [N, H/4, W/4, 64]
-        h = Functional.Relu(Conv3.Forward(h));                                                 // [N, H/4, W/4, classes]
+        h = Conv3.ForwardRelu(h);                                                              // [N, H/4, W/4, classes]
         // The tutorial's avg_pool_6x6 (ksize = stride = 6, SAME) on a 6x6 map is the mean over the whole map.
         var pooled = Functional.AvgPool(h, size: (PooledHeight, PooledWidth), stride: (PooledHeight, PooledWidth), padding: Padding.Valid);
         return pooled.Reshape([pooled.Shape[0], Classes]);

@@ -76,9 +76,9 @@ public sealed class LeNet5 : Module
         ArgumentNullException.ThrowIfNull(images);
         if (images.Shape.Rank != 4 || images.Shape[1] != InputSize || images.Shape[2] != InputSize || images.Shape[3] != 1)
             throw new ArgumentException($"LeNet5: images {images.Shape} must be [N, 32, 32, 1] (NHWC; 28x28 MNIST is padded by 2).", nameof(images));
-        var conv1 = Activate(Conv1.Forward(images));                                               // [N, 28, 28, 6]
+        var conv1 = Activate(Conv1, images);                                                       // [N, 28, 28, 6]
         var h = Functional.MaxPool(conv1, size: 2, stride: 2, padding: Padding.Valid);             // [N, 14, 14, 6]
-        var conv2 = Activate(Conv2.Forward(h));                                                    // [N, 10, 10, 16]
+        var conv2 = Activate(Conv2, h);                                                            // [N, 10, 10, 16]
         h = Functional.MaxPool(conv2, size: 2, stride: 2, padding: Padding.Valid);                 // [N, 5, 5, 16]
         h = Activate(Fc1.Forward(h.Reshape([h.Shape[0], 400])));
         var fc2 = Activate(Fc2.Forward(h));
@@ -86,4 +86,7 @@ public sealed class LeNet5 : Module
     }
 
     private Tensor Activate(Tensor x) => Activation == Activation.Sigmoid ? Functional.Sigmoid(x) : Functional.Relu(x);
+
+    // ReLU convolutions run as one op, so the step does not keep their pre-activations.
+    private Tensor Activate(Conv2d conv, Tensor x) => Activation == Activation.Sigmoid ? Functional.Sigmoid(conv.Forward(x)) : conv.ForwardRelu(x);
 }
