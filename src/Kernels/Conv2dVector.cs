@@ -14,7 +14,8 @@
 //                  of about 64, and for each chunk runs every tap and every block of 4 input channels, adding
 //                  x[.., ci..ci+3] (broadcast) times dy[.., co..co+15] into its partial dw, so the chunk of dy stays in L1
 //                  (a lane per tap would stream all of dy once per tap). The slices' partial sums are added in slice
-//                  order (Conv2d.SumSlices).
+//                  order (Conv2d.SumSlices). Input channels not a multiple of 4, or output channels not a multiple of
+//                  16, are first copied with zero channels up to the next multiple, so the inner loop reads whole blocks.
 // Every output sums its terms in a fixed order (taps, then input channels; or output positions in order), with
 // Float8.FusedMultiplyAdd rounding once per term: CPU and pocl results are bit-identical.
 
@@ -76,6 +77,10 @@ public struct DirectConv
     public int OriginW;
     /// <summary>Floats per (tap, input channel) row of the filter the forward kernel reads: OutC rounded up to 16.</summary>
     public int FilterStride;
+    /// <summary>Floats per position of the input the filter gradient reads: InC rounded up to 4 (zero channels after InC).</summary>
+    public int XStride;
+    /// <summary>Floats per position of the dy the filter gradient reads: OutC rounded up to 16 (zero channels after OutC).</summary>
+    public int DyStride;
 }
 
 /// <summary>The convolution kernels for devices that run on the host CPU; <see cref="Conv2d"/> picks them there.</summary>
@@ -145,11 +150,28 @@ public static class Conv2dVector
         c.ChunksPerSlice = CeilDiv(chunks, slices);
         slices = CeilDiv(chunks, c.ChunksPerSlice);
         int length = CheckedLength((long)g.KH * g.KW * g.InC * g.OutC);
+        // Channel counts that do not fill the lane's 4 inputs x 16 outputs (conv1's 3 inputs, conv3's 10 outputs) read
+        // zero-padded copies, so the inner loop never needs partial loads or conditions.
+        c.XStride = RoundUp(g.InC, InputBlock);
+        c.DyStride = RoundUp(g.OutC, ChannelBlock);
+        x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride);
+        dy = PadChannels(stream, dy, Scratch.ConvFilter, (long)g.Batch * g.OutH * g.OutW, g.OutC, c.DyStride);
         var target = slices == 1 ? dw : Scratch.Get<float>(stream, Scratch.SplitK, (long)slices * length);
         Launch(stream, coBlocks * slices, (config, count) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(FilterGradientKernel)(
                 stream, config, x, dy, target, c, count));
         if (slices > 1) Conv2d.SumSlices(stream, target, dw, slices, length);
+    }
+
+    // rows x channels -> rows x stride in a scratch slot, zeros after the channels; the view itself when nothing is missing.
+    private static ArrayView<float> PadChannels(AcceleratorStream stream, ArrayView<float> source, int slot, long rows, int channels, int stride)
+    {
+        if (stride == channels || rows == 0) return source;
+        long length = rows * stride;
+        var padded = Scratch.Get<float>(stream, slot, length);
+        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(PadChannelsKernel)(
+            stream, CheckedLength(length), source, padded, channels, stride);
+        return padded;
     }
 
     // Copies x into the zero-bordered buffer, then runs ForwardKernel over it.
@@ -238,7 +260,7 @@ public static class Conv2dVector
         }
     }
 
-    /// <summary>p[tap, ci, co] = w[tap, ci, co] for co &lt; outC, else 0, with rows of <paramref name="stride"/> channels.</summary>
+    /// <summary>p[row, co] = w[row, co] for co &lt; outC, else 0, with rows of <paramref name="stride"/> channels (a filter's (tap, ci) rows, or a tensor's positions).</summary>
     public static void PadChannelsKernel(Index1D index, ArrayView<float> w, ArrayView<float> p, int outC, int stride)
     {
         int row = index / stride;
@@ -422,7 +444,6 @@ public static class Conv2dVector
                             a31 = Float8.LoadPartial(dw, d + 3 * c.OutC + 8, channels - 8);
                         }
                     }
-                    bool full = channels >= ChannelBlock && inputs == InputBlock;
                     for (int r = row0; r < rowEnd; r++)
                     {
                         int b = r / c.OutH;
@@ -431,52 +452,29 @@ public static class Conv2dVector
                         if (iy < 0 || iy >= c.InH) continue;
                         long xRow = ((long)b * c.InH + iy) * c.InW;
                         long dyRow = (long)r * c.OutW;
-                        long xi = (xRow + oxBegin * c.StrideW + offset) * c.InC + ci0;
-                        long xStep = (long)c.StrideW * c.InC;
-                        long di = (dyRow + oxBegin) * c.OutC + co0;
-                        if (full)
+                        // x and dy have XStride and DyStride channels per position, zeros past InC and OutC: whole
+                        // blocks can be read whatever the channel counts, and the store below drops the extra sums.
+                        long xi = (xRow + oxBegin * c.StrideW + offset) * c.XStride + ci0;
+                        long xStep = (long)c.StrideW * c.XStride;
+                        long di = (dyRow + oxBegin) * c.DyStride + co0;
+                        for (int ox = oxBegin; ox < oxEnd; ox++)
                         {
-                            for (int ox = oxBegin; ox < oxEnd; ox++)
-                            {
-                                var d0 = Float8.Load(dy, di);
-                                var d1 = Float8.Load(dy, di + 8);
-                                var v0 = Float8.Splat(x[xi]);
-                                var v1 = Float8.Splat(x[xi + 1]);
-                                var v2 = Float8.Splat(x[xi + 2]);
-                                var v3 = Float8.Splat(x[xi + 3]);
-                                a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
-                                a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
-                                a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
-                                a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
-                                a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
-                                a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
-                                a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
-                                a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
-                                xi += xStep;
-                                di += c.OutC;
-                            }
-                        }
-                        else
-                        {
-                            for (int ox = oxBegin; ox < oxEnd; ox++)
-                            {
-                                var d0 = Float8.LoadPartial(dy, di, channels);
-                                var d1 = Float8.LoadPartial(dy, di + 8, channels - 8);
-                                var v0 = Float8.Splat(x[xi]);
-                                var v1 = Float8.Splat(inputs > 1 ? x[xi + 1] : 0f);
-                                var v2 = Float8.Splat(inputs > 2 ? x[xi + 2] : 0f);
-                                var v3 = Float8.Splat(inputs > 3 ? x[xi + 3] : 0f);
-                                a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
-                                a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
-                                a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
-                                a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
-                                a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
-                                a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
-                                a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
-                                a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
-                                xi += xStep;
-                                di += c.OutC;
-                            }
+                            var d0 = Float8.Load(dy, di);
+                            var d1 = Float8.Load(dy, di + 8);
+                            var v0 = Float8.Splat(x[xi]);
+                            var v1 = Float8.Splat(x[xi + 1]);
+                            var v2 = Float8.Splat(x[xi + 2]);
+                            var v3 = Float8.Splat(x[xi + 3]);
+                            a00 = Float8.FusedMultiplyAdd(v0, d0, a00);
+                            a01 = Float8.FusedMultiplyAdd(v0, d1, a01);
+                            a10 = Float8.FusedMultiplyAdd(v1, d0, a10);
+                            a11 = Float8.FusedMultiplyAdd(v1, d1, a11);
+                            a20 = Float8.FusedMultiplyAdd(v2, d0, a20);
+                            a21 = Float8.FusedMultiplyAdd(v2, d1, a21);
+                            a30 = Float8.FusedMultiplyAdd(v3, d0, a30);
+                            a31 = Float8.FusedMultiplyAdd(v3, d1, a31);
+                            xi += xStep;
+                            di += c.DyStride;
                         }
                     }
                     StoreBlock(dw, d, c.OutC, inputs, channels, a00, a01, a10, a11, a20, a21, a30, a31);
