@@ -13,6 +13,12 @@
 // dimension is contiguous in memory for that transpose combination. Out-of-range rows, columns and k read 0, so
 // any M, N, K work. Every c[m, n] sums its products in ascending k with one accumulator: the result is
 // deterministic and, with no FMA contraction anywhere, bit-identical across accelerators.
+//
+// On devices that run on the host CPU (the CPU accelerator, pocl) that tile is slow: a core runs the 256 lanes one
+// after another and the shared-memory stages become copies. There op(B) is first packed k-major into a panel
+// [K, N rounded up to 16] with zero columns, and each lane computes 4 rows x 16 columns of C with Float8 vectors:
+// per k, two vector loads of the panel and four broadcasts of op(A). The products and sums are rounded separately,
+// in ascending k, exactly as the tiled kernel does, so both algorithms give the same bits.
 using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
@@ -42,7 +48,13 @@ public static class Gemm
     /// <exception cref="ArgumentException">A matrix is not rank 2, the inner dimensions of op(A) and op(B) differ, C is not
     /// [M, N], a matrix exceeds int.MaxValue elements, M exceeds 65535 * 64 rows, or a view belongs to another accelerator.</exception>
     public static void Multiply(AcceleratorStream stream, TensorView<float> a, bool transposeA, TensorView<float> b, bool transposeB,
-                                TensorView<float> c, float alpha = 1f, float beta = 0f)
+                                TensorView<float> c, float alpha = 1f, float beta = 0f) =>
+        Multiply(stream, a, transposeA, b, transposeB, c, GemmAlgorithm.Auto, alpha, beta);
+
+    /// <summary>As <see cref="Multiply(AcceleratorStream, TensorView{float}, bool, TensorView{float}, bool, TensorView{float}, float, float)"/>, with the kernels chosen: the same bits either way.</summary>
+    /// <exception cref="ArgumentException">As the other overload.</exception>
+    public static void Multiply(AcceleratorStream stream, TensorView<float> a, bool transposeA, TensorView<float> b, bool transposeB,
+                                TensorView<float> c, GemmAlgorithm algorithm, float alpha = 1f, float beta = 0f)
     {
         ArgumentNullException.ThrowIfNull(stream);
         const string op = "Gemm";
@@ -70,6 +82,11 @@ public static class Gemm
         if ((m + TileM - 1) / TileM > MaxGridY)
             throw new ArgumentException($"{op}: M = {m} needs {(m + TileM - 1) / TileM} row tiles of {TileM}; the grid's Y dimension allows at most {MaxGridY} (M <= {MaxGridY * TileM}).", nameof(a));
         if (m == 0 || n == 0) return;
+        if (algorithm == GemmAlgorithm.Vector || (algorithm == GemmAlgorithm.Auto && stream.Accelerator.Device.RunsOnHost))
+        {
+            MultiplyVector(stream, a.Data, transposeA, b.Data, transposeB, c.Data, m, n, kA, alpha, beta);
+            return;
+        }
 
         var grid = new Index2D((n + TileN - 1) / TileN, (m + TileM - 1) / TileM);
         stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, bool, bool, float, float>(MultiplyKernel)(
@@ -168,4 +185,114 @@ public static class Gemm
         if (beta != 0f) value += beta * c[index];
         c[index] = value;
     }
+
+    // ---- the host-CPU algorithm ----
+
+    /// <summary>Columns per lane (two Float8) and rows per lane.</summary>
+    private const int VectorColumns = 16, VectorRows = 4;
+
+    private static void MultiplyVector(AcceleratorStream stream, ArrayView<float> a, bool transposeA, ArrayView<float> b, bool transposeB,
+                                       ArrayView<float> c, int m, int n, int k, float alpha, float beta)
+    {
+        int stride = (n + VectorColumns - 1) / VectorColumns * VectorColumns;
+        long panelLength = Math.Max(1L, (long)k * stride);
+        if (panelLength > int.MaxValue)
+            throw new ArgumentException($"Gemm: the packed op(b) panel of K = {k} by {stride} columns exceeds {int.MaxValue} elements.", nameof(b));
+        var panel = Scratch.Get<float>(stream, Scratch.GemmPanel, panelLength);
+        if (k > 0)
+            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, bool>(PackPanelKernel)(
+                stream, (int)panelLength, b, panel, n, k, stride, transposeB);
+        int lanes = (m + VectorRows - 1) / VectorRows * (stride / VectorColumns);
+        // Small groups, so that even a few hundred lanes spread over every core.
+        int groupSize = Math.Clamp(lanes / 64, 1, 16);
+        stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, bool, float, float, int>(VectorKernel)(
+            stream, new KernelConfig(new Index3D((lanes + groupSize - 1) / groupSize, 1, 1), new Index3D(groupSize, 1, 1)),
+            a, panel, c, m, n, k, stride, transposeA, alpha, beta, lanes);
+    }
+
+    /// <summary>panel[kk, j] = op(B)[kk, j] for j &lt; n, else 0: op(B) k-major with rows of <paramref name="stride"/> columns.</summary>
+    public static void PackPanelKernel(Index1D index, ArrayView<float> b, ArrayView<float> panel, int n, int k, int stride, bool transposeB)
+    {
+        int kk = index / stride;
+        int j = index - kk * stride;
+        panel[index] = j >= n ? 0f : transposeB ? b[j * k + kk] : b[kk * n + j];
+    }
+
+    /// <summary>
+    /// One lane = rows r0..r0+3 x columns j0..j0+15 of C (lanes run the column blocks fastest), summing
+    /// op(A)[r, kk] * panel[kk, j] in ascending kk; rows past M read row M-1 and are not stored.
+    /// </summary>
+    public static void VectorKernel(ArrayView<float> a, ArrayView<float> panel, ArrayView<float> c, int m, int n, int k, int stride,
+                                    bool transposeA, float alpha, float beta, int lanes)
+    {
+        int lane = Grid.IdxX * Group.DimX + Group.IdxX;
+        if (lane >= lanes) return;
+        int columnBlocks = stride / VectorColumns;
+        int r0 = lane / columnBlocks * VectorRows;
+        int j0 = (lane - lane / columnBlocks * columnBlocks) * VectorColumns;
+        int r1 = Math.Min(r0 + 1, m - 1), r2 = Math.Min(r0 + 2, m - 1), r3 = Math.Min(r0 + 3, m - 1);
+        // op(A)[r, kk] is a[r * k + kk], or a[kk * m + r] when A is stored transposed.
+        int rowStep = transposeA ? 1 : k;
+        int kStep = transposeA ? m : 1;
+        var s00 = Float8.Splat(0f);
+        var s01 = Float8.Splat(0f);
+        var s10 = Float8.Splat(0f);
+        var s11 = Float8.Splat(0f);
+        var s20 = Float8.Splat(0f);
+        var s21 = Float8.Splat(0f);
+        var s30 = Float8.Splat(0f);
+        var s31 = Float8.Splat(0f);
+        for (int kk = 0; kk < k; kk++)
+        {
+            long p = (long)kk * stride + j0;
+            var b0 = Float8.Load(panel, p);
+            var b1 = Float8.Load(panel, p + 8);
+            long ak = (long)kk * kStep;
+            var v0 = Float8.Splat(a[ak + (long)r0 * rowStep]);
+            var v1 = Float8.Splat(a[ak + (long)r1 * rowStep]);
+            var v2 = Float8.Splat(a[ak + (long)r2 * rowStep]);
+            var v3 = Float8.Splat(a[ak + (long)r3 * rowStep]);
+            s00 = Float8.Add(s00, Float8.Multiply(v0, b0));
+            s01 = Float8.Add(s01, Float8.Multiply(v0, b1));
+            s10 = Float8.Add(s10, Float8.Multiply(v1, b0));
+            s11 = Float8.Add(s11, Float8.Multiply(v1, b1));
+            s20 = Float8.Add(s20, Float8.Multiply(v2, b0));
+            s21 = Float8.Add(s21, Float8.Multiply(v2, b1));
+            s30 = Float8.Add(s30, Float8.Multiply(v3, b0));
+            s31 = Float8.Add(s31, Float8.Multiply(v3, b1));
+        }
+        StoreRow(c, m, n, r0, j0, s00, s01, alpha, beta);
+        StoreRow(c, m, n, r0 + 1, j0, s10, s11, alpha, beta);
+        StoreRow(c, m, n, r0 + 2, j0, s20, s21, alpha, beta);
+        StoreRow(c, m, n, r0 + 3, j0, s30, s31, alpha, beta);
+    }
+
+    // c[row, j0..j0+15] = alpha * sum (+ beta * c, read only when beta is not 0), inside C only: as Store, 8 at a time.
+    private static void StoreRow(ArrayView<float> c, int m, int n, int row, int j0, Float8 low, Float8 high, float alpha, float beta)
+    {
+        if (row >= m) return;
+        long index = (long)row * n + j0;
+        int lowCount = Math.Min(8, n - j0);
+        int highCount = Math.Min(8, n - j0 - 8);
+        var scaledLow = Float8.Multiply(Float8.Splat(alpha), low);
+        var scaledHigh = Float8.Multiply(Float8.Splat(alpha), high);
+        if (beta != 0f)
+        {
+            scaledLow = Float8.Add(scaledLow, Float8.Multiply(Float8.Splat(beta), Float8.LoadPartial(c, index, lowCount)));
+            if (highCount > 0) scaledHigh = Float8.Add(scaledHigh, Float8.Multiply(Float8.Splat(beta), Float8.LoadPartial(c, index + 8, highCount)));
+        }
+        Float8.StorePartial(scaledLow, c, index, lowCount);
+        if (highCount > 0) Float8.StorePartial(scaledHigh, c, index + 8, highCount);
+    }
+}
+
+/// <summary>Which kernels compute a <see cref="Gemm"/>: the same bits either way.</summary>
+public enum GemmAlgorithm
+{
+    /// <summary><see cref="Vector"/> on devices that run on the host CPU (the CPU accelerator, pocl), <see cref="Tiled"/> elsewhere.</summary>
+    Auto,
+    /// <summary>64 x 64 tiles per 256-lane group through shared memory; shaped for GPUs.</summary>
+    Tiled,
+    /// <summary>A packed op(B) panel and Float8 lanes of 4 x 16; shaped for CPUs.</summary>
+    Vector,
 }

@@ -14,9 +14,9 @@ namespace GpuDeconv.Kernels;
 public static class Scratch
 {
     /// <summary>Slot numbers, so that ops that run back to back never share one by accident.</summary>
-    public const int SplitK = 0, Counts = 1, Owners = 2, Status = 3, ConvInput = 4, ConvFilter = 5;
+    public const int SplitK = 0, Counts = 1, Owners = 2, Status = 3, ConvInput = 4, ConvFilter = 5, GemmPanel = 6;
 
-    private const int Slots = 6;
+    private const int Slots = 7;
     private static readonly ConditionalWeakTable<AcceleratorStream, ThreadLocal<Arena>> Arenas = new();
 
     /// <summary>A view of at least <paramref name="length"/> elements in slot <paramref name="slot"/> of the stream's arena (contents undefined).</summary>
