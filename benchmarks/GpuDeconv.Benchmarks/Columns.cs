@@ -41,17 +41,17 @@ public sealed class ThroughputAttribute(double gigaUnitsPerOperation, string uni
     }
 }
 
-/// <summary>Shows GB/s or GFLOP/s computed from the mean time per operation and the method's <see cref="ThroughputAttribute"/>.</summary>
-public sealed class ThroughputColumn : IColumn
+/// <summary>The members every custom column of the suite shares; a column supplies its value for a case.</summary>
+public abstract class SuiteColumn(string id, string name, int priority, string legend) : IColumn
 {
-    public string Id => nameof(ThroughputColumn);
-    public string ColumnName => "Throughput";
+    public string Id => id;
+    public string ColumnName => name;
     public bool AlwaysShow => true;
     public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 0;
+    public int PriorityInCategory => priority;
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "GB/s or GFLOP/s from the mean time per operation (1 GB = 1e9 bytes)";
+    public string Legend => legend;
 
     public bool IsAvailable(Summary summary) => true;
 
@@ -59,35 +59,34 @@ public sealed class ThroughputColumn : IColumn
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => Value(summary, benchmarkCase) ?? "-";
+
+    /// <summary>The cell's text, or null for "-" (no result, no work attribute).</summary>
+    protected abstract string? Value(Summary summary, BenchmarkCase benchmarkCase);
+
+    /// <summary>Work per second of a case (giga-units of its <see cref="ThroughputAttribute"/>), or null without a result or attribute.</summary>
+    protected static (double PerSecond, ThroughputAttribute Throughput)? Rate(Summary summary, BenchmarkCase benchmarkCase)
     {
         var throughput = benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<ThroughputAttribute>();
         var statistics = summary[benchmarkCase]?.ResultStatistics;
-        if (throughput is null || statistics is null || statistics.Mean <= 0) return "-";
-        double perSecond = throughput.WorkOf(benchmarkCase) / (statistics.Mean * 1e-9);
-        return string.Create(CultureInfo.InvariantCulture, $"{perSecond:G4} {throughput.Unit}");
+        if (throughput is null || statistics is null || statistics.Mean <= 0) return null;
+        return (throughput.WorkOf(benchmarkCase) / (statistics.Mean * 1e-9), throughput);
     }
 }
 
-/// <summary>Shows how many times faster than the CPU accelerator each case is (CPU mean / this mean).</summary>
-public sealed class SpeedupOverCpuColumn : IColumn
+/// <summary>Shows GB/s or GFLOP/s computed from the mean time per operation and the method's <see cref="ThroughputAttribute"/>.</summary>
+public sealed class ThroughputColumn() : SuiteColumn(nameof(ThroughputColumn), "Throughput", 0, "GB/s or GFLOP/s from the mean time per operation (1 GB = 1e9 bytes)")
 {
-    public string Id => nameof(SpeedupOverCpuColumn);
-    public string ColumnName => "vs cpu";
-    public bool AlwaysShow => true;
-    public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 1;
-    public bool IsNumeric => true;
-    public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Speed-up over the cpu accelerator (baseline) for the same benchmark";
+    protected override string? Value(Summary summary, BenchmarkCase benchmarkCase) =>
+        Rate(summary, benchmarkCase) is var (perSecond, throughput)
+            ? string.Create(CultureInfo.InvariantCulture, $"{perSecond:G4} {throughput.Unit}")
+            : null;
+}
 
-    public bool IsAvailable(Summary summary) => true;
-
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+/// <summary>Shows how many times faster than the CPU accelerator each case is (CPU mean / this mean).</summary>
+public sealed class SpeedupOverCpuColumn() : SuiteColumn(nameof(SpeedupOverCpuColumn), "vs cpu", 1, "Speed-up over the cpu accelerator (baseline) for the same benchmark")
+{
+    protected override string? Value(Summary summary, BenchmarkCase benchmarkCase)
     {
         // The same method with the same other parameters (GEMM size), on the cpu accelerator.
         var cpuCase = summary.BenchmarksCases.FirstOrDefault(other =>
@@ -97,38 +96,21 @@ public sealed class SpeedupOverCpuColumn : IColumn
                 Equals(item.Value, benchmarkCase.Parameters[item.Name])));
         double? cpuMean = cpuCase is null ? null : summary[cpuCase]?.ResultStatistics?.Mean;
         double? mean = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        if (cpuMean is not > 0 || mean is not > 0) return "-";
+        if (cpuMean is not > 0 || mean is not > 0) return null;
         return string.Create(CultureInfo.InvariantCulture, $"{cpuMean.Value / mean.Value:F2}x");
     }
 }
 
 /// <summary>Shows the throughput as a percentage of the device's peak (<see cref="DevicePeak"/>): GFLOP/s of its FP32 peak, GB/s of its memory bandwidth.</summary>
-public sealed class PercentOfPeakColumn : IColumn
+public sealed class PercentOfPeakColumn() : SuiteColumn(nameof(PercentOfPeakColumn), "% peak", 2,
+    "Throughput as a percentage of the device's FP32 peak (GFLOP/s rows) or memory bandwidth (GB/s rows); sources: docs/benchmarks.md")
 {
-    public string Id => nameof(PercentOfPeakColumn);
-    public string ColumnName => "% peak";
-    public bool AlwaysShow => true;
-    public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 2;
-    public bool IsNumeric => true;
-    public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Throughput as a percentage of the device's FP32 peak (GFLOP/s rows) or memory bandwidth (GB/s rows); sources: docs/benchmarks.md";
-
-    public bool IsAvailable(Summary summary) => true;
-
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    protected override string? Value(Summary summary, BenchmarkCase benchmarkCase)
     {
-        var throughput = benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<ThroughputAttribute>();
-        var statistics = summary[benchmarkCase]?.ResultStatistics;
-        if (throughput is null || statistics is null || statistics.Mean <= 0) return "-";
-        if (benchmarkCase.Parameters[nameof(AcceleratorBenchmark.Accelerator)] is not string kind) return "-";
+        if (Rate(summary, benchmarkCase) is not var (perSecond, throughput)) return null;
+        if (benchmarkCase.Parameters[nameof(AcceleratorBenchmark.Accelerator)] is not string kind) return null;
         var peak = DevicePeak.ForKind(kind);
         double limit = throughput.Unit.StartsWith("GFLOP", StringComparison.Ordinal) ? peak.GigaFlops : peak.GigaBytesPerSecond;
-        double perSecond = throughput.WorkOf(benchmarkCase) / (statistics.Mean * 1e-9);
-        return double.IsFinite(limit) && limit > 0 ? string.Create(CultureInfo.InvariantCulture, $"{100 * perSecond / limit:F1}%") : "-";
+        return double.IsFinite(limit) && limit > 0 ? string.Create(CultureInfo.InvariantCulture, $"{100 * perSecond / limit:F1}%") : null;
     }
 }
