@@ -38,9 +38,9 @@ public readonly struct Float8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float8 Splat(float value) => new(Vector256.Create(value));
 
-    // The CPU accelerator inlines these into kernel loops. Each checks its range with one branch and reads the
-    // view's host address once; everything that builds a message lives in a throw helper that never returns, so the
-    // hot path holds no call: the JIT would otherwise keep a kernel's Float8 accumulators in memory across it.
+    // The CPU accelerator inlines these into kernel loops. Each checks its range and reads the view's host address
+    // once; every message is built in a throw helper that never returns, so the hot path holds no call: across a
+    // call the JIT keeps a kernel's Float8 accumulators in memory (no vector register survives a call on x64 Unix).
 
     /// <summary>Elements <paramref name="index"/> .. <paramref name="index"/> + 7 of <paramref name="view"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
