@@ -304,7 +304,7 @@ public readonly unsafe struct ArrayView<T> where T : unmanaged
         throw new IndexOutOfRangeException($"Index {index} is outside the view of length {length}.");
 
     [DoesNotReturn]
-    private static void ThrowNotHostAddressable() =>
+    internal static void ThrowNotHostAddressable() =>
         throw new InvalidOperationException(
             "This view lies in device memory, which cannot be indexed on the host; copy it first (GetAsArray1D/CopyToCPU).");
 }

@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GpuDeconv.Compute;
 
@@ -35,41 +38,62 @@ public readonly struct Float8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float8 Splat(float value) => new(Vector256.Create(value));
 
+    // The CPU accelerator inlines these into kernel loops. Each checks its range and reads the view's host address
+    // once; every message is built in a throw helper that never returns, so the hot path holds no call: across a
+    // call the JIT keeps a kernel's Float8 accumulators in memory (no vector register survives a call on x64 Unix).
+
     /// <summary>Elements <paramref name="index"/> .. <paramref name="index"/> + 7 of <paramref name="view"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float8 Load(ArrayView<float> view, long index)
+    public static unsafe Float8 Load(ArrayView<float> view, long index)
     {
-        CheckRange(view, index, Width);
-        return new(Vector256.LoadUnsafe(ref view[index]));
+        if (index < 0 || index > view.Length - Width) ThrowOutside(index, view.Length);
+        return new(Vector256.Load(Address(view) + index));
     }
 
     /// <summary>The first <paramref name="count"/> elements from <paramref name="index"/> on; the other lanes are 0.</summary>
     /// <remarks>A <paramref name="count"/> of 8 or more loads all eight, 0 or less loads none.</remarks>
-    public static Float8 LoadPartial(ArrayView<float> view, long index, int count)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Float8 LoadPartial(ArrayView<float> view, long index, int count)
     {
         if (count >= Width) return Load(view, index);
+        if (count <= 0) return new(Vector256<float>.Zero);
+        nint pointer = view.HostPointer;
+        if (index < 0 || index > view.Length - count || pointer == 0) ThrowPartial(view, index, count);
+        float* first = (float*)pointer + index;
+        // A masked load reads only the selected elements (no fault past them).
+        if (Avx.IsSupported) return new(Avx.MaskLoad(first, TailMask(count)));
         var lanes = Vector256<float>.Zero;
-        for (int lane = 0; lane < count; lane++) lanes = lanes.WithElement(lane, view[index + lane]);
+        for (int lane = 0; lane < count; lane++) lanes = lanes.WithElement(lane, first[lane]);
         return new(lanes);
     }
 
     /// <summary>Writes the eight lanes to elements <paramref name="index"/> .. <paramref name="index"/> + 7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Float8 value, ArrayView<float> view, long index)
+    public static unsafe void Store(Float8 value, ArrayView<float> view, long index)
     {
-        CheckRange(view, index, Width);
-        value._lanes.StoreUnsafe(ref view[index]);
+        if (index < 0 || index > view.Length - Width) ThrowOutside(index, view.Length);
+        value._lanes.Store(Address(view) + index);
     }
 
     /// <summary>Writes the first <paramref name="count"/> lanes from <paramref name="index"/> on; the rest of the view is untouched.</summary>
-    public static void StorePartial(Float8 value, ArrayView<float> view, long index, int count)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StorePartial(Float8 value, ArrayView<float> view, long index, int count)
     {
         if (count >= Width)
         {
             Store(value, view, index);
             return;
         }
-        for (int lane = 0; lane < count; lane++) view[index + lane] = value._lanes.GetElement(lane);
+        if (count <= 0) return;
+        nint pointer = view.HostPointer;
+        if (index < 0 || index > view.Length - count || pointer == 0) ThrowPartial(value, view, index, count);
+        float* first = (float*)pointer + index;
+        if (Avx.IsSupported)
+        {
+            Avx.MaskStore(first, TailMask(count), value._lanes);
+            return;
+        }
+        for (int lane = 0; lane < count; lane++) first[lane] = value._lanes.GetElement(lane);
     }
 
     /// <summary><paramref name="a"/> * <paramref name="b"/> + <paramref name="c"/> per lane, rounded once.</summary>
@@ -90,10 +114,46 @@ public readonly struct Float8
     /// <inheritdoc/>
     public override string ToString() => _lanes.ToString();
 
+    // Lanes 0 .. count-1 selected (sign bit set), for masked loads and stores.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CheckRange(ArrayView<float> view, long index, int count)
+    private static Vector256<float> TailMask(int count) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float* Address(ArrayView<float> view)
     {
-        if (index < 0 || index > view.Length - count)
-            throw new IndexOutOfRangeException($"Float8: elements {index}..{index + count - 1} are outside the view of {view.Length} elements.");
+        nint pointer = view.HostPointer;
+        if (pointer == 0) ArrayView<float>.ThrowNotHostAddressable();
+        return (float*)pointer;
+    }
+
+    // The throw helpers only throw (no NoInlining: the JIT must read them to learn that the call never returns).
+    [DoesNotReturn]
+    private static void ThrowOutside(long index, long length) =>
+        throw new IndexOutOfRangeException($"Float8: elements {index}..{index + Width - 1} are outside the view of {length} elements.");
+
+    [DoesNotReturn]
+    private static void ThrowPartial(ArrayView<float> view, long index, int count) => throw PartialFailure(view, index, count, null);
+
+    [DoesNotReturn]
+    private static void ThrowPartial(Float8 value, ArrayView<float> view, long index, int count) => throw PartialFailure(view, index, count, value);
+
+    // A partial access outside the view (or on device memory) fails as the element-wise access it stands for: at the
+    // first element the view's indexer rejects, after the reads or writes before it.
+    private static Exception PartialFailure(ArrayView<float> view, long index, int count, Float8? value)
+    {
+        try
+        {
+            for (int lane = 0; lane < count; lane++)
+            {
+                if (value is { } stored) view[index + lane] = stored._lanes.GetElement(lane);
+                else _ = view[index + lane];
+            }
+        }
+        catch (Exception exception) when (exception is IndexOutOfRangeException or InvalidOperationException)
+        {
+            return exception;
+        }
+        return new UnreachableException("Float8: a partial access was rejected but every element lies inside the view.");
     }
 }

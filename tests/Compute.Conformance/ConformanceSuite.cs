@@ -15,6 +15,7 @@ public static class ConformanceSuite
         .. LoaderCases.All(),
         .. MatrixMultiplyCases.All(),
         .. Float8Cases.All(),
+        .. SchedulingCases.All(),
         .. ErrorCases.All(),
         .. LeakCases.All(),
     ];

@@ -34,4 +34,37 @@ public sealed class Float8Tests
         Float8.StorePartial(Float8.Splat(9f), buffer.View, 1, 2);
         Assert.Equal([1f, 9f, 9f], buffer.GetAsArray1D());
     }
+
+    [Fact]
+    public void PartialAccessesOutsideTheViewFailAtTheFirstOutsideElement()
+    {
+        using var buffer = Cpu().Allocate1D(new float[] { 1, 2, 3, 4 });
+        var view = buffer.View;
+        var error = Assert.Throws<IndexOutOfRangeException>(() => Float8.LoadPartial(view, 2, 3));
+        Assert.Equal("Index 4 is outside the view of length 4.", error.Message);
+        error = Assert.Throws<IndexOutOfRangeException>(() => Float8.LoadPartial(view, -1, 2));
+        Assert.Equal("Index -1 is outside the view of length 4.", error.Message);
+        // A partial store writes the elements before the first one outside, as element-wise stores would.
+        error = Assert.Throws<IndexOutOfRangeException>(() => Float8.StorePartial(Float8.Splat(9f), view, 2, 5));
+        Assert.Equal("Index 4 is outside the view of length 4.", error.Message);
+        Assert.Equal([1f, 2f, 9f, 9f], buffer.GetAsArray1D());
+        // A count of 0 or less touches nothing, wherever it points.
+        Assert.Equal(0f, Float8.LoadPartial(view, 100, 0)[0]);
+        Float8.StorePartial(Float8.Splat(5f), view, -3, -1);
+        Assert.Equal([1f, 2f, 9f, 9f], buffer.GetAsArray1D());
+    }
+
+    [Fact]
+    public void PartialAccessesInsideTheViewTouchOnlyTheirElements()
+    {
+        using var buffer = Cpu().Allocate1D(Enumerable.Range(1, 20).Select(i => (float)i).ToArray());
+        for (int count = 1; count < Float8.Width; count++)
+        {
+            var value = Float8.LoadPartial(buffer.View, 20 - count, count);
+            Assert.Equal(Enumerable.Range(0, 8).Select(lane => lane < count ? 21f - count + lane : 0f).ToArray(),
+                         Enumerable.Range(0, 8).Select(lane => value[lane]).ToArray());
+        }
+        Float8.StorePartial(Float8.Splat(-1f), buffer.View, 5, 3);
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => i is >= 6 and <= 8 ? -1f : i).ToArray(), buffer.GetAsArray1D());
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace GpuDeconv.Compute;
 
@@ -11,8 +12,13 @@ namespace GpuDeconv.Compute;
 /// </remarks>
 public sealed class CPUAccelerator : Accelerator
 {
-    // Below this many indices a launch runs inline: Parallel.For costs microseconds.
-    private const long MinChunk = 2048;
+    // What an index or a group costs is unknown until some have run: one copies a float, another computes a whole
+    // convolution tile. A launch therefore starts on the calling thread in doubling steps and hands the rest to the
+    // thread pool once it has run longer than InlineTicks (Parallel.For costs microseconds), in parts of at least
+    // PartTicks of estimated work, a few per core so that uneven parts balance.
+    private static readonly long InlineTicks = Stopwatch.Frequency / 20_000;
+    private static readonly long PartTicks = Stopwatch.Frequency / 50_000;
+    private const int PartsPerCore = 4;
 
     // Cap on lane threads alive for one launch (teams x group size).
     private const int MaxLaneThreads = 4096;
@@ -72,24 +78,50 @@ public sealed class CPUAccelerator : Accelerator
     internal void RunImplicit(LoadedKernel kernel, long total, LongIndex3D? extent, Action<long, long> chunk)
     {
         ThrowIfDisposed();
-        int workers = Environment.ProcessorCount;
-        if (IsSequential || workers == 1 || total <= MinChunk)
+        Action<long, long> range = (start, end) => RunChunk(kernel, extent, chunk, start, end);
+        long done = RunPrefix(total, range, out int parts);
+        if (done < total) RunParts(done, total, parts, range);
+    }
+
+    /// <summary>Runs items from 0 on the calling thread until they are done or have taken <see cref="InlineTicks"/>; returns how many ran.</summary>
+    /// <remarks><paramref name="parts"/>: how many parallel parts the rest is worth (at least 2 when items remain).</remarks>
+    private long RunPrefix(long total, Action<long, long> range, out int parts)
+    {
+        parts = 0;
+        if (IsSequential || Environment.ProcessorCount == 1)
         {
-            RunChunk(kernel, extent, chunk, 0, total);
-            return;
+            range(0, total);
+            return total;
         }
-        // A few chunks per core balance uneven work without paying per-index overhead.
-        long chunks = Math.Min((long)workers * 4, (total + MinChunk - 1) / MinChunk);
-        long size = (total + chunks - 1) / chunks;
-        chunks = (total + size - 1) / size;
-        KernelExecutionException? failure = null;
-        Parallel.For(0, chunks, (i, state) =>
+        long began = Stopwatch.GetTimestamp();
+        long done = 0;
+        for (long step = 1; done < total; step *= 2)
         {
-            long start = i * size;
-            long end = Math.Min(total, start + size);
+            long end = Math.Min(total, done + step);
+            range(done, end);
+            done = end;
+            long elapsed = Stopwatch.GetTimestamp() - began;
+            if (done == total || elapsed < InlineTicks) continue;
+            // The rest's time estimated from the mean so far; too little left and it finishes here.
+            double rest = (double)elapsed / done * (total - done);
+            parts = (int)Math.Min(Math.Min((long)Environment.ProcessorCount * PartsPerCore, total - done), rest / PartTicks);
+            if (parts >= 2) return done;
+            parts = 0;
+        }
+        return done;
+    }
+
+    /// <summary>Runs items [start, end) as <paramref name="parts"/> contiguous parts on the thread pool; the first kernel failure stops the others.</summary>
+    private static void RunParts(long start, long end, int parts, Action<long, long> range)
+    {
+        long count = end - start;
+        KernelExecutionException? failure = null;
+        Parallel.For(0, parts, (i, state) =>
+        {
+            if (state.ShouldExitCurrentIteration) return;
             try
             {
-                RunChunk(kernel, extent, chunk, start, end);
+                range(start + count * i / parts, start + count * (i + 1) / parts);
             }
             catch (KernelExecutionException exception)
             {
@@ -170,40 +202,23 @@ public sealed class CPUAccelerator : Accelerator
     private void RunLanesInOrder(LoadedKernel kernel, KernelConfig config, Action lane)
     {
         long groups = config.GridDim.LongSize;
-        int lanes = config.GroupDim.Size;
         string name = kernel.Definition.Name;
-        if (IsSequential || groups == 1 || (long)lanes * groups <= MinChunk)
+        // The calling thread keeps one group state and lane context for its groups; each parallel part makes its own.
+        using var group = new GroupState();
+        using var context = new LaneContext();
+        group.BeginLaunch(name, config, null);
+        long done = RunPrefix(groups, (start, end) =>
         {
-            using var group = new GroupState();
-            using var context = new LaneContext();
-            group.BeginLaunch(name, config, null);
-            for (long g = 0; g < groups; g++) RunGroup(kernel, config, lane, group, context, g);
-            return;
-        }
-        KernelExecutionException? failure = null;
-        Parallel.For(0, groups,
-            () => (Group: new GroupState(), Context: new LaneContext()),
-            (g, state, local) =>
-            {
-                if (state.ShouldExitCurrentIteration) return local;
-                local.Group.BeginLaunch(name, config, null);
-                try
-                {
-                    RunGroup(kernel, config, lane, local.Group, local.Context, g);
-                }
-                catch (KernelExecutionException exception)
-                {
-                    Interlocked.CompareExchange(ref failure, exception, null);
-                    state.Stop();
-                }
-                return local;
-            },
-            local =>
-            {
-                local.Group.Dispose();
-                local.Context.Dispose();
-            });
-        if (failure is not null) throw failure;
+            for (long g = start; g < end; g++) RunGroup(kernel, config, lane, group, context, g);
+        }, out int parts);
+        if (done == groups) return;
+        RunParts(done, groups, parts, (start, end) =>
+        {
+            using var partGroup = new GroupState();
+            using var partContext = new LaneContext();
+            partGroup.BeginLaunch(name, config, null);
+            for (long g = start; g < end; g++) RunGroup(kernel, config, lane, partGroup, partContext, g);
+        });
     }
 
     private static void RunGroup(LoadedKernel kernel, KernelConfig config, Action lane, GroupState group, LaneContext context, long linearGroup)
@@ -239,31 +254,17 @@ public sealed class CPUAccelerator : Accelerator
         ThrowIfDisposed();
         long groups = config.GridDim.LongSize;
         string name = kernel.Definition.Name;
-        if (IsSequential || groups == 1 || Environment.ProcessorCount == 1)
+        using var runner = new CpuGroupRunner(name, config);
+        long done = RunPrefix(groups, (start, end) =>
         {
-            using var runner = new CpuGroupRunner(name, config);
-            for (long g = 0; g < groups; g++) RunSplitGroup(kernel, config, split, runner, g);
-            return;
-        }
-        KernelExecutionException? failure = null;
-        Parallel.For(0, groups,
-            () => new CpuGroupRunner(name, config),
-            (g, state, runner) =>
-            {
-                if (state.ShouldExitCurrentIteration) return runner;
-                try
-                {
-                    RunSplitGroup(kernel, config, split, runner, g);
-                }
-                catch (KernelExecutionException exception)
-                {
-                    Interlocked.CompareExchange(ref failure, exception, null);
-                    state.Stop();
-                }
-                return runner;
-            },
-            runner => runner.Dispose());
-        if (failure is not null) throw failure;
+            for (long g = start; g < end; g++) RunSplitGroup(kernel, config, split, runner, g);
+        }, out int parts);
+        if (done == groups) return;
+        RunParts(done, groups, parts, (start, end) =>
+        {
+            using var partRunner = new CpuGroupRunner(name, config);
+            for (long g = start; g < end; g++) RunSplitGroup(kernel, config, split, partRunner, g);
+        });
     }
 
     private static void RunSplitGroup(LoadedKernel kernel, KernelConfig config, Action<CpuGroupRunner> split, CpuGroupRunner runner, long linearGroup)

@@ -8,6 +8,7 @@ internal static class ErrorCases
     {
         yield return new("errors.cpu-kernel-exception", "errors", CpuKernelException);
         yield return new("errors.cpu-barrier-kernel-exception", "errors", CpuBarrierKernelException);
+        yield return new("errors.cpu-late-kernel-exception", "errors", CpuLateKernelException);
         yield return new("errors.group-too-large", "errors", GroupTooLarge);
         yield return new("errors.foreign-view", "errors", ForeignView);
         yield return new("errors.disposed-buffer", "errors", DisposedBuffer);
@@ -88,6 +89,56 @@ internal static class ErrorCases
         var fine = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(FineKernel);
         fine(n, data.View);
         Check.Equal<int>(Enumerable.Range(0, n).Select(i => i * 2).ToArray(), data.GetAsArray1D(), "launch after a failed launch");
+    }
+
+    // Every index spins a while, so the CPU accelerator hands most of the launch to the thread pool before the last
+    // index (implicit) or the last group (explicit) writes past the end: the failure still names it.
+    private static void SlowOutOfRangeKernel(Index1D index, ArrayView<int> data, int rounds)
+    {
+        int v = 0;
+        for (int k = 0; k < rounds; k++) v = (v * 7 + k) & 1023;
+        int i = index.X;
+        data[i == data.IntLength - 1 ? data.IntLength : i] = v;
+    }
+
+    private static void SlowGroupedOutOfRangeKernel(ArrayView<int> data, int rounds)
+    {
+        int v = 0;
+        for (int k = 0; k < rounds; k++) v = (v * 7 + k) & 1023;
+        int index = Grid.GlobalIndex.X;
+        data[index == data.IntLength - 1 ? data.IntLength : index] = v;
+    }
+
+    private static void CpuLateKernelException(Accelerator accelerator)
+    {
+        if (accelerator.AcceleratorType != AcceleratorType.CPU)
+            throw new ConformanceSkip("out-of-range accesses are undefined behaviour on devices; only the CPU accelerator checks bounds.");
+        const int n = 4000;
+        const int rounds = 5000;
+        using var data = accelerator.Allocate1D<int>(n);
+        var implicitKernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, int>(SlowOutOfRangeKernel);
+        string message = LaunchMessage(() => implicitKernel(n, data.View, rounds));
+        Check.True(message.Contains(nameof(SlowOutOfRangeKernel), StringComparison.Ordinal) && message.Contains("index 3999", StringComparison.Ordinal),
+            $"The exception does not name the kernel and index 3999: {message}");
+        var groupedKernel = accelerator.LoadStreamKernel<ArrayView<int>, int>(SlowGroupedOutOfRangeKernel);
+        message = LaunchMessage(() => groupedKernel(new KernelConfig(n / 8, 8), data.View, rounds));
+        Check.True(message.Contains(nameof(SlowGroupedOutOfRangeKernel), StringComparison.Ordinal)
+                   && message.Contains("grid index (499, 0, 0)", StringComparison.Ordinal) && message.Contains("group index (7, 0, 0)", StringComparison.Ordinal),
+            $"The exception does not name the kernel, grid index (499, 0, 0) and group index (7, 0, 0): {message}");
+
+        string LaunchMessage(Action launch)
+        {
+            try
+            {
+                launch();
+                accelerator.Synchronize();
+            }
+            catch (KernelExecutionException e)
+            {
+                return e.Message;
+            }
+            throw new ConformanceFailure("Writing one element past the end at the last index did not throw a KernelExecutionException.");
+        }
     }
 
     private static void GroupTooLarge(Accelerator accelerator)
