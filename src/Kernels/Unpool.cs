@@ -72,7 +72,12 @@ public static class Unpool
     /// <exception cref="ArgumentException">A shape is wrong (values not rank 4, argmax not values' shape, output not rank 4 or with another batch or channel count), a view lives on another accelerator, or (Validate) an index is out of range: the message names the element, its index and the valid range.</exception>
     public static void Forward(AcceleratorStream stream, TensorView<float> values, TensorView<long> argmax,
                                TensorView<float> output, bool includeBatchInIndex = false,
-                               UnpoolIndices indices = UnpoolIndices.Validate)
+                               UnpoolIndices indices = UnpoolIndices.Validate) =>
+        ForwardWith(stream, values, argmax, output, includeBatchInIndex, indices, hostShaped: null);
+
+    /// <summary><see cref="Forward(AcceleratorStream, TensorView{float}, TensorView{long}, TensorView{float}, bool, UnpoolIndices)"/> with the kernel family forced (null: by device).</summary>
+    internal static void ForwardWith(AcceleratorStream stream, TensorView<float> values, TensorView<long> argmax,
+                                 TensorView<float> output, bool includeBatchInIndex, UnpoolIndices indices, bool? hostShaped)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var layout = Check(Op, stream, values, argmax, nameof(output), output, includeBatchInIndex);
@@ -85,6 +90,8 @@ public static class Unpool
             return;
         }
         var accelerator = stream.Accelerator;
+        if (MaxPoolWithArgmax.UsesHostKernels(stream, hostShaped) && layout.Elements > 0 && ForwardRows(stream, values, argmax, output, layout, indices))
+            return;
         if (indices == UnpoolIndices.TrustedUnique)
         {
             output.Data.MemSetToZero(stream);
@@ -122,6 +129,40 @@ public static class Unpool
             claim(stream, layout.Elements, argmax.Data, counts, owners, layout);
             commit(stream, layout.Elements, values.Data, argmax.Data, output.Data, counts, owners, layout);
         }
+    }
+
+    /// <summary>
+    /// The host-shaped pass (PoolVector.UnpoolKernel) over a zeroed output. TrustedUnique is then done; Validate reads the
+    /// status words: an out-of-range element throws, targets outside their blocks return false so that the general path
+    /// runs from scratch (it zeroes the output again).
+    /// </summary>
+    private static bool ForwardRows(AcceleratorStream stream, TensorView<float> values, TensorView<long> argmax, TensorView<float> output,
+                                    UnpoolLayout layout, UnpoolIndices indices)
+    {
+        var v = values.Shape;
+        var o = output.Shape;
+        var rows = new UnpoolRows
+        {
+            Batch = v[0],
+            InH = v[1],
+            InW = v[2],
+            Channels = v[3],
+            OutH = o[1],
+            OutW = o[2],
+            BlockH = (o[1] + v[1] - 1) / v[1],
+            BlockW = (o[2] + v[2] - 1) / v[2],
+            IncludeBatch = layout.IncludeBatch,
+            Validate = indices == UnpoolIndices.Validate ? 1 : 0,
+        };
+        var status = Scratch.Get<int>(stream, Scratch.Status, 2);
+        if (rows.Validate != 0) status.CopyFromCPU(stream, [NoElement, 0]);
+        output.Data.MemSetToZero(stream);
+        PoolVector.Unpool(stream, values.Data, argmax.Data, output.Data, status, rows);
+        if (rows.Validate == 0) return true;
+        var result = new int[2];
+        status.CopyToCPU(stream, result);
+        if (result[0] != NoElement) throw OutOfRange(stream, values.Shape, argmax, output.Shape, layout, result[0]);
+        return result[1] != PoolVector.OutsideBlock;
     }
 
     /// <summary>
