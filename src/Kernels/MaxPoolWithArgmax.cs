@@ -98,7 +98,7 @@ public static class MaxPoolWithArgmax
         if (inputGrad.Shape.Size == 0) return;
         if (g.KH <= g.StrideH && g.KW <= g.StrideW)
         {
-            if (UsesHostKernels(stream, hostShaped))
+            if (UsesHostKernels(stream, hostShaped) && PoolVector.BackwardFits(g))
             {
                 PoolVector.Backward(stream, outputGrad, argmax, inputGrad.Data, g, includeBatchInIndex);
                 return;

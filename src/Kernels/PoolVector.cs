@@ -9,10 +9,11 @@
 //                  maximum, the first NaN) and carries, per channel, the winning cell's position in the window as a float
 //                  rel = dy*W + dx (exact: below KH*W, which the caller keeps under 2^24). The argmax is then
 //                  first + rel*C + c, with first the window's first real cell: no division anywhere.
-//   Backward       (windows that do not overlap, KH <= sH and KW <= sW) dx: [N, H, W, C]. Lane = (b, y) input row. Each
-//                  cell lies in at most one window, (y + pad_top) div sH and (x + pad_left) div sW when inside its
-//                  extent; dx = dy of that window where its argmax names the cell, else 0. Every dx element is written
-//                  once, so no zero-fill pass; the values equal the scatter's (one window per cell, so one term).
+//   Backward       (windows that do not overlap, KH <= sH and KW <= sW) dx: [N, H, W, C]. Lane = (b, oy) output row and
+//                  the band of input rows down to the next window. Each cell lies in at most one window; per window and
+//                  8 channels the lane reads the switches once (as float offsets within the window, exact below 2^24)
+//                  and writes every cell of the window with dy or 0 by Float8 selects; cells in no window get 0. Every
+//                  dx element is written once, so no zero-fill pass; the values equal the scatter's (one term per cell).
 //   Unpool         values, argmax: [N, h, w, C] -> output [N, H, W, C]. Lane = (b, i) row of values: stores each value
 //                  at its target into the zeroed output (TrustedUnique: out-of-range skipped). Validate folds the
 //                  range check and a uniqueness proof into the same pass: if every element's target is a cell of
@@ -63,6 +64,9 @@ internal static class PoolVector
     /// <summary>Whether the forward kernel's float window positions are exact for <paramref name="g"/> (KH*W at most 2^24).</summary>
     public static bool ForwardFits(WindowGeometry g) => (long)g.KH * g.InW <= 1 << 24;
 
+    /// <summary>Whether the backward kernel's float offsets are exact for <paramref name="g"/> (KH*W*C at most 2^24).</summary>
+    public static bool BackwardFits(WindowGeometry g) => (long)g.KH * g.InW * g.InC <= 1 << 24;
+
     /// <summary>y and argmax for the validated geometry.</summary>
     public static void Forward(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> output, ArrayView<long> argmax,
                                WindowGeometry g, bool includeBatch)
@@ -76,7 +80,7 @@ internal static class PoolVector
     public static void Backward(AcceleratorStream stream, ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad,
                                 WindowGeometry g, bool includeBatch)
     {
-        Launch(stream, g.Batch * g.InH, (config, lanes) =>
+        Launch(stream, g.Batch * g.OutH, (config, lanes) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, WindowGeometry, int, int>(BackwardKernel)(
                 stream, config, outputGrad, argmax, inputGrad, g, includeBatch ? 1 : 0, lanes));
     }
@@ -154,45 +158,87 @@ internal static class PoolVector
     }
 
     /// <summary>
-    /// Lane = input row (b, y), windows not overlapping: dx[b, y, x, c] = dy[b, oy, ox, c] when the cell lies in window
-    /// (oy, ox) and argmax[b, oy, ox, c] names it, else 0.
+    /// Lane = output row (b, oy), windows not overlapping; it owns the band of input rows from its window's top to the
+    /// next window's (the first band from row 0, the last to row H-1). Cells of the band in no window get 0. For each
+    /// window and block of 8 channels it turns the switches into floats rel = argmax - (index of the window's first real
+    /// cell in that channel), and every cell of the window gets dy where rel equals the cell's own offset
+    /// ((y - yBegin)*W + x - xBegin)*C, else 0: two SelectIfAbove (neither above the other) make the equality.
+    /// The caller keeps KH*W*C at most 2^24, so every offset of a cell is exact and any other index (another cell,
+    /// channel or image) converts to a different float.
     /// </summary>
     public static void BackwardKernel(ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad, WindowGeometry g,
                                       int includeBatch, int lanes)
     {
         int lane = Grid.IdxX * Group.DimX + Group.IdxX;
         if (lane >= lanes) return;
-        int b = lane / g.InH;
-        int y = lane - b * g.InH;
+        int b = lane / g.OutH;
+        int oy = lane - b * g.OutH;
+        var switches = LocalMemory.Allocate<float>(Width);
+        var zero = Float8.Splat(0f);
         long rowLength = (long)g.InW * g.InC;
-        long i = (long)lane * rowLength;
-        // The argmax that names cell (y, 0, 0): with the batch, the cell's own flat index.
-        long target = (includeBatch != 0 ? i : (long)y * rowLength);
-        int oy = (y + g.PadTop) / g.StrideH;
-        bool rowInWindow = oy < g.OutH && y + g.PadTop - oy * g.StrideH < g.KH;
-        long oRow = ((long)b * g.OutH + oy) * g.OutW * g.OutC;
-        int ox = 0;
-        int column = g.PadLeft;   // x + pad_left - ox*sW: the cell's column within window ox's stride
-        for (int x = 0; x < g.InW; x++)
+        long batchBase = (long)b * g.InH * rowLength;
+        long indexBase = includeBatch != 0 ? batchBase : 0;
+        int top = oy * g.StrideH - g.PadTop;
+        int yBegin = Math.Max(top, 0);
+        int yEnd = Math.Min(top + g.KH, g.InH);
+        int bandBegin = oy == 0 ? 0 : top;
+        int bandEnd = oy == g.OutH - 1 ? g.InH : Math.Min(top + g.StrideH, g.InH);
+
+        // Cells of the band that lie in no window: rows below the window (stride > size, or past the last window), and
+        // columns between or after the windows.
+        for (int y = bandBegin; y < bandEnd; y++)
         {
-            if (column >= g.StrideW)
+            bool rowInWindow = y >= yBegin && y < yEnd;
+            long i = batchBase + y * rowLength;
+            int ox = 0;
+            int column = g.PadLeft;   // x + pad_left - ox*sW; PadLeft < KW <= sW, so one step per cell keeps it in [0, sW)
+            for (int x = 0; x < g.InW; x++)
             {
-                column -= g.StrideW;
-                ox++;
+                if (column >= g.StrideW)
+                {
+                    column -= g.StrideW;
+                    ox++;
+                }
+                if (!(rowInWindow && ox < g.OutW && column < g.KW))
+                {
+                    for (int c0 = 0; c0 < g.InC; c0 += Width) Store(zero, inputGrad, i + c0, g.InC - c0);
+                }
+                i += g.InC;
+                column++;
             }
-            // PadLeft < KW <= sW, so one step per cell keeps column in [0, sW).
-            if (rowInWindow && ox < g.OutW && column < g.KW)
+        }
+
+        long o = (long)lane * g.OutW * g.OutC;
+        for (int ox = 0; ox < g.OutW; ox++)
+        {
+            int left = ox * g.StrideW - g.PadLeft;
+            int xBegin = Math.Max(left, 0);
+            int xEnd = Math.Min(left + g.KW, g.InW);
+            long first = ((long)yBegin * g.InW + xBegin) * g.InC;
+            for (int c0 = 0; c0 < g.InC; c0 += Width)
             {
-                long o = oRow + (long)ox * g.OutC;
-                for (int c = 0; c < g.InC; c++) inputGrad[i + c] = argmax[o + c] == target + c ? outputGrad[o + c] : 0f;
+                int count = g.InC - c0;
+                int lanesUsed = Math.Min(count, Width);
+                long index = indexBase + first + c0;
+                for (int l = 0; l < lanesUsed; l++) switches[l] = argmax[o + c0 + l] - index - l;
+                var rel = Float8.Load(switches, 0);
+                var grad = Load(outputGrad, o + c0, count);
+                for (int y = yBegin; y < yEnd; y++)
+                {
+                    long cell = batchBase + y * rowLength + (long)xBegin * g.InC + c0;
+                    float offset = (y - yBegin) * g.InW * g.InC;
+                    for (int x = xBegin; x < xEnd; x++)
+                    {
+                        var own = Float8.Splat(offset);
+                        var value = Float8.SelectIfAbove(rel, own, zero, grad);
+                        value = Float8.SelectIfAbove(own, rel, zero, value);
+                        Store(value, inputGrad, cell, count);
+                        cell += g.InC;
+                        offset += g.InC;
+                    }
+                }
             }
-            else
-            {
-                for (int c = 0; c < g.InC; c++) inputGrad[i + c] = 0f;
-            }
-            i += g.InC;
-            target += g.InC;
-            column++;
+            o += g.OutC;
         }
     }
 
@@ -218,7 +264,7 @@ internal static class PoolVector
         int yEnd = Math.Min(yBegin + u.BlockH, u.OutH);
         long e = (long)lane * u.InW * u.Channels;
         int firstBad = int.MaxValue;
-        bool outside = false;
+        int misses = 0;
         for (int j = 0; j < u.InW; j++)
         {
             int xBegin = j * u.BlockW;
@@ -230,25 +276,34 @@ internal static class PoolVector
                 if (inRange) output[outputBase + m] = values[e + c];
                 if (u.Validate != 0)
                 {
-                    if (!inRange && firstBad == int.MaxValue) firstBad = (int)(e + c);
-                    bool inBlock = false;
+                    if (!inRange) firstBad = Math.Min(firstBad, (int)(e + c));
+                    // Counted without branches: which cell holds the switch is data, and a mispredicted branch per
+                    // element costs more than the compares.
+                    int hits = 0;
                     for (int y = yBegin; y < yEnd; y++)
                     {
                         long cell = cellBase + y * rowLength + (long)xBegin * u.Channels + c;
                         for (int x = xBegin; x < xEnd; x++)
                         {
-                            inBlock = inBlock || m == cell;
+                            hits += m == cell ? 1 : 0;
                             cell += u.Channels;
                         }
                     }
-                    outside = outside || !inBlock;
+                    misses += 1 - hits;
                 }
             }
             e += u.Channels;
         }
         if (firstBad != int.MaxValue) Atomic.Min(ref status[0], firstBad);
         // Every lane that writes stores the same value, so plain stores suffice.
-        if (outside) status[1] = OutsideBlock;
+        if (misses != 0) status[1] = OutsideBlock;
+    }
+
+    /// <summary>Writes eight floats at <paramref name="index"/>, or the first <paramref name="count"/> of them in a channel tail.</summary>
+    private static void Store(Float8 value, ArrayView<float> view, long index, int count)
+    {
+        if (count >= Width) Float8.Store(value, view, index);
+        else Float8.StorePartial(value, view, index, count);
     }
 
     /// <summary>Eight floats from <paramref name="index"/>, or the first <paramref name="count"/> of them in a channel tail.</summary>
