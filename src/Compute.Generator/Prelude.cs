@@ -137,7 +137,8 @@ typedef float8 gd_f8;
 #define gd_f8_add(a, b) ((a) + (b))
 #define gd_f8_mul(a, b) ((a) * (b))
 // Vector comparisons give -1 (all bits) in true lanes, and select takes b where the mask's top bit is set.
-GD_FUNC gd_f8 gd_f8_select_above(gd_f8 c, gd_f8 b, gd_f8 t, gd_f8 f) { return select(f, t, (c > b) | ((c != c) & (b == b))); }
+// Above: not (c <= b), which also holds when either is NaN, and b is not NaN.
+GD_FUNC gd_f8 gd_f8_select_above(gd_f8 c, gd_f8 b, gd_f8 t, gd_f8 f) { return select(f, t, ~(c <= b) & (b == b)); }
 #define GD_F8_PARTIAL(space, suffix) \
 GD_FUNC gd_f8 gd_f8_load_part_##suffix(const space float* p, int n) { \
     if (n >= 8) return vload8(0, p); \

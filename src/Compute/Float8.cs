@@ -95,7 +95,8 @@ public readonly struct Float8
     {
         var c = candidate._lanes;
         var b = current._lanes;
-        var above = Vector256.GreaterThan(c, b) | Vector256.AndNot(Vector256.Equals(b, b), Vector256.Equals(c, c));
+        // Not (c <= b), which also holds when either is NaN, and b is not NaN.
+        var above = Vector256.AndNot(Vector256.Equals(b, b), Vector256.LessThanOrEqual(c, b));
         return new(Vector256.ConditionalSelect(above, ifAbove._lanes, otherwise._lanes));
     }
 

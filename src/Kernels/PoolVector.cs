@@ -269,6 +269,9 @@ internal static class PoolVector
         {
             int xBegin = j * u.BlockW;
             int xEnd = Math.Min(xBegin + u.BlockW, u.OutW);
+            // The index that names the block's first cell in channel 0.
+            long blockBase = cellBase + yBegin * rowLength + (long)xBegin * u.Channels;
+            bool quad = yEnd - yBegin == 2 && xEnd - xBegin == 2;
             for (int c = 0; c < u.Channels; c++)
             {
                 long m = argmax[e + c];
@@ -278,15 +281,23 @@ internal static class PoolVector
                 {
                     if (!inRange) firstBad = Math.Min(firstBad, (int)(e + c));
                     // Counted without branches: which cell holds the switch is data, and a mispredicted branch per
-                    // element costs more than the compares.
+                    // element costs more than the compares. A whole 2x2 block (the tutorial's pools) is spelled out.
+                    long r = m - blockBase - c;
                     int hits = 0;
-                    for (int y = yBegin; y < yEnd; y++)
+                    if (quad)
                     {
-                        long cell = cellBase + y * rowLength + (long)xBegin * u.Channels + c;
-                        for (int x = xBegin; x < xEnd; x++)
+                        hits = (r == 0 ? 1 : 0) + (r == u.Channels ? 1 : 0) + (r == rowLength ? 1 : 0) + (r == rowLength + u.Channels ? 1 : 0);
+                    }
+                    else
+                    {
+                        for (int y = yBegin; y < yEnd; y++)
                         {
-                            hits += m == cell ? 1 : 0;
-                            cell += u.Channels;
+                            long cell = (y - yBegin) * rowLength;
+                            for (int x = xBegin; x < xEnd; x++)
+                            {
+                                hits += r == cell ? 1 : 0;
+                                cell += u.Channels;
+                            }
                         }
                     }
                     misses += 1 - hits;
