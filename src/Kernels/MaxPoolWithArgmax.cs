@@ -28,7 +28,9 @@
 //
 // Design: both passes are implicitly grouped, one thread per element, channels innermost, so consecutive
 // threads read and write consecutive addresses (coalesced on GPUs); windows are a few cells, no reuse worth
-// staging in shared memory.
+// staging in shared memory. On devices that run on the host (Device.RunsOnHost: pocl, the CPU accelerator) the
+// forward and the non-overlapping backward take PoolVector.cs instead: a lane per row, 8 channels per Float8,
+// the same results bit for bit. Overlapping windows keep the gather above.
 using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;

@@ -26,6 +26,12 @@
 //   (stride >= size, so no two elements share a target). Zero-fill and one plain-store pass, no validation and no
 //   synchronisation; out-of-range indices are skipped (never written out of bounds); duplicates, if any, would
 //   race (one of the values wins).
+// On devices that run on the host (Device.RunsOnHost), both modes first take PoolVector.cs's row pass: zero-fill and
+//   one store pass, a lane per row of values, no atomics per element. TrustedUnique is then done. Validate folds the
+//   range check (smallest bad element, Atomic.Min once per lane) and a proof of uniqueness into that pass: every
+//   target a cell of its element's own block (rows i*ceil(H/h) .., columns j*ceil(W/w) .., same image and channel),
+//   which pooling switches with stride >= size and no top/left padding satisfy. One synchronisation reads the
+//   result; out of range throws as above, a target outside its block reruns steps 1-4 from scratch.
 // Backward (gather): valuesGrad[e] = outputGrad[t]; no synchronisation. Indices are validated by Forward; an
 //   out-of-range index gets gradient 0 (its value was never placed), the policy of TrustedUnique.
 using GpuDeconv.Compute;
