@@ -161,7 +161,8 @@ public static class Unpool
             Validate = indices == UnpoolIndices.Validate ? 1 : 0,
         };
         var status = Scratch.Get<int>(stream, Scratch.Status, 2);
-        if (rows.Validate != 0) status.CopyFromCPU(stream, [NoElement, 0]);
+        if (rows.Validate != 0)
+            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>>(ResetStatusKernel)(stream, 1, status);
         output.Data.MemSetToZero(stream);
         PoolVector.Unpool(stream, values.Data, argmax.Data, output.Data, status, rows);
         if (rows.Validate == 0) return true;
@@ -239,6 +240,13 @@ public static class Unpool
         if (layout.IncludeBatch != 0) return m < layout.OutputElements ? m : -1;
         if (m >= layout.OutputPerImage) return -1;
         return (long)(e / layout.ValuesPerImage) * layout.OutputPerImage + m;
+    }
+
+    /// <summary>One thread: no bad element yet, no target outside its block (the host row pass's status words).</summary>
+    internal static void ResetStatusKernel(Index1D index, ArrayView<int> status)
+    {
+        status[0] = NoElement;
+        status[1] = 0;
     }
 
     /// <summary>One thread per output cell: output 0, hit count 0; the first also resets the status words.</summary>
