@@ -1412,6 +1412,8 @@ internal sealed class FunctionTranslator
             case "FusedMultiplyAdd" when values.Count == 3: return "gd_f8_fma(" + Expr(values[0]) + ", " + Expr(values[1]) + ", " + Expr(values[2]) + ")";
             case "Add" when values.Count == 2: return "gd_f8_add(" + Expr(values[0]) + ", " + Expr(values[1]) + ")";
             case "Multiply" when values.Count == 2: return "gd_f8_mul(" + Expr(values[0]) + ", " + Expr(values[1]) + ")";
+            case "SelectIfAbove" when values.Count == 4:
+                return "gd_f8_select_above(" + Expr(values[0]) + ", " + Expr(values[1]) + ", " + Expr(values[2]) + ", " + Expr(values[3]) + ")";
             case "Load" or "LoadPartial" or "Store" or "StorePartial":
             {
                 bool store = name.StartsWith("Store", StringComparison.Ordinal);
@@ -1434,7 +1436,7 @@ internal sealed class FunctionTranslator
                 };
             }
         }
-        return Unsupported(invocation, "Float8." + name, "use Splat, Load, LoadPartial, Store, StorePartial, FusedMultiplyAdd, Add or Multiply");
+        return Unsupported(invocation, "Float8." + name, "use Splat, Load, LoadPartial, Store, StorePartial, FusedMultiplyAdd, Add, Multiply or SelectIfAbove");
     }
 
     /// <summary>Known device functions; null when <paramref name="method"/> is not one (the caller then tries helpers).</summary>

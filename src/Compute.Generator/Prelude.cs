@@ -136,6 +136,9 @@ typedef float8 gd_f8;
 #define gd_f8_fma(a, b, c) fma((a), (b), (c))
 #define gd_f8_add(a, b) ((a) + (b))
 #define gd_f8_mul(a, b) ((a) * (b))
+// Vector comparisons give -1 (all bits) in true lanes, and select takes b where the mask's top bit is set.
+// Above: not (c <= b), which also holds when either is NaN, and b is not NaN.
+GD_FUNC gd_f8 gd_f8_select_above(gd_f8 c, gd_f8 b, gd_f8 t, gd_f8 f) { return select(f, t, ~(c <= b) & (b == b)); }
 #define GD_F8_PARTIAL(space, suffix) \
 GD_FUNC gd_f8 gd_f8_load_part_##suffix(const space float* p, int n) { \
     if (n >= 8) return vload8(0, p); \
@@ -158,6 +161,8 @@ GD_FUNC void gd_f8_store(gd_f8 v, float* p) { for (int i = 0; i < 8; i++) p[i] =
 GD_FUNC gd_f8 gd_f8_fma(gd_f8 a, gd_f8 b, gd_f8 c) { gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = fmaf(a.v[i], b.v[i], c.v[i]); return r; }
 GD_FUNC gd_f8 gd_f8_add(gd_f8 a, gd_f8 b) { gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = a.v[i] + b.v[i]; return r; }
 GD_FUNC gd_f8 gd_f8_mul(gd_f8 a, gd_f8 b) { gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = a.v[i] * b.v[i]; return r; }
+GD_FUNC gd_f8 gd_f8_select_above(gd_f8 c, gd_f8 b, gd_f8 t, gd_f8 f) {
+    gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = (c.v[i] > b.v[i] || (c.v[i] != c.v[i] && b.v[i] == b.v[i])) ? t.v[i] : f.v[i]; return r; }
 GD_FUNC gd_f8 gd_f8_load_part_g(const float* p, int n) { gd_f8 r = gd_f8_splat(0.0f); for (int i = 0; i < 8 && i < n; i++) r.v[i] = p[i]; return r; }
 GD_FUNC void gd_f8_store_part_g(gd_f8 v, float* p, int n) { for (int i = 0; i < 8 && i < n; i++) p[i] = v.v[i]; }
 #define gd_f8_load_part_l gd_f8_load_part_g

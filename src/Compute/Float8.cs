@@ -108,6 +108,22 @@ public readonly struct Float8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float8 Multiply(Float8 a, Float8 b) => new(a._lanes * b._lanes);
 
+    /// <summary>
+    /// Per lane, <paramref name="ifAbove"/> where <paramref name="candidate"/> ranks above <paramref name="current"/> and
+    /// <paramref name="otherwise"/> elsewhere, in the order that puts NaN above every number: candidate &gt; current, or
+    /// candidate is NaN and current is not. Equal values and a NaN current do not rank above, so a running
+    /// <c>best = SelectIfAbove(v, best, v, best)</c> keeps the first maximum and the first NaN (max pooling's rule).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float8 SelectIfAbove(Float8 candidate, Float8 current, Float8 ifAbove, Float8 otherwise)
+    {
+        var c = candidate._lanes;
+        var b = current._lanes;
+        // Not (c <= b), which also holds when either is NaN, and b is not NaN.
+        var above = Vector256.AndNot(Vector256.Equals(b, b), Vector256.LessThanOrEqual(c, b));
+        return new(Vector256.ConditionalSelect(above, ifAbove._lanes, otherwise._lanes));
+    }
+
     /// <summary>One lane, for host code (kernels store the value instead).</summary>
     public float this[int lane] => _lanes.GetElement(lane);
 

@@ -28,7 +28,9 @@
 //
 // Design: both passes are implicitly grouped, one thread per element, channels innermost, so consecutive
 // threads read and write consecutive addresses (coalesced on GPUs); windows are a few cells, no reuse worth
-// staging in shared memory.
+// staging in shared memory. On devices that run on the host (Device.RunsOnHost: pocl, the CPU accelerator) the
+// forward and the non-overlapping backward take PoolVector.cs instead: a lane per row, 8 channels per Float8,
+// the same results bit for bit. Overlapping windows keep the gather above.
 using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
@@ -49,15 +51,28 @@ public static class MaxPoolWithArgmax
     /// </summary>
     /// <exception cref="ArgumentException">A shape is wrong (input not rank 4, output or argmax not the pooled shape), the window does not fit, or a view lives on another accelerator.</exception>
     public static void Forward(AcceleratorStream stream, TensorView<float> input, TensorView<float> output,
-                               TensorView<long> argmax, PoolOptions options, bool includeBatchInIndex = false)
+                               TensorView<long> argmax, PoolOptions options, bool includeBatchInIndex = false) =>
+        ForwardWith(stream, input, output, argmax, options, includeBatchInIndex, hostShaped: null);
+
+    /// <summary><see cref="Forward(AcceleratorStream, TensorView{float}, TensorView{float}, TensorView{long}, PoolOptions, bool)"/> with the kernel family forced (null: by device).</summary>
+    internal static void ForwardWith(AcceleratorStream stream, TensorView<float> input, TensorView<float> output,
+                                 TensorView<long> argmax, PoolOptions options, bool includeBatchInIndex, bool? hostShaped)
     {
         var g = Pooling.CheckFull(Op, stream, nameof(input), input, options);
         Pooling.CheckPooled(Op, stream, nameof(output), output, input.Shape, g, options);
         Pooling.CheckPooled(Op, stream, nameof(argmax), argmax, input.Shape, g, options);
         if (output.Shape.Size == 0) return;
+        if (UsesHostKernels(stream, hostShaped) && PoolVector.ForwardFits(g))
+        {
+            PoolVector.Forward(stream, input.Data, output.Data, argmax.Data, g, includeBatchInIndex);
+            return;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<long>, WindowGeometry, bool>(ForwardKernel)(
             stream, (int)output.Shape.Size, input.Data, output.Data, argmax.Data, g, includeBatchInIndex);
     }
+
+    /// <summary>Whether the host-shaped kernels of <see cref="PoolVector"/> run: <paramref name="hostShaped"/> when given (tests compare both paths), else on devices that run on the host.</summary>
+    internal static bool UsesHostKernels(AcceleratorStream stream, bool? hostShaped) => hostShaped ?? stream.Accelerator.Device.RunsOnHost;
 
     /// <summary>
     /// Overwrites <paramref name="inputGrad"/> with the gradient of the pooled output: each input cell receives the sum of
@@ -65,21 +80,31 @@ public static class MaxPoolWithArgmax
     /// </summary>
     /// <exception cref="ArgumentException">A shape is wrong (inputGrad not rank 4, outputGrad or argmax not the pooled shape of inputGrad), the window does not fit, or a view lives on another accelerator.</exception>
     public static void Backward(AcceleratorStream stream, TensorView<float> outputGrad, TensorView<long> argmax,
-                                TensorView<float> inputGrad, PoolOptions options, bool includeBatchInIndex = false)
+                                TensorView<float> inputGrad, PoolOptions options, bool includeBatchInIndex = false) =>
+        BackwardWith(stream, outputGrad, argmax, inputGrad, options, includeBatchInIndex, hostShaped: null);
+
+    /// <summary><see cref="Backward(AcceleratorStream, TensorView{float}, TensorView{long}, TensorView{float}, PoolOptions, bool)"/> with the kernel family forced (null: by device).</summary>
+    internal static void BackwardWith(AcceleratorStream stream, TensorView<float> outputGrad, TensorView<long> argmax,
+                                  TensorView<float> inputGrad, PoolOptions options, bool includeBatchInIndex, bool? hostShaped)
     {
         var g = Pooling.CheckFull(BackwardOp, stream, nameof(inputGrad), inputGrad, options);
         Pooling.CheckPooled(BackwardOp, stream, nameof(outputGrad), outputGrad, inputGrad.Shape, g, options);
         Pooling.CheckPooled(BackwardOp, stream, nameof(argmax), argmax, inputGrad.Shape, g, options);
-        LaunchGather(stream, outputGrad.Data, argmax.Data, inputGrad, g, includeBatchInIndex);
+        LaunchGather(stream, outputGrad.Data, argmax.Data, inputGrad, g, includeBatchInIndex, hostShaped);
     }
 
     /// <summary>The gather launch shared with <see cref="MaxPool.Backward"/> (already validated).</summary>
     internal static void LaunchGather(AcceleratorStream stream, ArrayView<float> outputGrad, ArrayView<long> argmax,
-                                      TensorView<float> inputGrad, WindowGeometry g, bool includeBatchInIndex)
+                                      TensorView<float> inputGrad, WindowGeometry g, bool includeBatchInIndex, bool? hostShaped = null)
     {
         if (inputGrad.Shape.Size == 0) return;
         if (g.KH <= g.StrideH && g.KW <= g.StrideW)
         {
+            if (UsesHostKernels(stream, hostShaped) && PoolVector.BackwardFits(g))
+            {
+                PoolVector.Backward(stream, outputGrad, argmax, inputGrad.Data, g, includeBatchInIndex);
+                return;
+            }
             inputGrad.Data.MemSetToZero(stream);
             long outputs = (long)g.Batch * g.OutH * g.OutW * g.OutC;
             if (outputs > 0)

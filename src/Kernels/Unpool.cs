@@ -26,6 +26,12 @@
 //   (stride >= size, so no two elements share a target). Zero-fill and one plain-store pass, no validation and no
 //   synchronisation; out-of-range indices are skipped (never written out of bounds); duplicates, if any, would
 //   race (one of the values wins).
+// On devices that run on the host (Device.RunsOnHost), both modes first take PoolVector.cs's row pass: zero-fill and
+//   one store pass, a lane per row of values, no atomics per element. TrustedUnique is then done. Validate folds the
+//   range check (smallest bad element, Atomic.Min once per lane) and a proof of uniqueness into that pass: every
+//   target a cell of its element's own block (rows i*ceil(H/h) .., columns j*ceil(W/w) .., same image and channel),
+//   which pooling switches with stride >= size and no top/left padding satisfy. One synchronisation reads the
+//   result; out of range throws as above, a target outside its block reruns steps 1-4 from scratch.
 // Backward (gather): valuesGrad[e] = outputGrad[t]; no synchronisation. Indices are validated by Forward; an
 //   out-of-range index gets gradient 0 (its value was never placed), the policy of TrustedUnique.
 using GpuDeconv.Compute;
@@ -72,7 +78,12 @@ public static class Unpool
     /// <exception cref="ArgumentException">A shape is wrong (values not rank 4, argmax not values' shape, output not rank 4 or with another batch or channel count), a view lives on another accelerator, or (Validate) an index is out of range: the message names the element, its index and the valid range.</exception>
     public static void Forward(AcceleratorStream stream, TensorView<float> values, TensorView<long> argmax,
                                TensorView<float> output, bool includeBatchInIndex = false,
-                               UnpoolIndices indices = UnpoolIndices.Validate)
+                               UnpoolIndices indices = UnpoolIndices.Validate) =>
+        ForwardWith(stream, values, argmax, output, includeBatchInIndex, indices, hostShaped: null);
+
+    /// <summary><see cref="Forward(AcceleratorStream, TensorView{float}, TensorView{long}, TensorView{float}, bool, UnpoolIndices)"/> with the kernel family forced (null: by device).</summary>
+    internal static void ForwardWith(AcceleratorStream stream, TensorView<float> values, TensorView<long> argmax,
+                                 TensorView<float> output, bool includeBatchInIndex, UnpoolIndices indices, bool? hostShaped)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var layout = Check(Op, stream, values, argmax, nameof(output), output, includeBatchInIndex);
@@ -85,6 +96,8 @@ public static class Unpool
             return;
         }
         var accelerator = stream.Accelerator;
+        if (MaxPoolWithArgmax.UsesHostKernels(stream, hostShaped) && layout.Elements > 0 && ForwardRows(stream, values, argmax, output, layout, indices))
+            return;
         if (indices == UnpoolIndices.TrustedUnique)
         {
             output.Data.MemSetToZero(stream);
@@ -122,6 +135,41 @@ public static class Unpool
             claim(stream, layout.Elements, argmax.Data, counts, owners, layout);
             commit(stream, layout.Elements, values.Data, argmax.Data, output.Data, counts, owners, layout);
         }
+    }
+
+    /// <summary>
+    /// The host-shaped pass (PoolVector.UnpoolKernel) over a zeroed output. TrustedUnique is then done; Validate reads the
+    /// status words: an out-of-range element throws, targets outside their blocks return false so that the general path
+    /// runs from scratch (it zeroes the output again).
+    /// </summary>
+    private static bool ForwardRows(AcceleratorStream stream, TensorView<float> values, TensorView<long> argmax, TensorView<float> output,
+                                    UnpoolLayout layout, UnpoolIndices indices)
+    {
+        var v = values.Shape;
+        var o = output.Shape;
+        var rows = new UnpoolRows
+        {
+            Batch = v[0],
+            InH = v[1],
+            InW = v[2],
+            Channels = v[3],
+            OutH = o[1],
+            OutW = o[2],
+            BlockH = (o[1] + v[1] - 1) / v[1],
+            BlockW = (o[2] + v[2] - 1) / v[2],
+            IncludeBatch = layout.IncludeBatch,
+            Validate = indices == UnpoolIndices.Validate ? 1 : 0,
+        };
+        var status = Scratch.Get<int>(stream, Scratch.Status, 2);
+        if (rows.Validate != 0)
+            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>>(ResetStatusKernel)(stream, 1, status);
+        output.Data.MemSetToZero(stream);
+        PoolVector.Unpool(stream, values.Data, argmax.Data, output.Data, status, rows);
+        if (rows.Validate == 0) return true;
+        var result = new int[2];
+        status.CopyToCPU(stream, result);
+        if (result[0] != NoElement) throw OutOfRange(stream, values.Shape, argmax, output.Shape, layout, result[0]);
+        return result[1] != PoolVector.OutsideBlock;
     }
 
     /// <summary>
@@ -192,6 +240,13 @@ public static class Unpool
         if (layout.IncludeBatch != 0) return m < layout.OutputElements ? m : -1;
         if (m >= layout.OutputPerImage) return -1;
         return (long)(e / layout.ValuesPerImage) * layout.OutputPerImage + m;
+    }
+
+    /// <summary>One thread: no bad element yet, no target outside its block (the host row pass's status words).</summary>
+    internal static void ResetStatusKernel(Index1D index, ArrayView<int> status)
+    {
+        status[0] = NoElement;
+        status[1] = 0;
     }
 
     /// <summary>One thread per output cell: output 0, hit count 0; the first also resets the status words.</summary>

@@ -13,6 +13,7 @@ internal static class Float8Cases
     {
         yield return new("float8.arithmetic", "float8", Arithmetic);
         yield return new("float8.partial", "float8", Partial);
+        yield return new("float8.select", "float8", Select);
     }
 
     private static float[] Values(int seed)
@@ -92,5 +93,46 @@ internal static class Float8Cases
                 expected[i * 8 + lane] = lane >= stored ? Sentinel : lane < loaded ? source[i * 8 + lane] : 0f;
         }
         Check.Equal<float>(expected, actual, "partial load then store", k => $"lane {k / 8} (load {k / 8 % 10 - 1}, store {k / 8 % 9}), element {k % 8}");
+    }
+
+    private static void SelectKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> output)
+    {
+        var x = Float8.Load(a, i * 8);
+        var y = Float8.Load(b, i * 8);
+        long o = (long)i * 16;
+        Float8.Store(Float8.SelectIfAbove(x, y, Float8.Splat(1f), Float8.Splat(-1f)), output, o);
+        Float8.Store(Float8.SelectIfAbove(x, y, x, y), output, o + 8);
+    }
+
+    // Every ordered pair of the special values (NaN, infinities, signed zeros, equal numbers), then random pairs: the
+    // mask must be candidate > current or (candidate NaN and current not), and the running maximum keeps the bits of
+    // the value it picks (which of -0 and +0, which NaN).
+    private static void Select(Accelerator accelerator)
+    {
+        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1f, -1f, 2.5f];
+        float[] a = Values(5), b = Values(6);
+        for (int p = 0; p < specials.Length * specials.Length; p++)
+        {
+            a[p] = specials[p / specials.Length];
+            b[p] = specials[p % specials.Length];
+        }
+        using var av = accelerator.Allocate1D(a);
+        using var bv = accelerator.Allocate1D(b);
+        using var output = accelerator.Allocate1D<float>(Lanes * 16);
+        accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SelectKernel)(
+            Lanes, av.View, bv.View, output.View);
+        float[] actual = output.GetAsArray1D();
+        var expected = new float[actual.Length];
+        for (int i = 0; i < Lanes; i++)
+        {
+            for (int lane = 0; lane < 8; lane++)
+            {
+                int e = i * 8 + lane;
+                bool above = a[e] > b[e] || (float.IsNaN(a[e]) && !float.IsNaN(b[e]));
+                expected[i * 16 + lane] = above ? 1f : -1f;
+                expected[i * 16 + 8 + lane] = above ? a[e] : b[e];
+            }
+        }
+        Check.Equal<float>(expected, actual, "SelectIfAbove", k => $"pair {k / 16 * 8 + k % 8} ({a[k / 16 * 8 + k % 8]} vs {b[k / 16 * 8 + k % 8]}), {(k % 16 < 8 ? "mask" : "running max")}");
     }
 }

@@ -1,0 +1,323 @@
+// PoolVector: max pooling with argmax, its backward and unpooling, shaped for devices that run on the host CPU (the CPU
+// accelerator, pocl). Same ops and bit-identical results as MaxPoolWithArgmax.cs and Unpool.cs, whose headers define
+// the semantics (ties, NaN, argmax formula, padding); those files pick these kernels when Device.RunsOnHost.
+//   The GPU kernels run one lane per element and decode (b, y, x, c) from the lane id with four divisions. A CPU runs
+//   the lanes of a group one after another, so those divisions (tens of cycles each, by a run-time divisor) dominate.
+//   Here a lane owns a whole row: it decodes its row once and walks pixels and channels with running offsets.
+//   Forward        x: [N, H, W, C] -> y, argmax: [N, OH, OW, C]. Lane = (b, oy). For each output pixel and block of 8
+//                  channels it scans the window's real cells in row-major order with Float8.SelectIfAbove (the first
+//                  maximum, the first NaN) and carries, per channel, the winning cell's position in the window as a float
+//                  rel = dy*W + dx (exact: below KH*W, which the caller keeps under 2^24). The argmax is then
+//                  first + rel*C + c, with first the window's first real cell: no division anywhere.
+//   Backward       (windows that do not overlap, KH <= sH and KW <= sW) dx: [N, H, W, C]. Lane = (b, oy) output row and
+//                  the band of input rows down to the next window. Each cell lies in at most one window; per window and
+//                  8 channels the lane reads the switches once (as float offsets within the window, exact below 2^24)
+//                  and writes every cell of the window with dy or 0 by Float8 selects; cells in no window get 0. Every
+//                  dx element is written once, so no zero-fill pass; the values equal the scatter's (one term per cell).
+//   Unpool         values, argmax: [N, h, w, C] -> output [N, H, W, C]. Lane = (b, i) row of values: stores each value
+//                  at its target into the zeroed output (TrustedUnique: out-of-range skipped). Validate folds the
+//                  range check and a uniqueness proof into the same pass: if every element's target is a cell of
+//                  its own block (rows i*bh .. (i+1)*bh - 1, columns j*bw .. (j+1)*bw - 1, bh = ceil(H/h), bw = ceil(W/w),
+//                  its own channel and image), no two elements share a target and the plain stores are the sums.
+//                  Pooling switches with stride >= size and no top/left padding satisfy this (the tutorial's 2x2
+//                  SAME pools, odd sizes included). Anything else (duplicates, other layouts) is flagged and
+//                  Unpool.cs reruns its general validated path from scratch.
+
+using GpuDeconv.Compute;
+
+namespace GpuDeconv.Kernels;
+
+/// <summary>Sizes of the host unpooling kernel, passed by value.</summary>
+internal struct UnpoolRows
+{
+    /// <summary>Images (N).</summary>
+    public int Batch;
+    /// <summary>Rows of values (h).</summary>
+    public int InH;
+    /// <summary>Columns of values (w).</summary>
+    public int InW;
+    /// <summary>Channels (C).</summary>
+    public int Channels;
+    /// <summary>Rows of the output (H).</summary>
+    public int OutH;
+    /// <summary>Columns of the output (W).</summary>
+    public int OutW;
+    /// <summary>Output rows per block of the uniqueness proof: ceil(H / h).</summary>
+    public int BlockH;
+    /// <summary>Output columns per block: ceil(W / w).</summary>
+    public int BlockW;
+    /// <summary>1 when indices include the batch.</summary>
+    public int IncludeBatch;
+    /// <summary>1 for Validate: record out-of-range elements and targets outside their block in the status words.</summary>
+    public int Validate;
+}
+
+/// <summary>The pooling and unpooling kernels for devices that run on the host CPU; <see cref="MaxPoolWithArgmax"/> and <see cref="Unpool"/> pick them there.</summary>
+internal static class PoolVector
+{
+    /// <summary>Status word 1 after a validated unpool pass: some target lies outside its element's block.</summary>
+    public const int OutsideBlock = 1;
+
+    // Channels per Float8.
+    private const int Width = 8;
+
+    /// <summary>Whether the forward kernel's float window positions are exact for <paramref name="g"/> (KH*W at most 2^24).</summary>
+    public static bool ForwardFits(WindowGeometry g) => (long)g.KH * g.InW <= 1 << 24;
+
+    /// <summary>Whether the backward kernel's float offsets are exact for <paramref name="g"/> (KH*W*C at most 2^24).</summary>
+    public static bool BackwardFits(WindowGeometry g) => (long)g.KH * g.InW * g.InC <= 1 << 24;
+
+    /// <summary>y and argmax for the validated geometry.</summary>
+    public static void Forward(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> output, ArrayView<long> argmax,
+                               WindowGeometry g, bool includeBatch)
+    {
+        Launch(stream, g.Batch * g.OutH, (config, lanes) =>
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<long>, WindowGeometry, int, int>(ForwardKernel)(
+                stream, config, input, output, argmax, g, includeBatch ? 1 : 0, lanes));
+    }
+
+    /// <summary>dx for non-overlapping windows; overwrites every element of dx.</summary>
+    public static void Backward(AcceleratorStream stream, ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad,
+                                WindowGeometry g, bool includeBatch)
+    {
+        Launch(stream, g.Batch * g.OutH, (config, lanes) =>
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, WindowGeometry, int, int>(BackwardKernel)(
+                stream, config, outputGrad, argmax, inputGrad, g, includeBatch ? 1 : 0, lanes));
+    }
+
+    /// <summary>The unpooling store pass over a zeroed output (status: Validate's two words, or any int view otherwise).</summary>
+    public static void Unpool(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
+                              ArrayView<int> status, UnpoolRows u)
+    {
+        Launch(stream, u.Batch * u.InH, (config, lanes) =>
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, UnpoolRows, int>(UnpoolKernel)(
+                stream, config, values, argmax, output, status, u, lanes));
+    }
+
+    // Small groups, so that even a few hundred lanes spread over every core (as Conv2dVector launches).
+    private static void Launch(AcceleratorStream stream, int lanes, Action<KernelConfig, int> launch)
+    {
+        if (lanes == 0) return;
+        int groupSize = Math.Clamp(lanes / 64, 1, 16);
+        launch(new KernelConfig(new Index3D((lanes + groupSize - 1) / groupSize, 1, 1), new Index3D(groupSize, 1, 1)), lanes);
+    }
+
+    // ---- kernels ----
+
+    /// <summary>
+    /// Lane = output row (b, oy): for every output pixel and block of 8 channels, the window's first maximum (first NaN)
+    /// and its flat index. The scan starts from the first real cell and compares it with itself too, which never
+    /// replaces (equal, or a NaN current), so the loop over cells has no special case.
+    /// </summary>
+    public static void ForwardKernel(ArrayView<float> input, ArrayView<float> output, ArrayView<long> argmax, WindowGeometry g,
+                                     int includeBatch, int lanes)
+    {
+        int lane = Grid.IdxX * Group.DimX + Group.IdxX;
+        if (lane >= lanes) return;
+        int b = lane / g.OutH;
+        int oy = lane - b * g.OutH;
+        var positions = LocalMemory.Allocate<float>(Width);
+        long batchBase = (long)b * g.InH * g.InW * g.InC;
+        long indexBase = includeBatch != 0 ? batchBase : 0;
+        int top = oy * g.StrideH - g.PadTop;
+        int yBegin = Math.Max(top, 0);
+        int yEnd = Math.Min(top + g.KH, g.InH);
+        long o = (long)lane * g.OutW * g.OutC;
+        for (int ox = 0; ox < g.OutW; ox++)
+        {
+            int left = ox * g.StrideW - g.PadLeft;
+            int xBegin = Math.Max(left, 0);
+            int xEnd = Math.Min(left + g.KW, g.InW);
+            long first = ((long)yBegin * g.InW + xBegin) * g.InC;
+            for (int c0 = 0; c0 < g.InC; c0 += Width)
+            {
+                int count = g.InC - c0;
+                var best = Load(input, batchBase + first + c0, count);
+                var position = Float8.Splat(0f);
+                for (int y = yBegin; y < yEnd; y++)
+                {
+                    long cell = batchBase + ((long)y * g.InW + xBegin) * g.InC + c0;
+                    float rel = (y - yBegin) * g.InW;
+                    for (int x = xBegin; x < xEnd; x++)
+                    {
+                        var value = Load(input, cell, count);
+                        position = Float8.SelectIfAbove(value, best, Float8.Splat(rel), position);
+                        best = Float8.SelectIfAbove(value, best, value, best);
+                        cell += g.InC;
+                        rel += 1f;
+                    }
+                }
+                Float8.StorePartial(best, output, o + c0, count);
+                Float8.Store(position, positions, 0);
+                int lanesUsed = Math.Min(count, Width);
+                long index = indexBase + first + c0;
+                for (int l = 0; l < lanesUsed; l++) argmax[o + c0 + l] = index + (long)positions[l] * g.InC + l;
+            }
+            o += g.OutC;
+        }
+    }
+
+    /// <summary>
+    /// Lane = output row (b, oy), windows not overlapping; it owns the band of input rows from its window's top to the
+    /// next window's (the first band from row 0, the last to row H-1). Cells of the band in no window get 0. For each
+    /// window and block of 8 channels it turns the switches into floats rel = argmax - (index of the window's first real
+    /// cell in that channel), and every cell of the window gets dy where rel equals the cell's own offset
+    /// ((y - yBegin)*W + x - xBegin)*C, else 0: two SelectIfAbove (neither above the other) make the equality.
+    /// The caller keeps KH*W*C at most 2^24, so every offset of a cell is exact and any other index (another cell,
+    /// channel or image) converts to a different float.
+    /// </summary>
+    public static void BackwardKernel(ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad, WindowGeometry g,
+                                      int includeBatch, int lanes)
+    {
+        int lane = Grid.IdxX * Group.DimX + Group.IdxX;
+        if (lane >= lanes) return;
+        int b = lane / g.OutH;
+        int oy = lane - b * g.OutH;
+        var switches = LocalMemory.Allocate<float>(Width);
+        var zero = Float8.Splat(0f);
+        long rowLength = (long)g.InW * g.InC;
+        long batchBase = (long)b * g.InH * rowLength;
+        long indexBase = includeBatch != 0 ? batchBase : 0;
+        int top = oy * g.StrideH - g.PadTop;
+        int yBegin = Math.Max(top, 0);
+        int yEnd = Math.Min(top + g.KH, g.InH);
+        int bandBegin = oy == 0 ? 0 : top;
+        int bandEnd = oy == g.OutH - 1 ? g.InH : Math.Min(top + g.StrideH, g.InH);
+
+        // Cells of the band that lie in no window: rows below the window (stride > size, or past the last window), and
+        // columns between or after the windows.
+        for (int y = bandBegin; y < bandEnd; y++)
+        {
+            bool rowInWindow = y >= yBegin && y < yEnd;
+            long i = batchBase + y * rowLength;
+            int ox = 0;
+            int column = g.PadLeft;   // x + pad_left - ox*sW; PadLeft < KW <= sW, so one step per cell keeps it in [0, sW)
+            for (int x = 0; x < g.InW; x++)
+            {
+                if (column >= g.StrideW)
+                {
+                    column -= g.StrideW;
+                    ox++;
+                }
+                if (!(rowInWindow && ox < g.OutW && column < g.KW))
+                {
+                    for (int c0 = 0; c0 < g.InC; c0 += Width) Store(zero, inputGrad, i + c0, g.InC - c0);
+                }
+                i += g.InC;
+                column++;
+            }
+        }
+
+        long o = (long)lane * g.OutW * g.OutC;
+        for (int ox = 0; ox < g.OutW; ox++)
+        {
+            int left = ox * g.StrideW - g.PadLeft;
+            int xBegin = Math.Max(left, 0);
+            int xEnd = Math.Min(left + g.KW, g.InW);
+            long first = ((long)yBegin * g.InW + xBegin) * g.InC;
+            for (int c0 = 0; c0 < g.InC; c0 += Width)
+            {
+                int count = g.InC - c0;
+                int lanesUsed = Math.Min(count, Width);
+                long index = indexBase + first + c0;
+                for (int l = 0; l < lanesUsed; l++) switches[l] = argmax[o + c0 + l] - index - l;
+                var rel = Float8.Load(switches, 0);
+                var grad = Load(outputGrad, o + c0, count);
+                for (int y = yBegin; y < yEnd; y++)
+                {
+                    long cell = batchBase + y * rowLength + (long)xBegin * g.InC + c0;
+                    float offset = (y - yBegin) * g.InW * g.InC;
+                    for (int x = xBegin; x < xEnd; x++)
+                    {
+                        var own = Float8.Splat(offset);
+                        var value = Float8.SelectIfAbove(rel, own, zero, grad);
+                        value = Float8.SelectIfAbove(own, rel, zero, value);
+                        Store(value, inputGrad, cell, count);
+                        cell += g.InC;
+                        offset += g.InC;
+                    }
+                }
+            }
+            o += g.OutC;
+        }
+    }
+
+    /// <summary>
+    /// Lane = row (b, i) of values: output[target] = values[e] for every in-range element. With Validate, the smallest
+    /// out-of-range element id goes to status[0] (Atomic.Min) and a target outside its element's block sets status[1].
+    /// </summary>
+    public static void UnpoolKernel(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, ArrayView<int> status,
+                                    UnpoolRows u, int lanes)
+    {
+        int lane = Grid.IdxX * Group.DimX + Group.IdxX;
+        if (lane >= lanes) return;
+        int b = lane / u.InH;
+        int i = lane - b * u.InH;
+        long image = (long)u.OutH * u.OutW * u.Channels;
+        long imageBase = (long)b * image;
+        long outputBase = u.IncludeBatch != 0 ? 0 : imageBase;
+        long limit = u.IncludeBatch != 0 ? image * u.Batch : image;
+        // The index that names output cell (y, x, c) of this image is cellBase + (y*W + x)*C + c.
+        long cellBase = u.IncludeBatch != 0 ? imageBase : 0;
+        long rowLength = (long)u.OutW * u.Channels;
+        int yBegin = i * u.BlockH;
+        int yEnd = Math.Min(yBegin + u.BlockH, u.OutH);
+        long e = (long)lane * u.InW * u.Channels;
+        int firstBad = int.MaxValue;
+        int misses = 0;
+        for (int j = 0; j < u.InW; j++)
+        {
+            int xBegin = j * u.BlockW;
+            int xEnd = Math.Min(xBegin + u.BlockW, u.OutW);
+            // The index that names the block's first cell in channel 0.
+            long blockBase = cellBase + yBegin * rowLength + (long)xBegin * u.Channels;
+            bool quad = yEnd - yBegin == 2 && xEnd - xBegin == 2;
+            for (int c = 0; c < u.Channels; c++)
+            {
+                long m = argmax[e + c];
+                bool inRange = m >= 0 && m < limit;
+                if (inRange) output[outputBase + m] = values[e + c];
+                if (u.Validate != 0)
+                {
+                    if (!inRange) firstBad = Math.Min(firstBad, (int)(e + c));
+                    // Counted without branches: which cell holds the switch is data, and a mispredicted branch per
+                    // element costs more than the compares. A whole 2x2 block (the tutorial's pools) is spelled out.
+                    long r = m - blockBase - c;
+                    int hits = 0;
+                    if (quad)
+                    {
+                        hits = (r == 0 ? 1 : 0) + (r == u.Channels ? 1 : 0) + (r == rowLength ? 1 : 0) + (r == rowLength + u.Channels ? 1 : 0);
+                    }
+                    else
+                    {
+                        for (int y = yBegin; y < yEnd; y++)
+                        {
+                            long cell = (y - yBegin) * rowLength;
+                            for (int x = xBegin; x < xEnd; x++)
+                            {
+                                hits += r == cell ? 1 : 0;
+                                cell += u.Channels;
+                            }
+                        }
+                    }
+                    misses += 1 - hits;
+                }
+            }
+            e += u.Channels;
+        }
+        if (firstBad != int.MaxValue) Atomic.Min(ref status[0], firstBad);
+        // Every lane that writes stores the same value, so plain stores suffice.
+        if (misses != 0) status[1] = OutsideBlock;
+    }
+
+    /// <summary>Writes eight floats at <paramref name="index"/>, or the first <paramref name="count"/> of them in a channel tail.</summary>
+    private static void Store(Float8 value, ArrayView<float> view, long index, int count)
+    {
+        if (count >= Width) Float8.Store(value, view, index);
+        else Float8.StorePartial(value, view, index, count);
+    }
+
+    /// <summary>Eight floats from <paramref name="index"/>, or the first <paramref name="count"/> of them in a channel tail.</summary>
+    private static Float8 Load(ArrayView<float> view, long index, int count) =>
+        count >= Width ? Float8.Load(view, index) : Float8.LoadPartial(view, index, count);
+}
