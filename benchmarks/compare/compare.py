@@ -131,6 +131,11 @@ def machine_description():
     return f"{model}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}"
 
 
+def milliseconds(ms):
+    """Three decimals, or four significant digits below 0.1 ms (launch latencies in microseconds)."""
+    return f"{ms:.3f}" if ms >= 0.1 else f"{ms:.4g}"
+
+
 def command_line(args):
     parts = ["python3 benchmarks/compare/compare.py", f"--device {args.device}", f"--batch {args.batch}"]
     if args.large_batch != 512:
@@ -253,7 +258,7 @@ def main():
         torch_cells = ""
         for _, run in available:
             match = next((r for r in run["results"] if r["case"] == row["case"] and r["op"] == op), None)
-            torch_cells += " - | - |" if match is None else f" {match['ms']:.3f} | {match['ms'] / row['ms']:.2f}x |"
+            torch_cells += " - | - |" if match is None else f" {milliseconds(match['ms'])} | {match['ms'] / row['ms']:.2f}x |"
         work, unit = work_of(row["case"], op, args.batch, args.large_batch)
         rate_cell = percent = "-"
         if work is not None:
@@ -261,7 +266,7 @@ def main():
             peak = peaks.get(row["kind"], {}).get("peak_gflops" if unit.startswith("GFLOP") else "peak_gbs")
             rate_cell, percent = f"{rate:.2f} {unit}", (f"{100 * rate / peak:.1f}%" if peak else "-")
         label = row["method"] + (" (trusted)" if row["method"] == "UnpoolTrusted" else "")
-        lines.append(f"| {row['case']} | {label} | {row['accelerator']} | {row['ms']:.3f} | {rate_cell} | {percent} |{torch_cells}")
+        lines.append(f"| {row['case']} | {label} | {row['accelerator']} | {milliseconds(row['ms'])} | {rate_cell} | {percent} |{torch_cells}")
     lines.append("")
     if devices is not None:
         lines += memory_lines(devices, available)

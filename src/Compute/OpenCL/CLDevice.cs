@@ -106,13 +106,17 @@ public sealed class CLDevice : Device
 
     public override Accelerator CreateAccelerator(Context context) => new CLAccelerator(context, this);
 
+    // Enumerations never overlap: the ICD loader (ocl-icd) initialises itself on the first call without a lock, and two
+    // contexts created at once on different threads could see a platform with no devices (CI saw pocl vanish that way).
+    private static readonly Lock ProbeLock = new();
+
     /// <summary>Finds all devices of all OpenCL platforms, or says precisely why there are none.</summary>
     public static BackendProbe Probe()
     {
         if (CLApi.TryLoad() is { } missing) return BackendProbe.Missing(AcceleratorType.OpenCL, missing);
         try
         {
-            return ProbeLoaded();
+            lock (ProbeLock) return ProbeLoaded();
         }
         catch (Exception e) when (e is CLException or DllNotFoundException or EntryPointNotFoundException)
         {
