@@ -61,17 +61,8 @@ public sealed class PoolVectorTests
     }
 
     private static float[] Unpool(Accelerator accelerator, float[] values, long[] argmax, Shape valuesShape, Shape outputShape,
-                                  bool includeBatch, UnpoolIndices indices, bool hostShaped)
-    {
-        var v = Host.Upload(accelerator, values, valuesShape);
-        using var vBuffer = v.Buffer;
-        var m = Host.Upload(accelerator, argmax, valuesShape);
-        using var mBuffer = m.Buffer;
-        var output = Host.Allocate<float>(accelerator, outputShape);
-        using var outputBuffer = output.Buffer;
-        Kernels.Unpool.ForwardWith(accelerator.DefaultStream, v.View, m.View, output.View, includeBatch, indices, hostShaped);
-        return Host.Download(output.View);
-    }
+                                  bool includeBatch, UnpoolIndices indices, bool hostShaped) =>
+        UnpoolTests.Forward(accelerator, values, argmax, valuesShape, outputShape, includeBatch, indices, hostShaped);
 
     private static bool NonOverlapping(PoolReference.Geometry g) => g.KH <= g.SH && g.KW <= g.SW;
 

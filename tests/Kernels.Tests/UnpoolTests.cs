@@ -9,8 +9,9 @@ namespace GpuDeconv.Kernels.Tests;
 // exactly that and results must match bit for bit (and be bit-identical across runs and accelerators).
 public sealed class UnpoolTests
 {
-    private static float[] Forward(Accelerator accelerator, float[] values, long[] argmax, Shape valuesShape, Shape outputShape,
-                                   bool includeBatch, UnpoolIndices indices = UnpoolIndices.Validate)
+    /// <summary>Unpools on the device; <paramref name="hostShaped"/> forces the host-CPU or the GPU-shaped kernels (null: the device's choice).</summary>
+    internal static float[] Forward(Accelerator accelerator, float[] values, long[] argmax, Shape valuesShape, Shape outputShape,
+                                    bool includeBatch, UnpoolIndices indices = UnpoolIndices.Validate, bool? hostShaped = null)
     {
         var v = Host.Upload(accelerator, values, valuesShape);
         using var vBuffer = v.Buffer;
@@ -18,7 +19,7 @@ public sealed class UnpoolTests
         using var mBuffer = m.Buffer;
         var output = Host.Allocate<float>(accelerator, outputShape);
         using var outputBuffer = output.Buffer;
-        Unpool.Forward(accelerator.DefaultStream, v.View, m.View, output.View, includeBatch, indices);
+        Unpool.ForwardWith(accelerator.DefaultStream, v.View, m.View, output.View, includeBatch, indices, hostShaped);
         return Host.Download(output.View);
     }
 
