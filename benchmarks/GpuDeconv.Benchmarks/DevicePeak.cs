@@ -45,15 +45,10 @@ public sealed record DevicePeak(double GigaFlops, double GigaBytesPerSecond, str
         _ => new DevicePeak(double.NaN, double.NaN, $"unknown for {device}"),
     };
 
-    /// <summary>FP32 lanes per SM: 128 on Maxwell, GP10x, Turing-less consumer parts, GA10x, Ada and Hopper; 64 on GP100, Volta, Turing and GA100.</summary>
+    /// <summary>FP32 lanes per SM: 64 on GP100 (6.0), Volta and Turing (7.x) and GA100 (8.0); 128 on every other part (Maxwell, the other Pascal and Ampere chips, Ada, Hopper).</summary>
     public static int Fp32LanesPerMultiprocessor(int major, int minor) => (major, minor) switch
     {
-        (9, _) => 128,
-        (8, 0) => 64,
-        (8, _) => 128,
-        (7, _) => 64,
-        (6, 0) => 64,
-        (6, _) or (5, _) => 128,
+        (6, 0) or (7, _) or (8, 0) => 64,
         _ => 128,
     };
 

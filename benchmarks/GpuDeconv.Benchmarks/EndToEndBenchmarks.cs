@@ -46,29 +46,38 @@ public sealed record ModelCase(string Name, int Batch) : IWorkload
     public override string ToString() => Name;
 }
 
-/// <summary>Random images and labels of a tutorial model, on the device.</summary>
-internal static class ModelInputs
+/// <summary>A tutorial model with a fixed batch of random images and labels on the device; disposing frees all three.</summary>
+internal sealed class ModelBatch : IDisposable
 {
-    public static Module Build(Accelerator accelerator, string model) => model switch
+    public ModelBatch(Accelerator accelerator, string model, int batch)
     {
-        "cifar" => new CifarGapNet(accelerator, 24, 24, 3),
-        "lenet5" => new LeNet5(accelerator),
-        _ => throw new ArgumentException($"Unknown model '{model}'; expected cifar or lenet5.", nameof(model)),
-    };
-
-    public static Shape ImageShape(string model, int batch) => model == "lenet5"
-        ? new Shape(batch, LeNet5.InputSize, LeNet5.InputSize, 1)
-        : new Shape(batch, 24, 24, 3);
-
-    public static (Tensor Images, Tensor Labels) Create(Accelerator accelerator, string model, int batch)
-    {
-        var shape = ImageShape(model, batch);
+        Model = model switch
+        {
+            "cifar" => new CifarGapNet(accelerator, 24, 24, 3),
+            "lenet5" => new LeNet5(accelerator),
+            _ => throw new ArgumentException($"Unknown model '{model}'; expected cifar or lenet5.", nameof(model)),
+        };
+        var shape = model == "lenet5" ? new Shape(batch, LeNet5.InputSize, LeNet5.InputSize, 1) : new Shape(batch, 24, 24, 3);
         var random = new Random(7);
         var images = new float[shape.Size];
         for (long i = 0; i < images.Length; i++) images[i] = random.NextSingle() * 2 - 1;
         var labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = random.Next(10);
-        return (Tensor.FromArray(accelerator, images, shape), Tensor.FromArray(accelerator, labels, [batch]));
+        Images = Tensor.FromArray(accelerator, images, shape);
+        Labels = Tensor.FromArray(accelerator, labels, [batch]);
+    }
+
+    public Module Model { get; }
+
+    public Tensor Images { get; }
+
+    public Tensor Labels { get; }
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+        foreach (var parameter in Model.Parameters()) parameter.Dispose();
     }
 }
 
@@ -107,22 +116,15 @@ public class DeconvImagesBenchmarks : AcceleratorBenchmark
 
     public static IEnumerable<ModelCase> Models() => ModelCase.Projections();
 
-    private CifarGapNet _model = null!;
-    private Tensor _images = null!, _labels = null!;
+    private ModelBatch _batch = null!;
 
     protected override void Setup()
     {
-        _model = (CifarGapNet)ModelInputs.Build(Device, Model.Name);
-        (_images, _labels) = ModelInputs.Create(Device, Model.Name, Model.Batch);
+        _batch = new ModelBatch(Device, Model.Name, Model.Batch);
         DeconvImages();
     }
 
-    protected override void Cleanup()
-    {
-        _images.Dispose();
-        _labels.Dispose();
-        foreach (var parameter in _model.Parameters()) parameter.Dispose();
-    }
+    protected override void Cleanup() => _batch.Dispose();
 
     [Benchmark(Description = "deconv images")]
     [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Model))]
@@ -131,7 +133,7 @@ public class DeconvImagesBenchmarks : AcceleratorBenchmark
         using var noGrad = Autograd.NoGrad();
         using var scope = new TensorScope();
         var trace = new ForwardTrace();
-        _model.Logits(_images, trace);
+        ((CifarGapNet)_batch.Model).Logits(_batch.Images, trace);
         Deconvnet.Project(trace, layer: 0, DeconvnetVariant.Tutorial);
         Deconvnet.Project(trace, layer: 1, DeconvnetVariant.Tutorial);
         Device.Synchronize();
@@ -141,30 +143,23 @@ public class DeconvImagesBenchmarks : AcceleratorBenchmark
 /// <summary>A model, its Adam optimizer and a fixed batch: one <see cref="Run"/> is the trainer's step without the logging.</summary>
 internal sealed class TrainingStep : IDisposable
 {
-    private readonly Module _model;
+    private readonly ModelBatch _batch;
     private readonly AdamOptimizer _optimizer;
-    private readonly Tensor _images, _labels;
 
     public TrainingStep(Accelerator accelerator, string model, int batch)
     {
-        _model = ModelInputs.Build(accelerator, model);
-        _optimizer = new AdamOptimizer(_model, 1e-4f);
-        (_images, _labels) = ModelInputs.Create(accelerator, model, batch);
+        _batch = new ModelBatch(accelerator, model, batch);
+        _optimizer = new AdamOptimizer(_batch.Model, 1e-4f);
     }
 
     public void Run()
     {
         using var scope = new TensorScope();
-        var loss = Functional.SoftmaxCrossEntropy(_model.Forward(_images), _labels);
+        var loss = Functional.SoftmaxCrossEntropy(_batch.Model.Forward(_batch.Images), _batch.Labels);
         _optimizer.ZeroGrad();
         loss.Backward();
         _optimizer.Step();
     }
 
-    public void Dispose()
-    {
-        _images.Dispose();
-        _labels.Dispose();
-        foreach (var parameter in _model.Parameters()) parameter.Dispose();
-    }
+    public void Dispose() => _batch.Dispose();
 }

@@ -157,7 +157,7 @@ public static class Conv2dVector
         x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride);
         dy = PadChannels(stream, dy, Scratch.ConvFilter, (long)g.Batch * g.OutH * g.OutW, g.OutC, c.DyStride);
         var target = slices == 1 ? dw : Scratch.Get<float>(stream, Scratch.SplitK, (long)slices * length);
-        Launch(stream, coBlocks * slices, (config, count) =>
+        HostLanes.Launch(coBlocks * slices, (config, count) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(FilterGradientKernel)(
                 stream, config, x, dy, target, c, count));
         if (slices > 1) Conv2d.SumSlices(stream, target, dw, slices, length);
@@ -189,7 +189,7 @@ public static class Conv2dVector
         var input = Scratch.Get<float>(stream, Scratch.ConvInput, padded);
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, DirectConv>(PadInputKernel)(
             stream, CheckedLength((long)c.Batch * c.PaddedH), x, input, c);
-        Launch(stream, CheckedLength(lanes), (config, count) =>
+        HostLanes.Launch(CheckedLength(lanes), (config, count) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(ForwardKernel)(
                 stream, config, input, w, bias, y, c, count));
     }
@@ -206,13 +206,6 @@ public static class Conv2dVector
     private static int CheckedLength(long length) =>
         length <= int.MaxValue ? (int)length : throw new ArgumentException($"Conv2d: {length} elements exceed the vector kernels' launch limit of {int.MaxValue}.");
 
-    // Small groups, so that even a few hundred lanes spread over every core.
-    private static void Launch(AcceleratorStream stream, int lanes, Action<KernelConfig, int> launch)
-    {
-        if (lanes == 0) return;
-        int groupSize = Math.Clamp(lanes / 64, 1, 16);
-        launch(new KernelConfig(new Index3D(CeilDiv(lanes, groupSize), 1, 1), new Index3D(groupSize, 1, 1)), lanes);
-    }
 
     private static DirectConv Direct(int batch, int inH, int inW, int inC, int outH, int outW, int outC, WindowGeometry g)
     {

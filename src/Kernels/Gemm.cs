@@ -202,12 +202,9 @@ public static class Gemm
         if (k > 0)
             stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, bool>(PackPanelKernel)(
                 stream, (int)panelLength, b, panel, n, k, stride, transposeB);
-        int lanes = (m + VectorRows - 1) / VectorRows * (stride / VectorColumns);
-        // Small groups, so that even a few hundred lanes spread over every core.
-        int groupSize = Math.Clamp(lanes / 64, 1, 16);
-        stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, bool, float, float, int>(VectorKernel)(
-            stream, new KernelConfig(new Index3D((lanes + groupSize - 1) / groupSize, 1, 1), new Index3D(groupSize, 1, 1)),
-            a, panel, c, m, n, k, stride, transposeA, alpha, beta, lanes);
+        HostLanes.Launch((m + VectorRows - 1) / VectorRows * (stride / VectorColumns), (config, lanes) =>
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, bool, float, float, int>(VectorKernel)(
+                stream, config, a, panel, c, m, n, k, stride, transposeA, alpha, beta, lanes));
     }
 
     /// <summary>panel[kk, j] = op(B)[kk, j] for j &lt; n, else 0: op(B) k-major with rows of <paramref name="stride"/> columns.</summary>

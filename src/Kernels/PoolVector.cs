@@ -71,7 +71,7 @@ internal static class PoolVector
     public static void Forward(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> output, ArrayView<long> argmax,
                                WindowGeometry g, bool includeBatch)
     {
-        Launch(stream, g.Batch * g.OutH, (config, lanes) =>
+        HostLanes.Launch(g.Batch * g.OutH, (config, lanes) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<long>, WindowGeometry, int, int>(ForwardKernel)(
                 stream, config, input, output, argmax, g, includeBatch ? 1 : 0, lanes));
     }
@@ -80,7 +80,7 @@ internal static class PoolVector
     public static void Backward(AcceleratorStream stream, ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad,
                                 WindowGeometry g, bool includeBatch)
     {
-        Launch(stream, g.Batch * g.OutH, (config, lanes) =>
+        HostLanes.Launch(g.Batch * g.OutH, (config, lanes) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, WindowGeometry, int, int>(BackwardKernel)(
                 stream, config, outputGrad, argmax, inputGrad, g, includeBatch ? 1 : 0, lanes));
     }
@@ -89,18 +89,11 @@ internal static class PoolVector
     public static void Unpool(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
                               ArrayView<int> status, UnpoolRows u)
     {
-        Launch(stream, u.Batch * u.InH, (config, lanes) =>
+        HostLanes.Launch(u.Batch * u.InH, (config, lanes) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, UnpoolRows, int>(UnpoolKernel)(
                 stream, config, values, argmax, output, status, u, lanes));
     }
 
-    // Small groups, so that even a few hundred lanes spread over every core (as Conv2dVector launches).
-    private static void Launch(AcceleratorStream stream, int lanes, Action<KernelConfig, int> launch)
-    {
-        if (lanes == 0) return;
-        int groupSize = Math.Clamp(lanes / 64, 1, 16);
-        launch(new KernelConfig(new Index3D((lanes + groupSize - 1) / groupSize, 1, 1), new Index3D(groupSize, 1, 1)), lanes);
-    }
 
     // ---- kernels ----
 
