@@ -157,7 +157,7 @@ internal sealed class TrainingStep : IDisposable
         using var scope = new TensorScope();
         var loss = Functional.SoftmaxCrossEntropy(_batch.Model.Forward(_batch.Images), _batch.Labels);
         _optimizer.ZeroGrad();
-        loss.Backward();
+        loss.Backward(freeIntermediates: true);
         _optimizer.Step();
     }
 

@@ -61,9 +61,18 @@ public sealed partial class Tensor
     /// Back-propagates from this tensor: its gradient is <paramref name="seed"/>, or 1 for a one-element tensor; every
     /// leaf that requires a gradient gets it added to its <see cref="Grad"/> (gradients accumulate until zeroed).
     /// </summary>
+    /// <param name="seed">The gradient of this tensor; null for a one-element tensor (gradient 1).</param>
+    /// <param name="freeIntermediates">
+    /// Dispose every op output of the graph except this tensor as soon as the pass no longer needs it (once its own
+    /// backward has run, every op of the graph that read it has run its backward too), as PyTorch frees the saved
+    /// activations of a graph it does not retain. A training step then holds a few layers' activations at the end of
+    /// the pass rather than all of them. Leaves, their gradients and tensors made without autograd are untouched; an
+    /// intermediate the caller still needs (logits for an accuracy, say) must be read before the call, and reading it
+    /// afterwards throws <see cref="ObjectDisposedException"/>.
+    /// </param>
     /// <exception cref="InvalidOperationException">The tensor does not require a gradient, or it has more than one element and no seed was given.</exception>
     /// <exception cref="ArgumentException">The seed's shape or accelerator differs from this tensor's, or it is not Float32.</exception>
-    public void Backward(Tensor? seed = null)
+    public void Backward(Tensor? seed = null, bool freeIntermediates = false)
     {
         ThrowIfDisposed();
         if (!RequiresGrad)
@@ -80,6 +89,14 @@ public sealed partial class Tensor
         }
 
         var order = TopologicalOrder();
+
+        // The ops that read a node's output come after it in the order, so once the node is reached their backward
+        // functions have all run, and once its own has run too the output is spent.
+        void Spent(Tensor node)
+        {
+            if (freeIntermediates && node._backward is not null && !ReferenceEquals(node, this)) node.Dispose();
+        }
+
         var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         using (var scope = new TensorScope())
         {
@@ -88,7 +105,11 @@ public sealed partial class Tensor
             for (int i = order.Count - 1; i >= 0; i--)
             {
                 var node = order[i];
-                if (!gradients.Remove(node, out var gradient)) continue;
+                if (!gradients.Remove(node, out var gradient))
+                {
+                    Spent(node);
+                    continue;
+                }
                 if (node._backward is null)
                 {
                     // A leaf: the gradient belongs to it (disposed by ZeroGrad or with the leaf), not to the caller's
@@ -137,6 +158,7 @@ public sealed partial class Tensor
                 foreach (var parentGradient in parentGradients)
                     if (parentGradient is not null && !kept.Contains(parentGradient)) parentGradient.Dispose();
                 if (!kept.Contains(gradient)) gradient.Dispose();
+                Spent(node);
             }
         }
     }

@@ -92,6 +92,23 @@ public sealed class ForwardTrace
         return output;
     }
 
+    /// <summary>
+    /// relu(conv2d + bias) then tf.nn.max_pool_with_argmax through <see cref="Functional.Conv2dReluMaxPool"/>, recorded
+    /// as <see cref="Conv2dRelu"/> followed by <see cref="MaxPoolWithArgmax"/> (a whole layer). Unlike the untraced op
+    /// it keeps the pre-pool activations, which the trace records as the convolution's and the ReLU's output.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is not the previous op's output, or the shapes do not fit (see <see cref="Functional.Conv2dReluMaxPool"/>).</exception>
+    public (Tensor Values, Tensor Argmax) Conv2dReluMaxPool(Tensor input, Tensor filter, Tensor? bias, Conv2dOptions convolution, PoolOptions pool, bool includeBatchInIndex = false)
+    {
+        RequireChain("Conv2dReluMaxPool", input);
+        var (values, argmax, activations) = Functional.ConvolveReluPool(input, filter, bias, convolution, pool, includeBatchInIndex, keepActivations: true);
+        _layerStarts.Add(_steps.Count);
+        _steps.Add(new ConvStep(input.Shape, activations!, filter, bias, convolution));
+        _steps.Add(new ReluStep(activations!, activations!));
+        _steps.Add(new PoolStep(activations!.Shape, values, argmax, pool, includeBatchInIndex));
+        return (values, argmax);
+    }
+
     /// <summary>tf.nn.relu through <see cref="Functional.Relu"/>, recorded with its input (the f of the Gradient and GuidedBackprop rules).</summary>
     /// <exception cref="ArgumentException">The input is not the previous op's output, or it is not float.</exception>
     public Tensor Relu(Tensor input, ReluBackwardRule backwardRule = ReluBackwardRule.Gradient)

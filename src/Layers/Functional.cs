@@ -39,6 +39,68 @@ public static class Functional
 
     private static Tensor Convolve(string op, Tensor input, Tensor filter, Size2d? stride, Padding padding, Size2d? dilation, Tensor? bias, bool relu)
     {
+        var options = new Conv2dOptions(stride ?? 1, padding, dilation ?? 1);
+        var output = ConvolveForward(op, input, filter, bias, options, relu);
+        return Autograd.Record(output, ConvolutionParents(input, filter, bias), grad =>
+        {
+            // The backward pass owns grad alone (Tensor.Backward), so the ReLU masks it in place.
+            if (relu) Activations.ReluBackward(input.Stream, grad.View, output.View, grad.View, ReluBackwardRule.Gradient);
+            return ConvolutionGradients(input, filter, bias, options, grad);
+        });
+    }
+
+    /// <summary>
+    /// relu(tf.nn.conv2d(input, filter) + bias) followed by tf.nn.max_pool_with_argmax, as one op: the same values,
+    /// switches and gradients as <see cref="MaxPoolWithArgmax"/> of <see cref="Conv2dRelu"/>, but the convolution's
+    /// output, the largest tensor of a CNN block, is freed as soon as it is pooled instead of living through the step.
+    /// </summary>
+    /// <remarks>
+    /// The backward pass needs no pre-pool activations: a switch points at the cell its pooled value came from, so
+    /// the ReLU's mask (activation &gt; 0) at every cell that gets a gradient is the pooled value &gt; 0. It masks the
+    /// pooled gradient, scatters it through the switches and runs the convolution's backward. A cell that no switch
+    /// points at gets 0 in both orders, so the gradients are bit for bit those of the unfused ops.
+    /// </remarks>
+    /// <exception cref="ArgumentException">Shapes, dtypes or accelerators do not fit, or the window does not fit the convolution's output.</exception>
+    public static (Tensor Values, Tensor Argmax) Conv2dReluMaxPool(Tensor input, Tensor filter, Tensor? bias, Conv2dOptions convolution, PoolOptions pool, bool includeBatchInIndex = false)
+    {
+        var (values, argmax, _) = ConvolveReluPool(input, filter, bias, convolution, pool, includeBatchInIndex, keepActivations: false);
+        return (values, argmax);
+    }
+
+    /// <summary><see cref="Conv2dReluMaxPool"/>, also handing out the pre-pool activations when <paramref name="keepActivations"/> (a <see cref="ForwardTrace"/> needs them).</summary>
+    internal static (Tensor Values, Tensor Argmax, Tensor? Activations) ConvolveReluPool(Tensor input, Tensor filter, Tensor? bias, Conv2dOptions convolution, PoolOptions pool,
+        bool includeBatchInIndex, bool keepActivations)
+    {
+        var activations = ConvolveForward("Conv2dReluMaxPool", input, filter, bias, convolution, relu: true);
+        Shape shape;
+        try
+        {
+            shape = KernelMaxPoolWithArgmax.OutputShape(activations.Shape, pool);
+        }
+        catch (ArgumentException e)
+        {
+            activations.Dispose();
+            throw new ArgumentException($"Conv2dReluMaxPool: the pooling window does not fit the convolution's output {activations.Shape}. {e.Message}", nameof(pool), e);
+        }
+        var values = Tensor.Empty(input.Accelerator, shape);
+        var argmax = Tensor.Empty(input.Accelerator, shape, DType.Int64);
+        KernelMaxPoolWithArgmax.Forward(input.Stream, activations.View, values.View, argmax.LongView, pool, includeBatchInIndex);
+        var activationShape = activations.Shape;
+        // The pooling kernel queued on the stream reads the block first: the stream runs in order.
+        if (!keepActivations) activations.Dispose();
+        Autograd.Record(values, ConvolutionParents(input, filter, bias), grad =>
+        {
+            Activations.ReluBackward(input.Stream, grad.View, values.View, grad.View, ReluBackwardRule.Gradient);
+            using var activationGrad = Tensor.Empty(input.Accelerator, activationShape);
+            KernelMaxPoolWithArgmax.Backward(input.Stream, grad.View, argmax.LongView, activationGrad.View, pool, includeBatchInIndex);
+            return ConvolutionGradients(input, filter, bias, convolution, activationGrad);
+        });
+        return (values, argmax, keepActivations ? activations : null);
+    }
+
+    // Checks the operands and runs conv2d (+ bias) and, when asked, the ReLU in place.
+    private static Tensor ConvolveForward(string op, Tensor input, Tensor filter, Tensor? bias, Conv2dOptions options, bool relu)
+    {
         RequireFloat(op, (nameof(input), input), (nameof(filter), filter));
         RequireSameAccelerator(op, (nameof(input), input), (nameof(filter), filter));
         if (bias is not null)
@@ -46,33 +108,34 @@ public static class Functional
             RequireFloat(op, (nameof(bias), bias));
             RequireSameAccelerator(op, (nameof(input), input), (nameof(bias), bias));
         }
-        var options = new Conv2dOptions(stride ?? 1, padding, dilation ?? 1);
         var output = Tensor.Empty(input.Accelerator, KernelConv2d.OutputShape(input.Shape, filter.Shape, options));
         KernelConv2d.Forward(input.Stream, input.View, filter.View, output.View, options, bias?.View);
         if (relu) Activations.Relu(input.Stream, output.View, output.View);
-        Tensor[] parents = bias is null ? [input, filter] : [input, filter, bias];
-        return Autograd.Record(output, parents, grad =>
+        return output;
+    }
+
+    private static Tensor[] ConvolutionParents(Tensor input, Tensor filter, Tensor? bias) => bias is null ? [input, filter] : [input, filter, bias];
+
+    // The gradients of conv2d (+ bias) for the gradient of its output, in ConvolutionParents' order.
+    private static Tensor?[] ConvolutionGradients(Tensor input, Tensor filter, Tensor? bias, Conv2dOptions options, Tensor grad)
+    {
+        Tensor? dx = null, dw = null, db = null;
+        if (input.RequiresGrad)
         {
-            // The backward pass owns grad alone (Tensor.Backward), so the ReLU masks it in place.
-            if (relu) Activations.ReluBackward(input.Stream, grad.View, output.View, grad.View, ReluBackwardRule.Gradient);
-            Tensor? dx = null, dw = null, db = null;
-            if (input.RequiresGrad)
-            {
-                dx = Tensor.Empty(input.Accelerator, input.Shape);
-                KernelConv2d.BackwardInput(input.Stream, grad.View, filter.View, dx.View, options);
-            }
-            if (filter.RequiresGrad)
-            {
-                dw = Tensor.Empty(input.Accelerator, filter.Shape);
-                KernelConv2d.BackwardFilter(input.Stream, input.View, grad.View, dw.View, options);
-            }
-            if (bias is { RequiresGrad: true })
-            {
-                db = Tensor.Empty(input.Accelerator, bias.Shape);
-                KernelBiasAdd.BackwardBias(input.Stream, grad.View, db.View);
-            }
-            return bias is null ? [dx, dw] : [dx, dw, db];
-        });
+            dx = Tensor.Empty(input.Accelerator, input.Shape);
+            KernelConv2d.BackwardInput(input.Stream, grad.View, filter.View, dx.View, options);
+        }
+        if (filter.RequiresGrad)
+        {
+            dw = Tensor.Empty(input.Accelerator, filter.Shape);
+            KernelConv2d.BackwardFilter(input.Stream, input.View, grad.View, dw.View, options);
+        }
+        if (bias is { RequiresGrad: true })
+        {
+            db = Tensor.Empty(input.Accelerator, bias.Shape);
+            KernelBiasAdd.BackwardBias(input.Stream, grad.View, db.View);
+        }
+        return bias is null ? [dx, dw] : [dx, dw, db];
     }
 
     /// <summary>tf.nn.conv2d_transpose: the input gradient of a conv2d with this filter ([KH, KW, out, in]) whose input shape is <paramref name="outputShape"/>.</summary>

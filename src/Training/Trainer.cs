@@ -255,16 +255,19 @@ public sealed class Trainer : IDisposable
                 var labels = Tensor.FromArray(_accelerator, batch.Labels.Span, [batch.Count]);
                 var logits = Model.Forward(x);
                 var lossTensor = Functional.SoftmaxCrossEntropy(logits, labels);
+                // Reading to the host waits for the queued work, so only at log intervals; the logits are read before
+                // the backward pass, which frees the step's activations as it goes.
+                bool log = (Step + 1) % options.LogEvery == 0 || Step + 1 == TotalSteps;
+                float[]? logitValues = log ? logits.ToArray() : null;
                 Optimizer.ZeroGrad();
-                lossTensor.Backward();
+                lossTensor.Backward(freeIntermediates: true);
                 Optimizer.Step();
                 Step++;
                 images += batch.Count;
-                // Reading to the host waits for the queued work, so only at log intervals.
-                if (Step % options.LogEvery == 0 || Step == TotalSteps)
+                if (logitValues is not null)
                 {
                     loss = lossTensor.ToArray()[0];
-                    float accuracy = Correct(logits.ToArray(), batch.Labels.Span) / (float)batch.Count;
+                    float accuracy = Correct(logitValues, batch.Labels.Span) / (float)batch.Count;
                     _writer.AddScalar("loss", loss, Step);
                     _writer.AddScalar("accuracy", accuracy, Step);
                     progress?.Report(new TrainingProgress(Step, TotalSteps, loss, accuracy, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));

@@ -40,9 +40,10 @@ public sealed class DeconvnetTests
     }
 
     [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
-    public void AFusedConvReluTraceProjectsExactlyAsTheUnfusedOne(string name)
+    public void FusedTracesProjectExactlyAsTheUnfusedOne(string name)
     {
-        // ForwardTrace.Conv2dRelu records the ReLU with its output as input; every variant's projection must not notice.
+        // ForwardTrace.Conv2dRelu records the ReLU with its output as input, and Conv2dReluMaxPool a whole layer from one
+        // op; every variant's projection must not notice.
         var acc = Accelerators.Get(name);
         using var scope = new TensorScope();
         var x = Tensor.FromArray(acc, TestData.Uniform(61, 2 * 8 * 8 * 2), [2, 8, 8, 2]);
@@ -58,11 +59,21 @@ public sealed class DeconvnetTests
         var g = pair.Relu(pair.Conv2d(x, w1, bias: b1));
         (g, _) = pair.MaxPoolWithArgmax(g, 2, 2, Padding.Same);
         (g, _) = pair.MaxPoolWithArgmax(pair.Relu(pair.Conv2d(g, w2, bias: b2)), 2, 2, Padding.Same);
+        // ForwardTrace.Conv2dReluMaxPool records a whole layer from one op.
+        var block = new ForwardTrace();
+        var (b, _) = block.Conv2dReluMaxPool(x, w1, b1, new Conv2dOptions(1, Padding.Same), new PoolOptions(2, 2, Padding.Same));
+        (b, _) = block.Conv2dReluMaxPool(b, w2, b2, new Conv2dOptions(1, Padding.Same), new PoolOptions(2, 2, Padding.Same));
         Assert.Equal(pair.Steps.Count, fused.Steps.Count);
+        Assert.Equal(pair.Steps.Select(s => s.GetType()), block.Steps.Select(s => s.GetType()));
         Assert.Equal(g.ToArray(), h.ToArray());
+        Assert.Equal(g.ToArray(), b.ToArray());
         foreach (var variant in new[] { DeconvnetVariant.Tutorial, DeconvnetVariant.ZeilerFergus, DeconvnetVariant.GuidedBackprop, DeconvnetVariant.Gradient })
             for (int layer = 0; layer < 2; layer++)
-                Assert.Equal(Deconvnet.Project(pair, layer, variant).ToArray(), Deconvnet.Project(fused, layer, variant).ToArray());
+            {
+                float[] expected = Deconvnet.Project(pair, layer, variant).ToArray();
+                Assert.Equal(expected, Deconvnet.Project(fused, layer, variant).ToArray());
+                Assert.Equal(expected, Deconvnet.Project(block, layer, variant).ToArray());
+            }
     }
 
     [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]

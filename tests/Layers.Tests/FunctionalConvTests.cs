@@ -62,6 +62,43 @@ public sealed class FunctionalConvTests
         for (int i = 0; i < fused.Length; i++) Assert.Equal(pair[i].Grad!.ToArray(), fused[i].Grad!.ToArray());
     }
 
+    public static TheoryData<string, int, int, bool, bool> ConvPoolCases()
+    {
+        var data = new TheoryData<string, int, int, bool, bool>();
+        foreach (string name in AcceleratorCatalog.Names)
+        {
+            data.Add(name, 2, 2, true, true);     // the tutorial's block: 2x2 s2 SAME on an odd map, + bias
+            data.Add(name, 3, 2, true, false);    // overlapping windows: a cell can be the switch of two
+            data.Add(name, 2, 2, false, true);    // LeNet's 2x2 s2 VALID
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(ConvPoolCases))]
+    public void Conv2dReluMaxPoolIsTheUnfusedOpsBitForBit(string name, int size, int stride, bool same, bool withBias)
+    {
+        var acc = Accelerators.Get(name);
+        int[] xs = [2, 7, 5, 2], ws = [3, 3, 2, 4];
+        var pool = new PoolOptions(size, stride, same ? Padding.Same : Padding.Valid);
+        var convolution = new Conv2dOptions(1, Padding.Same);
+        var inputs = new List<Input> { In(TestData.Uniform(21, 140), xs), In(TestData.Uniform(22, 72), ws) };
+        if (withBias) inputs.Add(In(TestData.Uniform(23, 4), [4]));
+        using var scope = new TensorScope();
+        Tensor[] Leaves() => [.. inputs.Select(i => Tensor.FromArray(acc, i.Data, i.Shape, requiresGrad: true))];
+        var fused = Leaves();
+        var pair = Leaves();
+        var (values, argmax) = Functional.Conv2dReluMaxPool(fused[0], fused[1], withBias ? fused[2] : null, convolution, pool);
+        var activations = Functional.Conv2dRelu(pair[0], pair[1], 1, Padding.Same, bias: withBias ? pair[2] : null);
+        var (refValues, refArgmax) = Functional.MaxPoolWithArgmax(activations, size, stride, pool.Padding);
+        Assert.Equal(refValues.ToArray(), values.ToArray());
+        Assert.Equal(refArgmax.ToArray<long>(), argmax.ToArray<long>());
+        Assert.Contains(0f, values.ToArray());   // some windows are all ReLU zeros: the mask matters
+        var seed = Tensor.FromArray(acc, TestData.Uniform(24, (int)values.Shape.Size), values.Shape);
+        values.Backward(seed);
+        refValues.Backward(seed);
+        for (int i = 0; i < fused.Length; i++) Assert.Equal(pair[i].Grad!.ToArray(), fused[i].Grad!.ToArray());
+    }
+
     public static TheoryData<string, int, bool, int> TransposeCases()
     {
         var data = new TheoryData<string, int, bool, int>();

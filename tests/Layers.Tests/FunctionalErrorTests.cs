@@ -1,3 +1,4 @@
+using GpuDeconv.Kernels;
 using Xunit;
 
 namespace GpuDeconv.Layers.Tests;
@@ -20,6 +21,11 @@ public sealed class FunctionalErrorTests
             "Conv2d", "[1, 4, 4, 2]", "[3, 3, 3, 8]");
         AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Conv2d(x, Tensor.Zeros(acc, [3, 3, 2, 8]), bias: Tensor.Zeros(acc, [4]))),
             "Conv2d", "[4]", "8");
+        AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Conv2dReluMaxPool(x, Tensor.Zeros(acc, [3, 3, 3, 8]), null, new Conv2dOptions(1, Padding.Same), new PoolOptions(2, 2, Padding.Same))),
+            "Conv2d", "[1, 4, 4, 2]", "[3, 3, 3, 8]");
+        // The pooling window checked against the convolution's [1, 4, 4, 8] output.
+        AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Conv2dReluMaxPool(x, Tensor.Zeros(acc, [3, 3, 2, 8]), null, new Conv2dOptions(1, Padding.Same), new PoolOptions(6, 1, Padding.Valid))),
+            "Conv2dReluMaxPool", "[1, 4, 4, 8]", "window of 6");
         AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Add(x, Tensor.Zeros(acc, [1, 4, 4, 3]))),
             "Add", "[1, 4, 4, 2]", "[1, 4, 4, 3]");
         AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Multiply(x, Tensor.Zeros(acc, [32]))),

@@ -62,6 +62,73 @@ public sealed class MemoryTests
     }
 
     [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void Conv2dReluMaxPoolKeepsOnlyThePooledValuesAndTheSwitches(string name)
+    {
+        var acc = Accelerators.Get(name);
+        var allocator = DeviceAllocator.For(acc);
+        using var scope = new TensorScope();
+        var x = Tensor.Uniform(acc, [4, 16, 16, 3], -1f, 1f, seed: 5, requiresGrad: true);
+        var w = Tensor.Uniform(acc, [3, 3, 3, 32], -1f, 1f, seed: 6, requiresGrad: true);
+        long before = allocator.Statistics.BytesInUse;
+        var (values, argmax) = Functional.Conv2dReluMaxPool(x, w, null, new Conv2dOptions(1, Padding.Same), new PoolOptions(2, 2, Padding.Same));
+        long held = allocator.Statistics.BytesInUse - before;
+        long start = allocator.Statistics.BytesInUse;
+        Tensor.Empty(acc, values.Shape);
+        Tensor.Empty(acc, argmax.Shape, DType.Int64);
+        // The [4, 16, 16, 32] activations (128 KiB) went back to the allocator once pooled.
+        Assert.Equal(allocator.Statistics.BytesInUse - start, held);
+
+        var trace = new ForwardTrace();
+        before = allocator.Statistics.BytesInUse;
+        trace.Conv2dReluMaxPool(x, w, null, new Conv2dOptions(1, Padding.Same), new PoolOptions(2, 2, Padding.Same));
+        // A trace keeps them: the projections' ReLU rules read them.
+        Assert.Equal(held + 4 * 16 * 16 * 32 * 4, allocator.Statistics.BytesInUse - before);
+        Assert.False(trace.Steps[0].Output.IsDisposed);
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void FreeingIntermediatesLowersTheBackwardPeakAndKeepsTheGradientsBitForBit(string name)
+    {
+        var acc = Accelerators.Get(name);
+        var allocator = DeviceAllocator.For(acc);
+        using var scope = new TensorScope();
+        var x = Tensor.Uniform(acc, [8, 64], -1f, 1f, seed: 7);
+        var weights = Enumerable.Range(0, 4).Select(i => Tensor.Uniform(acc, [64, 64], -0.2f, 0.2f, seed: (ulong)(10 + i), requiresGrad: true)).ToArray();
+        var side = Tensor.Uniform(acc, [8, 64], -1f, 1f, seed: 20);
+
+        (long Peak, float[][] Grads, Tensor[] Hidden, Tensor Loss) Step(bool free)
+        {
+            foreach (var w in weights) w.ZeroGrad();
+            var hidden = new List<Tensor>();
+            var h = x;
+            foreach (var w in weights)
+            {
+                h = Functional.Relu(Functional.MatMul(h, w));
+                hidden.Add(h);
+            }
+            var loss = Functional.ReduceSum(Functional.Multiply(h, side));
+            allocator.ResetPeak();
+            long start = allocator.Statistics.BytesInUse;
+            loss.Backward(freeIntermediates: free);
+            return (allocator.Statistics.PeakBytesInUse - start, [.. weights.Select(w => w.Grad!.ToArray())], [.. hidden], loss);
+        }
+
+        var kept = Step(free: false);
+        var freed = Step(free: true);
+        for (int i = 0; i < weights.Length; i++) Assert.Equal(kept.Grads[i], freed.Grads[i]);
+        Assert.All(kept.Hidden, t => Assert.False(t.IsDisposed));
+        Assert.All(freed.Hidden, t => Assert.True(t.IsDisposed));
+        // The loss the pass started from, the leaves, their gradients and tensors made without autograd all stay.
+        Assert.False(freed.Loss.IsDisposed);
+        Assert.All(weights, w => Assert.False(w.IsDisposed || w.Grad!.IsDisposed));
+        Assert.False(x.IsDisposed || side.IsDisposed);
+        // Each layer gives back its activations (and its matmul's output) while the earlier layers' gradients are made.
+        Assert.True(freed.Peak < kept.Peak, $"backward peak {freed.Peak} bytes with freeing, {kept.Peak} without");
+        var e = Assert.Throws<ObjectDisposedException>(() => freed.Hidden[0].ToArray());
+        Assert.Contains("[8, 64]", e.Message);
+    }
+
+    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
     public void ResetPeakStartsANewPeakAtTheBytesInUse(string name)
     {
         var acc = Accelerators.Get(name);

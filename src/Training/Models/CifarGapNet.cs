@@ -63,24 +63,38 @@ public sealed class CifarGapNet : Module
 
     /// <summary>The logits [N, classes] of images [N, H, W, C].</summary>
     /// <exception cref="ArgumentException">The images are not [N, H, W, C] of <see cref="InputShape"/>.</exception>
-    public override Tensor Forward(Tensor input) => Logits(input, new ForwardTrace());
+    public override Tensor Forward(Tensor input) => Run(input, trace: null);
 
     /// <summary>The logits [N, classes]; <paramref name="trace"/> records layers 0 and 1 (conv + ReLU + argmax pool) for <see cref="Deconvnet.Project(ForwardTrace, int, DeconvnetVariant, ProjectionSelection?)"/>, by reference.</summary>
     /// <exception cref="ArgumentException">The images are not [N, H, W, C] of <see cref="InputShape"/>.</exception>
     public Tensor Logits(Tensor images, ForwardTrace trace)
     {
-        ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(trace);
+        return Run(images, trace);
+    }
+
+    private Tensor Run(Tensor images, ForwardTrace? trace)
+    {
+        ArgumentNullException.ThrowIfNull(images);
         if (images.Shape.Rank != 4 || images.Shape[1] != InputShape[0] || images.Shape[2] != InputShape[1] || images.Shape[3] != InputShape[2])
             throw new ArgumentException($"CifarGapNet: images {images.Shape} must be [N, {InputShape[0]}, {InputShape[1]}, {InputShape[2]}] (NHWC), the shape the network was built for.", nameof(images));
-        // relu(conv + bias) as one op: the same values, without keeping the pre-activation through the step.
-        var h = trace.Conv2dRelu(images, Conv1.Weight, bias: Conv1.Bias);                     // [N, H, W, 64]
-        (h, _) = trace.MaxPoolWithArgmax(h, size: 2, stride: 2, padding: Padding.Same);        // [N, H/2, W/2, 64]
-        h = trace.Conv2dRelu(h, Conv2.Weight, bias: Conv2.Bias);                               // [N, H/2, W/2, 64]
-        (h, _) = trace.MaxPoolWithArgmax(h, size: 2, stride: 2, padding: Padding.Same);        // [N, H/4, W/4, 64]
+        var h = Block(Conv1, images, trace);                                                   // [N, H/2, W/2, 64]
+        h = Block(Conv2, h, trace);                                                            // [N, H/4, W/4, 64]
         h = Conv3.ForwardRelu(h);                                                              // [N, H/4, W/4, classes]
         // The tutorial's avg_pool_6x6 (ksize = stride = 6, SAME) on a 6x6 map is the mean over the whole map.
         var pooled = Functional.AvgPool(h, size: (PooledHeight, PooledWidth), stride: (PooledHeight, PooledWidth), padding: Padding.Valid);
         return pooled.Reshape([pooled.Shape[0], Classes]);
+    }
+
+    // relu(conv + bias) and the argmax max-pool 2x2 SAME as one op: without a trace the block's pre-pool activations,
+    // its largest tensor, are freed as soon as they are pooled rather than kept through the training step.
+    private static Tensor Block(Conv2d conv, Tensor input, ForwardTrace? trace)
+    {
+        var convolution = new Conv2dOptions(conv.Stride, conv.Padding);
+        var pool = new PoolOptions(2, 2, Padding.Same);
+        var (values, _) = trace is null
+            ? Functional.Conv2dReluMaxPool(input, conv.Weight, conv.Bias, convolution, pool)
+            : trace.Conv2dReluMaxPool(input, conv.Weight, conv.Bias, convolution, pool);
+        return values;
     }
 }

@@ -67,22 +67,44 @@ public sealed class LeNet5 : Module
 
     /// <summary>The logits [N, classes] of images [N, 32, 32, 1].</summary>
     /// <exception cref="ArgumentException">The images are not [N, 32, 32, 1].</exception>
-    public override Tensor Forward(Tensor input) => Run(input).Logits;
+    public override Tensor Forward(Tensor input)
+    {
+        CheckImages(input);
+        if (Activation != Activation.Relu) return Run(input).Logits;
+        // relu(conv) and the 2x2 max-pool as one op per block (the same values and gradients as Run's ops): the
+        // conv maps, which only Run hands out, are freed as soon as they are pooled instead of living through the step.
+        var pool = new PoolOptions(2, 2, Padding.Valid);
+        var h = Functional.Conv2dReluMaxPool(input, Conv1.Weight, Conv1.Bias, new Conv2dOptions(Conv1.Stride, Conv1.Padding), pool).Values;
+        h = Functional.Conv2dReluMaxPool(h, Conv2.Weight, Conv2.Bias, new Conv2dOptions(Conv2.Stride, Conv2.Padding), pool).Values;
+        return Classify(h).Logits;
+    }
 
     /// <summary>The forward pass with its intermediate activations (for feature-map images and the fc2 class maps).</summary>
     /// <exception cref="ArgumentException">The images are not [N, 32, 32, 1].</exception>
     public LeNetActivations Run(Tensor images)
     {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.Shape.Rank != 4 || images.Shape[1] != InputSize || images.Shape[2] != InputSize || images.Shape[3] != 1)
-            throw new ArgumentException($"LeNet5: images {images.Shape} must be [N, 32, 32, 1] (NHWC; 28x28 MNIST is padded by 2).", nameof(images));
+        CheckImages(images);
         var conv1 = Activate(Conv1, images);                                                       // [N, 28, 28, 6]
         var h = Functional.MaxPool(conv1, size: 2, stride: 2, padding: Padding.Valid);             // [N, 14, 14, 6]
         var conv2 = Activate(Conv2, h);                                                            // [N, 10, 10, 16]
         h = Functional.MaxPool(conv2, size: 2, stride: 2, padding: Padding.Valid);                 // [N, 5, 5, 16]
-        h = Activate(Fc1.Forward(h.Reshape([h.Shape[0], 400])));
+        var (fc2, logits) = Classify(h);
+        return new LeNetActivations(conv1, conv2, fc2, logits);
+    }
+
+    private static void CheckImages(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Shape.Rank != 4 || images.Shape[1] != InputSize || images.Shape[2] != InputSize || images.Shape[3] != 1)
+            throw new ArgumentException($"LeNet5: images {images.Shape} must be [N, 32, 32, 1] (NHWC; 28x28 MNIST is padded by 2).", nameof(images));
+    }
+
+    // fc 400-120-84-classes on the pooled [N, 5, 5, 16] maps: the activated fc2 features and the logits.
+    private (Tensor Fc2, Tensor Logits) Classify(Tensor pooled)
+    {
+        var h = Activate(Fc1.Forward(pooled.Reshape([pooled.Shape[0], 400])));
         var fc2 = Activate(Fc2.Forward(h));
-        return new LeNetActivations(conv1, conv2, fc2, Fc3.Forward(fc2));
+        return (fc2, Fc3.Forward(fc2));
     }
 
     private Tensor Activate(Tensor x) => Activation == Activation.Sigmoid ? Functional.Sigmoid(x) : Functional.Relu(x);

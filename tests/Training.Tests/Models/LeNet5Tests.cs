@@ -50,6 +50,33 @@ public class LeNet5Tests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    public void ForwardIsRunBitForBit(string name)
+    {
+        // With ReLU, Forward pools through switches (Conv2dReluMaxPool) where Run pools the kept maps (MaxPool): the
+        // same maxima, the same first-of-ties cells (windows of ReLU zeros), so the same logits and gradients.
+        var accelerator = Accelerators.Get(name);
+        foreach (var activation in new[] { Activation.Relu, Activation.Sigmoid })
+        {
+            using var scope = new TensorScope();
+            var images = Tensor.Uniform(accelerator, [3, 32, 32, 1], -1f, 1f, seed: 12);
+            var labels = Tensor.FromArray(accelerator, new[] { 4, 0, 9 }, [3]);
+            (float[] Logits, float[][] Grads) Step(Func<LeNet5, Tensor> forward)
+            {
+                using var model = new LeNet5(accelerator, activation, seed: 3);
+                var logits = forward(model);
+                float[] values = logits.ToArray();
+                Functional.SoftmaxCrossEntropy(logits, labels).Backward(freeIntermediates: true);
+                return (values, [.. model.Parameters().Select(p => p.Grad!.ToArray())]);
+            }
+            var run = Step(m => m.Run(images).Logits);
+            var forward = Step(m => m.Forward(images));
+            Assert.Equal(run.Logits, forward.Logits);
+            for (int i = 0; i < run.Grads.Length; i++) Assert.Equal(run.Grads[i], forward.Grads[i]);
+        }
+    }
+
     [Fact]
     public void RejectsUnpaddedImages()
     {
