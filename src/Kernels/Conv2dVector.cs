@@ -178,13 +178,12 @@ public static class Conv2dVector
     private static void LaunchForward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias,
                                       ArrayView<float> y, DirectConv c)
     {
-        long lanes = (long)c.Batch * c.OutH * CeilDiv(c.OutW, PixelBlock) * CeilDiv(c.OutC, ChannelBlock);
+        // Pixel blocks run along each image's whole plane, rows included, so narrow maps (conv3's 6x6) waste no lanes.
+        long lanes = (long)c.Batch * CeilDiv(c.OutH * c.OutW, PixelBlock) * CeilDiv(c.OutC, ChannelBlock);
         if (lanes == 0) return;
-        // Rows and columns any tap reads: output rows 0..OutH-1 and columns 0..(OutW rounded up to the pixel block)-1
-        // (the block's extra pixels are computed and dropped), plus the input itself.
-        int paddedOutW = RoundUp(c.OutW, PixelBlock);
+        // Rows and columns any tap reads (those of output rows 0..OutH-1 and columns 0..OutW-1), plus the input itself.
         (c.OriginH, c.PaddedH) = Span(c.OutH, c.StrideH, c.KH, c.DilationH, c.PadTop, c.InH);
-        (c.OriginW, c.PaddedW) = Span(paddedOutW, c.StrideW, c.KW, c.DilationW, c.PadLeft, c.InW);
+        (c.OriginW, c.PaddedW) = Span(c.OutW, c.StrideW, c.KW, c.DilationW, c.PadLeft, c.InW);
         long padded = (long)c.Batch * c.PaddedH * c.PaddedW * c.InC;
         var input = Scratch.Get<float>(stream, Scratch.ConvInput, padded);
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, DirectConv>(PadInputKernel)(
@@ -272,28 +271,30 @@ public static class Conv2dVector
     }
 
     /// <summary>
-    /// <see cref="DirectConv"/> over the zero-bordered copy of the input: lane = (16-channel block, 4-pixel block of a row,
-    /// row, image), channel blocks fastest so that neighbouring lanes share their input pixels. Every tap of every pixel
-    /// reads the copy and every filter row has <see cref="DirectConv.FilterStride"/> channels, so the loop has no
-    /// conditions; the store drops the pixels past OutW and the channels past OutC.
+    /// <see cref="DirectConv"/> over the zero-bordered copy of the input: lane = (16-channel block, block of 4 consecutive
+    /// pixels of the image's row-major plane, image), channel blocks fastest so that neighbouring lanes share their input
+    /// pixels. Every tap of every pixel reads the copy and every filter row has <see cref="DirectConv.FilterStride"/>
+    /// channels, so the loop has no conditions; the store drops the pixels past the plane and the channels past OutC.
     /// </summary>
     public static void ForwardKernel(ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, DirectConv c, int lanes)
     {
         int lane = Grid.IdxX * Group.DimX + Group.IdxX;
         if (lane >= lanes) return;
         int coBlocks = (c.OutC + ChannelBlock - 1) / ChannelBlock;
-        int xBlocks = (c.OutW + PixelBlock - 1) / PixelBlock;
+        int plane = c.OutH * c.OutW;
+        int pixelBlocks = (plane + PixelBlock - 1) / PixelBlock;
         int coBlock = lane % coBlocks;
         int rest = lane / coBlocks;
-        int xBlock = rest % xBlocks;
-        rest /= xBlocks;
-        int oy = rest % c.OutH;
-        int b = rest / c.OutH;
+        int pixel0 = rest % pixelBlocks * PixelBlock;
+        int b = rest / pixelBlocks;
         int co0 = coBlock * ChannelBlock;
-        int ox0 = xBlock * PixelBlock;
         int channels = c.OutC - co0;
-        int pixels = Math.Min(PixelBlock, c.OutW - ox0);
-        long step = (long)c.StrideW * c.InC;
+        int pixels = Math.Min(PixelBlock, plane - pixel0);
+        // Each pixel's first tap in the copy; a block past the end of the plane repeats its last pixel (computed, not stored).
+        long p0 = FirstTap(c, b, pixel0, plane);
+        long p1 = FirstTap(c, b, pixel0 + 1, plane);
+        long p2 = FirstTap(c, b, pixel0 + 2, plane);
+        long p3 = FirstTap(c, b, pixel0 + 3, plane);
 
         var a00 = Float8.Splat(0f);
         var a01 = Float8.Splat(0f);
@@ -305,19 +306,18 @@ public static class Conv2dVector
         var a31 = Float8.Splat(0f);
         for (int kh = 0; kh < c.KH; kh++)
         {
-            long row = ((long)b * c.PaddedH + oy * c.StrideH + kh * c.DilationH - c.PadTop - c.OriginH) * c.PaddedW;
             for (int kw = 0; kw < c.KW; kw++)
             {
-                long p0 = (row + ox0 * c.StrideW + kw * c.DilationW - c.PadLeft - c.OriginW) * c.InC;
+                long tap = ((long)kh * c.DilationH * c.PaddedW + kw * c.DilationW) * c.InC;
                 long wi = (long)(kh * c.KW + kw) * c.InC * c.FilterStride + co0;
                 for (int ci = 0; ci < c.InC; ci++)
                 {
                     var w0 = Float8.Load(w, wi);
                     var w1 = Float8.Load(w, wi + 8);
-                    var v0 = Float8.Splat(x[p0 + ci]);
-                    var v1 = Float8.Splat(x[p0 + step + ci]);
-                    var v2 = Float8.Splat(x[p0 + 2 * step + ci]);
-                    var v3 = Float8.Splat(x[p0 + 3 * step + ci]);
+                    var v0 = Float8.Splat(x[p0 + tap + ci]);
+                    var v1 = Float8.Splat(x[p1 + tap + ci]);
+                    var v2 = Float8.Splat(x[p2 + tap + ci]);
+                    var v3 = Float8.Splat(x[p3 + tap + ci]);
                     a00 = Float8.FusedMultiplyAdd(v0, w0, a00);
                     a01 = Float8.FusedMultiplyAdd(v0, w1, a01);
                     a10 = Float8.FusedMultiplyAdd(v1, w0, a10);
@@ -343,8 +343,18 @@ public static class Conv2dVector
             a30 = Float8.Add(a30, b0);
             a31 = Float8.Add(a31, b1);
         }
-        long o = (((long)b * c.OutH + oy) * c.OutW + ox0) * c.OutC + co0;
+        // The plane's pixels are contiguous in NHWC, so the block's pixels are OutC apart even across rows.
+        long o = ((long)b * plane + pixel0) * c.OutC + co0;
         StoreBlock(y, o, c.OutC, pixels, channels, a00, a01, a10, a11, a20, a21, a30, a31);
+    }
+
+    /// <summary>Where tap (0, 0) of output pixel <paramref name="pixel"/> (row-major in the plane, clamped to its last pixel) of image <paramref name="b"/> reads the zero-bordered copy.</summary>
+    private static long FirstTap(DirectConv c, int b, int pixel, int plane)
+    {
+        int p = Math.Min(pixel, plane - 1);
+        int oy = p / c.OutW;
+        int ox = p - oy * c.OutW;
+        return (((long)b * c.PaddedH + oy * c.StrideH - c.PadTop - c.OriginH) * c.PaddedW + ox * c.StrideW - c.PadLeft - c.OriginW) * c.InC;
     }
 
     /// <summary>Stores the first <paramref name="rows"/> of a 4 x 16 block (rows <paramref name="stride"/> apart), each cut to <paramref name="channels"/>.</summary>
