@@ -82,6 +82,9 @@ public static partial class Program
         var epochs = new Option<int?>("--epochs") { Description = "Training epochs when --steps is not given." };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
         var lr = new Option<float?>("--lr") { Description = "Learning rate (default: cifar-gap 1e-4 on CIFAR-10 as in the tutorial, 3e-4 on other data; lenet5 3e-3)." };
+        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "constant or cosine (to 0 at the last step), after the warm-up (default: see --lr)." }
+            .AcceptOnlyFromAmong("constant", "cosine");
+        var warmupSteps = new Option<int?>("--warmup-steps") { Description = "Steps over which the learning rate climbs linearly to --lr (default: see --lr)." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmong("adam", "sgd");
         var activation = new Option<string>("--activation") { Description = "relu, sigmoid, or both: sibling runs <logdir>/relu and <logdir>/sigmoid that TensorBoard compares (LeNet-5).", DefaultValueFactory = _ => "relu" }
             .AcceptOnlyFromAmong("relu", "sigmoid", "both");
@@ -100,7 +103,7 @@ public static partial class Program
         var top9Images = new Option<int>("--top9-images") { Description = "cifar-gap: how many test images the top-9 search scans.", DefaultValueFactory = _ => 1000 };
         var command = new Command("train", "Train a network and write TensorBoard logs and checkpoints.")
         {
-            model, dataset, noDownload, dataDir, accelerator, steps, epochs, batchSize, lr, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
+            model, dataset, noDownload, dataDir, accelerator, steps, epochs, batchSize, lr, lrSchedule, warmupSteps, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
             top9Maps, top9Images,
         };
         command.SetAction(parse =>
@@ -114,6 +117,7 @@ public static partial class Program
             if (parse.GetValue(epochs) is <= 0) result.AddError($"--epochs must be positive, not {parse.GetValue(epochs)}.");
             if (parse.GetValue(steps) is not null && parse.GetValue(epochs) is not null) result.AddError("Give --steps or --epochs, not both.");
             if (parse.GetValue(lr) is { } rate && !(rate > 0 && float.IsFinite(rate))) result.AddError($"--lr must be a positive number, not {rate}.");
+            if (parse.GetValue(warmupSteps) is < 0) result.AddError($"--warmup-steps must be 0 or more, not {parse.GetValue(warmupSteps)}.");
             if (parse.GetValue(checkpointEvery) < 0 || parse.GetValue(logEvery) <= 0 || parse.GetValue(imageEvery) <= 0)
                 result.AddError("--checkpoint-every must be 0 or more, --log-every and --image-every positive.");
             if (parse.GetValue(resume) && parse.GetValue(logdir) is null) result.AddError("--resume needs --logdir (the run to continue).");
@@ -147,7 +151,9 @@ public static partial class Program
                     var options = new TrainerOptions(activations.Length > 1 ? Path.Combine(run, name) : run)
                     {
                         Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
-                        LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
+                        LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmupSteps),
+                        LearningRateSchedule = parse.GetValue(lrSchedule) switch { "cosine" => LearningRateSchedule.Cosine, "constant" => LearningRateSchedule.Constant, _ => null },
+                        Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
                         Activation = name == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
                         Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
                         ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume), Top9Maps = maps, Top9Images = parse.GetValue(top9Images),
@@ -160,6 +166,14 @@ public static partial class Program
         });
         return command;
     }
+
+    // ", cosine schedule after 100 warm-up steps"; nothing for a constant rate without warm-up.
+    private static string Describe(Training.Trainer trainer) => (trainer.LearningRateSchedule, trainer.WarmupSteps) switch
+    {
+        (LearningRateSchedule.Constant, 0) => "",
+        (var schedule, 0) => $", {schedule.ToString().ToLowerInvariant()} schedule",
+        (var schedule, var warmup) => $", {schedule.ToString().ToLowerInvariant()} schedule after {warmup} warm-up steps",
+    };
 
     private static int Train(IAnsiConsole console, TextWriter output, TextWriter error, Accelerator accelerator, TrainerOptions options, LoadedData data, CancellationToken cancellationToken)
     {
@@ -176,7 +190,7 @@ public static partial class Program
         using (trainer)
         {
             output.WriteLine($"model {options.Model} on {data.Name} ({data.Train.Count} training, {data.Test.Count} test images {data.Train.ImageShape}); " +
-                             $"{trainer.TotalSteps} steps of {options.BatchSize}, {options.Optimizer.ToString().ToLowerInvariant()} lr {trainer.Optimizer.LearningRate.ToString("G3", CultureInfo.InvariantCulture)}{(trainer.Step > 0 ? $", resuming at step {trainer.Step}" : "")}; logs in {options.LogDirectory}");
+                             $"{trainer.TotalSteps} steps of {options.BatchSize}, {options.Optimizer.ToString().ToLowerInvariant()} lr {trainer.BaseLearningRate.ToString("G3", CultureInfo.InvariantCulture)}{Describe(trainer)}{(trainer.Step > 0 ? $", resuming at step {trainer.Step}" : "")}; logs in {options.LogDirectory}");
             TrainingResult? result = null;
             console.Progress()
                 .AutoClear(false)

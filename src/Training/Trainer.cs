@@ -26,6 +26,16 @@ public enum OptimizerKind
     Sgd,
 }
 
+/// <summary>How the learning rate moves over a <see cref="Trainer"/>'s run (after any warm-up).</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The rate throughout (the tutorials).</summary>
+    Constant,
+
+    /// <summary>Half a cosine from the rate down to 0 at the last step.</summary>
+    Cosine,
+}
+
 /// <summary>What a training run does; the defaults are the tutorials'.</summary>
 /// <param name="LogDirectory">Where event files go; checkpoints go to its <c>checkpoints</c> folder.</param>
 public sealed record TrainerOptions(string LogDirectory)
@@ -47,6 +57,12 @@ public sealed record TrainerOptions(string LogDirectory)
 
     /// <summary>The learning rate; null: <see cref="Trainer.DefaultLearningRate"/>.</summary>
     public float? LearningRate { get; init; }
+
+    /// <summary>How the rate moves after the warm-up; null: <see cref="Trainer.DefaultSchedule"/>.</summary>
+    public LearningRateSchedule? LearningRateSchedule { get; init; }
+
+    /// <summary>Steps over which the rate climbs linearly to <see cref="LearningRate"/> (0: none); null: <see cref="Trainer.DefaultSchedule"/>.</summary>
+    public int? WarmupSteps { get; init; }
 
     /// <summary>Adam (the tutorials) or SGD.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
@@ -135,6 +151,7 @@ public sealed class Trainer : IDisposable
         if (options.Epochs is <= 0) throw new ArgumentException($"Trainer: epochs is {options.Epochs}; it must be positive.", nameof(options));
         if (options.LogEvery <= 0 || options.ImageEvery <= 0 || options.CheckpointEvery < 0 || options.EvalBatchSize <= 0)
             throw new ArgumentException($"Trainer: log-every {options.LogEvery}, image-every {options.ImageEvery} and eval batch size {options.EvalBatchSize} must be positive, checkpoint-every {options.CheckpointEvery} zero or positive.", nameof(options));
+        if (options.WarmupSteps is < 0) throw new ArgumentException($"Trainer: warm-up steps is {options.WarmupSteps}; it must be zero or positive.", nameof(options));
         if (options.Top9Images <= 0)
             throw new ArgumentException($"Trainer: top-9 images is {options.Top9Images}; the search must scan at least one test image.", nameof(options));
         if (options.Model == ModelKind.CifarGap)
@@ -159,8 +176,11 @@ public sealed class Trainer : IDisposable
         Model = options.Model == ModelKind.CifarGap
             ? new CifarGapNet(accelerator, input[0], input[1], input[2], train.ClassNames.Count, options.Seed)
             : new LeNet5(accelerator, options.Activation, train.ClassNames.Count, options.Seed);
-        float rate = options.LearningRate ?? DefaultLearningRate(options.Model, options.DatasetName);
-        Optimizer = options.Optimizer == OptimizerKind.Adam ? new AdamOptimizer(Model, rate) : new SgdOptimizer(Model, rate);
+        BaseLearningRate = options.LearningRate ?? DefaultLearningRate(options.Model, options.DatasetName);
+        var (schedule, warmup) = DefaultSchedule(options.Model, options.DatasetName);
+        LearningRateSchedule = options.LearningRateSchedule ?? schedule;
+        WarmupSteps = options.WarmupSteps ?? warmup;
+        Optimizer = options.Optimizer == OptimizerKind.Adam ? new AdamOptimizer(Model, BaseLearningRate) : new SgdOptimizer(Model, BaseLearningRate);
         Schedule = new EpochSchedule(train.Count, options.BatchSize, PartialBatch.Drop);
         TotalSteps = options.Steps ?? Schedule.StepsForEpochs(options.Epochs ?? DefaultEpochs(options.Model));
         _checkpoints = new CheckpointDirectory(Path.Combine(options.LogDirectory, "checkpoints"));
@@ -182,6 +202,28 @@ public sealed class Trainer : IDisposable
     /// <summary>The optimizer over <see cref="Model"/>'s parameters.</summary>
     public Optimizer Optimizer { get; }
 
+    /// <summary>The learning rate the schedule starts from (after the warm-up) and scales.</summary>
+    public float BaseLearningRate { get; }
+
+    /// <summary>How the rate moves after the warm-up.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; }
+
+    /// <summary>Steps over which the rate climbs linearly to <see cref="BaseLearningRate"/>.</summary>
+    public int WarmupSteps { get; }
+
+    /// <summary>
+    /// The rate of step <paramref name="step"/> (0-based): base * (step + 1) / warm-up during the warm-up, then the
+    /// base rate (constant) or base * (1 + cos(pi * f)) / 2 with f the fraction of the remaining steps done (cosine).
+    /// A function of the step alone, so a resumed run follows the same rates.
+    /// </summary>
+    public float LearningRateAt(long step)
+    {
+        if (step < WarmupSteps) return (float)((double)BaseLearningRate * (step + 1) / WarmupSteps);
+        if (LearningRateSchedule == LearningRateSchedule.Constant) return BaseLearningRate;
+        double fraction = Math.Min(1.0, (double)(step - WarmupSteps) / Math.Max(1, TotalSteps - WarmupSteps));
+        return (float)(BaseLearningRate * 0.5 * (1 + Math.Cos(Math.PI * fraction)));
+    }
+
     /// <summary>How the training set is cut into steps (the last partial batch is dropped, as TF's input queue).</summary>
     public EpochSchedule Schedule { get; }
 
@@ -202,6 +244,9 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public static float DefaultLearningRate(ModelKind model, string dataset) =>
         model == ModelKind.LeNet5 ? 3e-3f : dataset == "cifar10" ? 1e-4f : 3e-4f;
+
+    /// <summary>The schedule and warm-up when none is given: constant without warm-up (the tutorials) for now.</summary>
+    public static (LearningRateSchedule Schedule, int WarmupSteps) DefaultSchedule(ModelKind model, string dataset) => (LearningRateSchedule.Constant, 0);
 
     /// <summary>Epochs when neither steps nor epochs are given: 1 for the CIFAR net (the default run must fit 10 minutes on 2 CPU cores), 8 for LeNet-5.</summary>
     public static int DefaultEpochs(ModelKind model) => model == ModelKind.LeNet5 ? 8 : 1;
@@ -261,6 +306,7 @@ public sealed class Trainer : IDisposable
                 float[]? logitValues = log ? logits.ToArray() : null;
                 Optimizer.ZeroGrad();
                 lossTensor.Backward(freeIntermediates: true);
+                Optimizer.LearningRate = LearningRateAt(Step);
                 Optimizer.Step();
                 Step++;
                 images += batch.Count;
@@ -270,6 +316,7 @@ public sealed class Trainer : IDisposable
                     float accuracy = Correct(logitValues, batch.Labels.Span) / (float)batch.Count;
                     _writer.AddScalar("loss", loss, Step);
                     _writer.AddScalar("accuracy", accuracy, Step);
+                    _writer.AddScalar("learning_rate", Optimizer.LearningRate, Step);
                     progress?.Report(new TrainingProgress(Step, TotalSteps, loss, accuracy, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
                 }
                 if (Step % options.ImageEvery == 0 && Step != TotalSteps) LogImages(Step);
@@ -510,7 +557,9 @@ public sealed class Trainer : IDisposable
         ["classes"] = _train.ClassNames.Count.ToString(CultureInfo.InvariantCulture),
         ["activation"] = Options.Activation.ToString(),
         ["optimizer"] = Options.Optimizer.ToString(),
-        ["learning_rate"] = Optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+        ["learning_rate"] = BaseLearningRate.ToString("R", CultureInfo.InvariantCulture),
+        ["learning_rate_schedule"] = LearningRateSchedule.ToString(),
+        ["warmup_steps"] = WarmupSteps.ToString(CultureInfo.InvariantCulture),
         ["batch_size"] = Options.BatchSize.ToString(CultureInfo.InvariantCulture),
         ["distort"] = Options.Distort.ToString(),
         ["seed"] = Options.Seed.ToString(CultureInfo.InvariantCulture),

@@ -37,6 +37,8 @@ public class ProgramTests
     [InlineData(new[] { "train", "--top9-maps", "1,64" }, "--top9-maps 64 is out of range: layers 1 and 2 have 64 feature maps (0..63)")]
     [InlineData(new[] { "train", "--top9-maps", "2,2" }, "--top9-maps 2,2 lists a map twice")]
     [InlineData(new[] { "train", "--top9-images", "0" }, "--top9-images must be positive, not 0")]
+    [InlineData(new[] { "train", "--warmup-steps", "-5" }, "--warmup-steps must be 0 or more, not -5")]
+    [InlineData(new[] { "train", "--lr-schedule", "exponential" }, "exponential")]
     [InlineData(new[] { "evaluate" }, "--checkpoint")]
     [InlineData(new[] { "no-such-verb" }, "no-such-verb")]
     public void BadCommandLinesExitWithOneAndSayWhatIsWrong(string[] args, string named)

@@ -137,6 +137,8 @@ public class TrainerTests
         TrainerOptions Options(string dir, long steps, bool resume) => new(temp[dir])
         {
             Steps = steps, BatchSize = 4, Distort = true, Seed = 42, Resume = resume, LogEvery = 1, ImageEvery = 100, LoaderThreads = 2,
+            // The rate moves every step: the resumed steps must get the rates the uninterrupted run gave them.
+            LearningRateSchedule = LearningRateSchedule.Cosine, WarmupSteps = 2,
         };
 
         IReadOnlyDictionary<string, HostArray> whole;
@@ -158,6 +160,32 @@ public class TrainerTests
             Assert.True(value.Data.AsSpan().SequenceEqual(resumed[path].Data), $"{path} differs after resuming");
         // The resumed run continues the step axis: its loss scalars start at step 4.
         Assert.Equal([1L, 2L, 3L, 4L, 5L], Values(temp["parts"]).Where(v => v.Value.Tag == "loss").Select(v => v.Step));
+        Assert.Equal(Values(temp["whole"]).Where(v => v.Value.Tag == "learning_rate").Select(v => (v.Step, v.Value.SimpleValue)),
+                     Values(temp["parts"]).Where(v => v.Value.Tag == "learning_rate").Select(v => (v.Step, v.Value.SimpleValue)));
+    }
+
+    [Fact]
+    public void TheLearningRateWarmsUpThenFollowsItsSchedule()
+    {
+        using var temp = new TempDirectory();
+        var (train, test) = CifarFiles(temp, train: 8, test: 2);
+        TrainerOptions Options(LearningRateSchedule? schedule, int? warmup) =>
+            new(temp["run"]) { Steps = 11, BatchSize = 4, LearningRate = 0.01f, LearningRateSchedule = schedule, WarmupSteps = warmup };
+        using (var cosine = new Trainer(Accelerators.Cpu, Options(LearningRateSchedule.Cosine, 4), train, test))
+        {
+            // Steps 0..3 climb 1/4, 2/4, 3/4, 4/4 of the rate; then half a cosine over the 7 steps left: 1 at step 4, 1/2
+            // halfway (step 7.5), 0 after the last.
+            Assert.Equal([0.0025f, 0.005f, 0.0075f, 0.01f], Enumerable.Range(0, 4).Select(s => cosine.LearningRateAt(s)));
+            Assert.Equal(0.01f, cosine.LearningRateAt(4));
+            Assert.Equal(0.01 * (1 + Math.Cos(Math.PI * 3 / 7)) / 2, cosine.LearningRateAt(7), 6);
+            Assert.True(cosine.LearningRateAt(10) < 0.01f * 0.06f);
+            Assert.Equal(0f, cosine.LearningRateAt(11));
+            Assert.Equal("Cosine", cosine.Settings()["learning_rate_schedule"]);
+            Assert.Equal("4", cosine.Settings()["warmup_steps"]);
+        }
+        using var constant = new Trainer(Accelerators.Cpu, Options(LearningRateSchedule.Constant, 0), train, test);
+        Assert.All(Enumerable.Range(0, 11), s => Assert.Equal(0.01f, constant.LearningRateAt(s)));
+        Assert.Throws<ArgumentException>(() => new Trainer(Accelerators.Cpu, Options(null, -1), train, test));
     }
 
     [Fact]
