@@ -119,23 +119,19 @@ public static class Functional
     // The gradients of conv2d (+ bias) for the gradient of its output, in ConvolutionParents' order.
     private static Tensor?[] ConvolutionGradients(Tensor input, Tensor filter, Tensor? bias, Conv2dOptions options, Tensor grad)
     {
-        Tensor? dx = null, dw = null, db = null;
-        if (input.RequiresGrad)
-        {
-            dx = Tensor.Empty(input.Accelerator, input.Shape);
-            KernelConv2d.BackwardInput(input.Stream, grad.View, filter.View, dx.View, options);
-        }
-        if (filter.RequiresGrad)
-        {
-            dw = Tensor.Empty(input.Accelerator, filter.Shape);
-            KernelConv2d.BackwardFilter(input.Stream, input.View, grad.View, dw.View, options);
-        }
-        if (bias is { RequiresGrad: true })
-        {
-            db = Tensor.Empty(input.Accelerator, bias.Shape);
-            KernelBiasAdd.BackwardBias(input.Stream, grad.View, db.View);
-        }
-        return bias is null ? [dx, dw] : [dx, dw, db];
+        var dx = GradientOf(input, g => KernelConv2d.BackwardInput(input.Stream, grad.View, filter.View, g.View, options));
+        var dw = GradientOf(filter, g => KernelConv2d.BackwardFilter(input.Stream, input.View, grad.View, g.View, options));
+        if (bias is null) return [dx, dw];
+        return [dx, dw, GradientOf(bias, g => KernelBiasAdd.BackwardBias(input.Stream, grad.View, g.View))];
+    }
+
+    // A gradient for tensor, filled by compute, when the tensor requires one; else null.
+    private static Tensor? GradientOf(Tensor tensor, Action<Tensor> compute)
+    {
+        if (!tensor.RequiresGrad) return null;
+        var gradient = Tensor.Empty(tensor.Accelerator, tensor.Shape);
+        compute(gradient);
+        return gradient;
     }
 
     /// <summary>tf.nn.conv2d_transpose: the input gradient of a conv2d with this filter ([KH, KW, out, in]) whose input shape is <paramref name="outputShape"/>.</summary>
@@ -151,20 +147,10 @@ public static class Functional
         var output = Tensor.Empty(value.Accelerator, outputShape);
         KernelConv2dTranspose.Forward(value.Stream, value.View, filter.View, output.View, options);
         return Autograd.Record(output, [value, filter], grad =>
-        {
-            Tensor? dv = null, dw = null;
-            if (value.RequiresGrad)
-            {
-                dv = Tensor.Empty(value.Accelerator, value.Shape);
-                KernelConv2dTranspose.BackwardValue(value.Stream, grad.View, filter.View, dv.View, options);
-            }
-            if (filter.RequiresGrad)
-            {
-                dw = Tensor.Empty(value.Accelerator, filter.Shape);
-                KernelConv2dTranspose.BackwardFilter(value.Stream, value.View, grad.View, dw.View, options);
-            }
-            return [dv, dw];
-        });
+        [
+            GradientOf(value, dv => KernelConv2dTranspose.BackwardValue(value.Stream, grad.View, filter.View, dv.View, options)),
+            GradientOf(filter, dw => KernelConv2dTranspose.BackwardFilter(value.Stream, value.View, grad.View, dw.View, options)),
+        ]);
     }
 
     /// <summary>tf.nn.bias_add: adds bias[C] along the last axis.</summary>
