@@ -207,6 +207,43 @@ public class TrainerTests
     }
 
     [Fact]
+    public void TensorBoardLoadsEveryTagThroughItsHttpApi()
+    {
+        // The check against the real TensorBoard: wherever its Python package is installed, a finished run of
+        // each model is loaded by `tensorboard --logdir` and every scalar, image and histogram tag the event files hold is
+        // read back through the HTTP data API (tools/tensorboard_check.py; docs/training.md has the command).
+        var python = TensorBoardPython.Find(out string reason);
+        if (python is null) Assert.Skip(reason);
+        using var temp = new TempDirectory();
+        var (cifarTrain, cifarTest) = CifarFiles(temp, train: 8, test: 3);
+        var (mnistTrain, mnistTest) = MnistFiles(temp, train: 16, test: 4);
+        var runs = new[]
+        {
+            (Options: new TrainerOptions(temp["runs/cifar"]) { DatasetName = "cifar10", Steps = 2, BatchSize = 4, LogEvery = 1, LoaderThreads = 1 }, Data: (cifarTrain, cifarTest)),
+            (Options: new TrainerOptions(temp["runs/lenet"]) { Model = ModelKind.LeNet5, Steps = 2, BatchSize = 8, LogEvery = 1, LoaderThreads = 1 }, Data: (mnistTrain, mnistTest)),
+        };
+        foreach (var (options, (train, test)) in runs)
+        {
+            using var trainer = new Trainer(Accelerators.Cpu, options, train, test);
+            trainer.Run(cancellationToken: TestContext.Current.CancellationToken);
+        }
+        var values = runs.SelectMany(r => Values(r.Options.LogDirectory)).Select(v => v.Value).ToList();
+        string[] Tags(Summary.Types.Value.ValueOneofCase kind) => [.. values.Where(v => v.ValueCase == kind).Select(v => v.Tag).Distinct()];
+        var expected = new Dictionary<string, string[]>
+        {
+            ["scalars"] = Tags(Summary.Types.Value.ValueOneofCase.SimpleValue),
+            ["images"] = Tags(Summary.Types.Value.ValueOneofCase.Image),
+            ["histograms"] = Tags(Summary.Types.Value.ValueOneofCase.Histo),
+        };
+        Assert.All(expected.Values, tags => Assert.NotEmpty(tags));
+        File.WriteAllText(temp["expect.json"], System.Text.Json.JsonSerializer.Serialize(expected));
+
+        var (exitCode, output) = TensorBoardPython.RunCheck(python, temp["runs"], temp["expect.json"]);
+        Assert.True(exitCode == 0, $"tools/tensorboard_check.py exited {exitCode}: {output}");
+        foreach (string tag in expected.Values.SelectMany(t => t)) Assert.Contains($"\"{tag}\"", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EvaluateCountsEveryTestExample()
     {
         using var temp = new TempDirectory();
