@@ -75,7 +75,7 @@ public sealed class FunctionalConvTests
     }
 
     [Theory, MemberData(nameof(ConvPoolCases))]
-    public void Conv2dReluMaxPoolIsTheUnfusedOpsBitForBit(string name, int size, int stride, bool same, bool withBias)
+    public void Conv2dReluMaxPoolMatchesLoopsFiniteDifferencesAndTheUnfusedOpsBitForBit(string name, int size, int stride, bool same, bool withBias)
     {
         var acc = Accelerators.Get(name);
         int[] xs = [2, 7, 5, 2], ws = [3, 3, 2, 4];
@@ -83,6 +83,15 @@ public sealed class FunctionalConvTests
         var convolution = new Conv2dOptions(1, Padding.Same);
         var inputs = new List<Input> { In(TestData.Uniform(21, 140), xs), In(TestData.Uniform(22, 72), ws) };
         if (withBias) inputs.Add(In(TestData.Uniform(23, 4), [4]));
+        Run(acc, $"Conv2dReluMaxPool {size}/{stride} {pool.Padding}",
+            t => Functional.Conv2dReluMaxPool(t[0], t[1], withBias ? t[2] : null, convolution, pool).Values,
+            x =>
+            {
+                var activations = Reference.Conv2d(x[0], xs, x[1], ws, 1, 1, true, withBias ? x[2] : null).Select(v => Math.Max(v, 0)).ToArray();
+                return Reference.MaxPoolWithArgmax(activations, [2, 7, 5, 4], size, size, stride, stride, same, includeBatch: false).Values;
+            },
+            [.. inputs]);
+
         using var scope = new TensorScope();
         Tensor[] Leaves() => [.. inputs.Select(i => Tensor.FromArray(acc, i.Data, i.Shape, requiresGrad: true))];
         var fused = Leaves();
