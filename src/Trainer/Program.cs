@@ -82,7 +82,7 @@ public static partial class Program
         var epochs = new Option<int?>("--epochs") { Description = "Training epochs when --steps is not given." };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
         var lr = new Option<float?>("--lr") { Description = "Learning rate (default: cifar-gap 1e-4 constant on CIFAR-10 as in the tutorial, 3e-3 on other data with 300 warm-up steps and a cosine schedule; lenet5 3e-3 constant)." };
-        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "constant or cosine (to 0 at the last step), after the warm-up (default: see --lr)." }
+        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "constant or cosine (down to 0 at the end of the run), after the warm-up (default: see --lr)." }
             .AcceptOnlyFromAmong("constant", "cosine");
         var warmupSteps = new Option<int?>("--warmup-steps") { Description = "Steps over which the learning rate climbs linearly to --lr (default: see --lr)." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmong("adam", "sgd");

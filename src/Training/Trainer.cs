@@ -32,7 +32,7 @@ public enum LearningRateSchedule
     /// <summary>The rate throughout (the tutorials).</summary>
     Constant,
 
-    /// <summary>Half a cosine from the rate down to 0 at the last step.</summary>
+    /// <summary>Half a cosine from the rate down to 0 at the end of the run.</summary>
     Cosine,
 }
 
