@@ -68,6 +68,20 @@ public sealed class Conv2d : Module
         return Functional.Conv2dRelu(input, Weight, Stride, Padding, bias: Bias);
     }
 
+    /// <summary>
+    /// relu(conv2d(input, weight) + bias) pooled by max_pool_with_argmax as one op (<see cref="Functional.Conv2dReluMaxPool"/>,
+    /// which frees the pre-pool activations), or, with a <paramref name="trace"/>, recorded there as a whole layer.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is not rank 4 with <see cref="InChannels"/> channels, lives on another accelerator, or the window does not fit.</exception>
+    public (Tensor Values, Tensor Argmax) ForwardReluMaxPool(Tensor input, PoolOptions pool, ForwardTrace? trace = null)
+    {
+        CheckInput(input);
+        var convolution = new Conv2dOptions(Stride, Padding);
+        return trace is null
+            ? Functional.Conv2dReluMaxPool(input, Weight, Bias, convolution, pool)
+            : trace.Conv2dReluMaxPool(input, Weight, Bias, convolution, pool);
+    }
+
     private void CheckInput(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);

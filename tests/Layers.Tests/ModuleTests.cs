@@ -127,6 +127,9 @@ public sealed class ModuleTests
         Assert.Contains("conv1/weight", conv.Message);
         Assert.Contains("[1, 8, 8, 3]", conv.Message);
         Assert.Contains("[3, 3, 1, 4]", conv.Message);
+        var block = Assert.Throws<ArgumentException>(() => net.Conv1.ForwardReluMaxPool(Tensor.Zeros(acc, [1, 8, 8, 3]), new PoolOptions(2, 2, Padding.Same)));
+        Assert.Contains("conv1/weight", block.Message);
+        Assert.Contains("[1, 8, 8, 3]", block.Message);
         var fc = Assert.Throws<ArgumentException>(() => net.Fc1.Forward(Tensor.Zeros(acc, [2, 63])));
         Assert.Contains("fc1/weight", fc.Message);
         Assert.Contains("[2, 63]", fc.Message);

@@ -78,23 +78,14 @@ public sealed class CifarGapNet : Module
         ArgumentNullException.ThrowIfNull(images);
         if (images.Shape.Rank != 4 || images.Shape[1] != InputShape[0] || images.Shape[2] != InputShape[1] || images.Shape[3] != InputShape[2])
             throw new ArgumentException($"CifarGapNet: images {images.Shape} must be [N, {InputShape[0]}, {InputShape[1]}, {InputShape[2]}] (NHWC), the shape the network was built for.", nameof(images));
-        var h = Block(Conv1, images, trace);                                                   // [N, H/2, W/2, 64]
-        h = Block(Conv2, h, trace);                                                            // [N, H/4, W/4, 64]
+        // relu(conv + bias) and the argmax max-pool 2x2 SAME as one op: without a trace each block's pre-pool activations,
+        // its largest tensor, are freed as soon as they are pooled rather than kept through the training step.
+        var pool = new PoolOptions(2, 2, Padding.Same);
+        var (h, _) = Conv1.ForwardReluMaxPool(images, pool, trace);                            // [N, H/2, W/2, 64]
+        (h, _) = Conv2.ForwardReluMaxPool(h, pool, trace);                                     // [N, H/4, W/4, 64]
         h = Conv3.ForwardRelu(h);                                                              // [N, H/4, W/4, classes]
         // The tutorial's avg_pool_6x6 (ksize = stride = 6, SAME) on a 6x6 map is the mean over the whole map.
         var pooled = Functional.AvgPool(h, size: (PooledHeight, PooledWidth), stride: (PooledHeight, PooledWidth), padding: Padding.Valid);
         return pooled.Reshape([pooled.Shape[0], Classes]);
-    }
-
-    // relu(conv + bias) and the argmax max-pool 2x2 SAME as one op: without a trace the block's pre-pool activations,
-    // its largest tensor, are freed as soon as they are pooled rather than kept through the training step.
-    private static Tensor Block(Conv2d conv, Tensor input, ForwardTrace? trace)
-    {
-        var convolution = new Conv2dOptions(conv.Stride, conv.Padding);
-        var pool = new PoolOptions(2, 2, Padding.Same);
-        var (values, _) = trace is null
-            ? Functional.Conv2dReluMaxPool(input, conv.Weight, conv.Bias, convolution, pool)
-            : trace.Conv2dReluMaxPool(input, conv.Weight, conv.Bias, convolution, pool);
-        return values;
     }
 }

@@ -74,8 +74,8 @@ public sealed class LeNet5 : Module
         // relu(conv) and the 2x2 max-pool as one op per block (the same values and gradients as Run's ops): the
         // conv maps, which only Run hands out, are freed as soon as they are pooled instead of living through the step.
         var pool = new PoolOptions(2, 2, Padding.Valid);
-        var h = Functional.Conv2dReluMaxPool(input, Conv1.Weight, Conv1.Bias, new Conv2dOptions(Conv1.Stride, Conv1.Padding), pool).Values;
-        h = Functional.Conv2dReluMaxPool(h, Conv2.Weight, Conv2.Bias, new Conv2dOptions(Conv2.Stride, Conv2.Padding), pool).Values;
+        var (h, _) = Conv1.ForwardReluMaxPool(input, pool);
+        (h, _) = Conv2.ForwardReluMaxPool(h, pool);
         return Classify(h).Logits;
     }
 
