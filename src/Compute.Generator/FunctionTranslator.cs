@@ -1414,6 +1414,25 @@ internal sealed class FunctionTranslator
             case "Multiply" when values.Count == 2: return "gd_f8_mul(" + Expr(values[0]) + ", " + Expr(values[1]) + ")";
             case "SelectIfAbove" when values.Count == 4:
                 return "gd_f8_select_above(" + Expr(values[0]) + ", " + Expr(values[1]) + ", " + Expr(values[2]) + ", " + Expr(values[3]) + ")";
+            case "StoreIndices" when values.Count == 6:
+            case "LoadOffsets" when values.Count == 4:
+            {
+                // Float8 of positions <-> a view of 64-bit indices (argmax switches).
+                bool store = name == "StoreIndices";
+                int at = store ? 3 : 0;
+                var view = View(values[at]);
+                if (view == null) return Fail();
+                if (view.Rank != 1)
+                {
+                    Sink.Report(Diagnostics.ViewUse, invocation.Syntax, "Float8." + name + " takes a one-dimensional view");
+                    return Fail();
+                }
+                string address = "&" + view.Pointer + "[" + Expr(values[at + 1]) + "]";
+                string suffix = view.Space switch { Space.Local => "l", Space.Private => "p", _ => "g" };
+                return store
+                    ? "gd_f8_store_indices_" + suffix + "(" + Expr(values[0]) + ", " + Expr(values[1]) + ", " + Expr(values[2]) + ", " + address + ", " + Expr(values[5]) + ")"
+                    : "gd_f8_load_offsets_" + suffix + "(" + address + ", " + Expr(values[2]) + ", " + Expr(values[3]) + ")";
+            }
             case "Load" or "LoadPartial" or "Store" or "StorePartial":
             {
                 bool store = name.StartsWith("Store", StringComparison.Ordinal);
@@ -1436,7 +1455,7 @@ internal sealed class FunctionTranslator
                 };
             }
         }
-        return Unsupported(invocation, "Float8." + name, "use Splat, Load, LoadPartial, Store, StorePartial, FusedMultiplyAdd, Add, Multiply or SelectIfAbove");
+        return Unsupported(invocation, "Float8." + name, "use Splat, Load, LoadPartial, Store, StorePartial, StoreIndices, LoadOffsets, FusedMultiplyAdd, Add, Multiply or SelectIfAbove");
     }
 
     /// <summary>Known device functions; null when <paramref name="method"/> is not one (the caller then tries helpers).</summary>

@@ -124,6 +124,50 @@ public readonly struct Float8
         return new(Vector256.ConditionalSelect(above, ifAbove._lanes, otherwise._lanes));
     }
 
+    /// <summary>
+    /// Writes <paramref name="origin"/> + <paramref name="positions"/>[l] * <paramref name="scale"/> + l to element
+    /// <paramref name="index"/> + l, for the first <paramref name="count"/> lanes l: flat indices from positions counted
+    /// in cells of <paramref name="scale"/> elements, lane l being the l-th element of a cell (a channel in NHWC).
+    /// </summary>
+    /// <remarks>
+    /// Each position must be a whole number in the range of <see cref="int"/> (what a kernel counts cells with); lanes
+    /// from <paramref name="count"/> on are neither converted nor written, and a count of 0 or less writes nothing.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreIndices(Float8 positions, long origin, long scale, ArrayView<long> view, long index, int count)
+    {
+        nint pointer = view.HostPointer;
+        if (count >= Width && pointer != 0 && index >= 0 && index <= view.Length - Width)
+        {
+            var (low, high) = Vector256.Widen(Vector256.ConvertToInt32(positions._lanes));
+            var first = Vector256.Create(origin) + Vector256.Create(0L, 1, 2, 3);
+            var step = Vector256.Create(scale);
+            long* target = (long*)pointer + index;
+            (low * step + first).Store(target);
+            (high * step + first + Vector256.Create(4L)).Store(target + 4);
+            return;
+        }
+        // A tail, or an access the view rejects: element by element, failing where the indexer does.
+        for (int lane = 0; lane < Math.Min(count, Width); lane++)
+            view[index + lane] = origin + (long)(int)positions._lanes.GetElement(lane) * scale + lane;
+    }
+
+    /// <summary>
+    /// Lane l is element <paramref name="index"/> + l of <paramref name="view"/> minus (<paramref name="origin"/> + l),
+    /// rounded to the nearest float, for the first <paramref name="count"/> lanes; the other lanes are 0. The inverse
+    /// of <see cref="StoreIndices"/> with a scale of 1: an index's offset from the l-th element of a cell.
+    /// </summary>
+    /// <remarks>Offsets up to 2^24 in magnitude are exact; a count of 0 or less reads nothing.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float8 LoadOffsets(ArrayView<long> view, long index, long origin, int count)
+    {
+        // No vector conversion from 64-bit integers without AVX-512; eight scalar conversions (round to nearest).
+        var lanes = Vector256<float>.Zero;
+        for (int lane = 0; lane < Math.Min(count, Width); lane++)
+            lanes = lanes.WithElement(lane, (float)(view[index + lane] - origin - lane));
+        return new(lanes);
+    }
+
     /// <summary>One lane, for host code (kernels store the value instead).</summary>
     public float this[int lane] => _lanes.GetElement(lane);
 

@@ -109,8 +109,8 @@ internal static class PoolVector
         if (lane >= lanes) return;
         int b = lane / g.OutH;
         int oy = lane - b * g.OutH;
-        var positions = LocalMemory.Allocate<float>(Width);
-        long batchBase = (long)b * g.InH * g.InW * g.InC;
+        long rowLength = (long)g.InW * g.InC;
+        long batchBase = (long)b * g.InH * rowLength;
         long indexBase = includeBatch != 0 ? batchBase : 0;
         int top = oy * g.StrideH - g.PadTop;
         int yBegin = Math.Max(top, 0);
@@ -122,32 +122,57 @@ internal static class PoolVector
             int xBegin = Math.Max(left, 0);
             int xEnd = Math.Min(left + g.KW, g.InW);
             long first = ((long)yBegin * g.InW + xBegin) * g.InC;
-            for (int c0 = 0; c0 < g.InC; c0 += Width)
-            {
-                int count = g.InC - c0;
-                var best = Load(input, batchBase + first + c0, count);
-                var position = Float8.Splat(0f);
-                for (int y = yBegin; y < yEnd; y++)
-                {
-                    long cell = batchBase + ((long)y * g.InW + xBegin) * g.InC + c0;
-                    float rel = (y - yBegin) * g.InW;
-                    for (int x = xBegin; x < xEnd; x++)
-                    {
-                        var value = Load(input, cell, count);
-                        position = Float8.SelectIfAbove(value, best, Float8.Splat(rel), position);
-                        best = Float8.SelectIfAbove(value, best, value, best);
-                        cell += g.InC;
-                        rel += 1f;
-                    }
-                }
-                Float8.StorePartial(best, output, o + c0, count);
-                Float8.Store(position, positions, 0);
-                int lanesUsed = Math.Min(count, Width);
-                long index = indexBase + first + c0;
-                for (int l = 0; l < lanesUsed; l++) argmax[o + c0 + l] = index + (long)positions[l] * g.InC + l;
-            }
+            // Whole blocks pass the constant Width, so the compiler drops the partial loads' tail handling from them.
+            long window = batchBase + first;
+            long index = indexBase + first;
+            int c0 = 0;
+            for (; c0 + Width <= g.InC; c0 += Width) ForwardBlock(input, output, argmax, g, window + c0, index + c0, o + c0, yEnd - yBegin, xEnd - xBegin, Width);
+            if (c0 < g.InC) ForwardBlock(input, output, argmax, g, window + c0, index + c0, o + c0, yEnd - yBegin, xEnd - xBegin, g.InC - c0);
             o += g.OutC;
         }
+    }
+
+    /// <summary>
+    /// One output pixel's first <paramref name="count"/> channels from <paramref name="start"/>, the window's first real
+    /// cell (rows x columns real cells): y and the argmax, <paramref name="index"/> being the first cell's index.
+    /// </summary>
+    private static void ForwardBlock(ArrayView<float> input, ArrayView<float> output, ArrayView<long> argmax, WindowGeometry g,
+                                     long start, long index, long o, int rows, int columns, int count)
+    {
+        long rowLength = (long)g.InW * g.InC;
+        var best = Load(input, start, count);
+        var position = Float8.Splat(0f);
+        if (rows == 2 && columns == 2)
+        {
+            // A whole 2x2 window (the tutorial's pools) unrolled: loops that run twice cost more than the compares.
+            var right = Load(input, start + g.InC, count);
+            position = Float8.SelectIfAbove(right, best, Float8.Splat(1f), position);
+            best = Float8.SelectIfAbove(right, best, right, best);
+            var below = Load(input, start + rowLength, count);
+            position = Float8.SelectIfAbove(below, best, Float8.Splat(g.InW), position);
+            best = Float8.SelectIfAbove(below, best, below, best);
+            var diagonal = Load(input, start + rowLength + g.InC, count);
+            position = Float8.SelectIfAbove(diagonal, best, Float8.Splat(g.InW + 1), position);
+            best = Float8.SelectIfAbove(diagonal, best, diagonal, best);
+        }
+        else
+        {
+            for (int y = 0; y < rows; y++)
+            {
+                long cell = start + y * rowLength;
+                float rel = y * g.InW;
+                for (int x = 0; x < columns; x++)
+                {
+                    var value = Load(input, cell, count);
+                    position = Float8.SelectIfAbove(value, best, Float8.Splat(rel), position);
+                    best = Float8.SelectIfAbove(value, best, value, best);
+                    cell += g.InC;
+                    rel += 1f;
+                }
+            }
+        }
+        Store(best, output, o, count);
+        Float8.StoreIndices(position, index, g.InC, argmax, o, count);
     }
 
     /// <summary>
@@ -166,7 +191,6 @@ internal static class PoolVector
         if (lane >= lanes) return;
         int b = lane / g.OutH;
         int oy = lane - b * g.OutH;
-        var switches = LocalMemory.Allocate<float>(Width);
         var zero = Float8.Splat(0f);
         long rowLength = (long)g.InW * g.InC;
         long batchBase = (long)b * g.InH * rowLength;
@@ -208,30 +232,40 @@ internal static class PoolVector
             int xBegin = Math.Max(left, 0);
             int xEnd = Math.Min(left + g.KW, g.InW);
             long first = ((long)yBegin * g.InW + xBegin) * g.InC;
-            for (int c0 = 0; c0 < g.InC; c0 += Width)
-            {
-                int count = g.InC - c0;
-                int lanesUsed = Math.Min(count, Width);
-                long index = indexBase + first + c0;
-                for (int l = 0; l < lanesUsed; l++) switches[l] = argmax[o + c0 + l] - index - l;
-                var rel = Float8.Load(switches, 0);
-                var grad = Load(outputGrad, o + c0, count);
-                for (int y = yBegin; y < yEnd; y++)
-                {
-                    long cell = batchBase + y * rowLength + (long)xBegin * g.InC + c0;
-                    float offset = (y - yBegin) * g.InW * g.InC;
-                    for (int x = xBegin; x < xEnd; x++)
-                    {
-                        var own = Float8.Splat(offset);
-                        var value = Float8.SelectIfAbove(rel, own, zero, grad);
-                        value = Float8.SelectIfAbove(own, rel, zero, value);
-                        Store(value, inputGrad, cell, count);
-                        cell += g.InC;
-                        offset += g.InC;
-                    }
-                }
-            }
+            // Whole blocks pass the constant Width (see ForwardKernel).
+            long window = batchBase + first;
+            long index = indexBase + first;
+            int c0 = 0;
+            for (; c0 + Width <= g.InC; c0 += Width) BackwardBlock(outputGrad, argmax, inputGrad, g, window + c0, index + c0, o + c0, yEnd - yBegin, xEnd - xBegin, Width);
+            if (c0 < g.InC) BackwardBlock(outputGrad, argmax, inputGrad, g, window + c0, index + c0, o + c0, yEnd - yBegin, xEnd - xBegin, g.InC - c0);
             o += g.OutC;
+        }
+    }
+
+    /// <summary>
+    /// One window's first <paramref name="count"/> channels from <paramref name="start"/> (its first real cell, rows x
+    /// columns real cells): each cell gets dy where the switch names it, else 0.
+    /// </summary>
+    private static void BackwardBlock(ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad, WindowGeometry g,
+                                      long start, long index, long o, int rows, int columns, int count)
+    {
+        long rowLength = (long)g.InW * g.InC;
+        var zero = Float8.Splat(0f);
+        var rel = Float8.LoadOffsets(argmax, o, index, count);
+        var grad = Load(outputGrad, o, count);
+        for (int y = 0; y < rows; y++)
+        {
+            long cell = start + y * rowLength;
+            float offset = y * rowLength;
+            for (int x = 0; x < columns; x++)
+            {
+                var own = Float8.Splat(offset);
+                var value = Float8.SelectIfAbove(rel, own, zero, grad);
+                value = Float8.SelectIfAbove(own, rel, zero, value);
+                Store(value, inputGrad, cell, count);
+                cell += g.InC;
+                offset += g.InC;
+            }
         }
     }
 

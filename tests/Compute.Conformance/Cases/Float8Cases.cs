@@ -2,7 +2,8 @@ namespace GpuDeconv.Compute.Conformance;
 
 // Float8: every operation lane by lane against .NET's scalar arithmetic, bit for bit. The fused multiply-add must
 // round once (values chosen so that a separate multiply and add give another answer), and the partial loads and
-// stores must touch exactly the first count elements.
+// stores must touch exactly the first count elements. StoreIndices and LoadOffsets convert between float positions and
+// 64-bit indices: whole positions exactly, offsets past 2^24 rounded to nearest (ties to even), as .NET's casts do.
 internal static class Float8Cases
 {
     private const int Lanes = 64;
@@ -14,6 +15,7 @@ internal static class Float8Cases
         yield return new("float8.arithmetic", "float8", Arithmetic);
         yield return new("float8.partial", "float8", Partial);
         yield return new("float8.select", "float8", Select);
+        yield return new("float8.indices", "float8", Indices);
     }
 
     private static float[] Values(int seed)
@@ -134,5 +136,55 @@ internal static class Float8Cases
             }
         }
         Check.Equal<float>(expected, actual, "SelectIfAbove", k => $"pair {k / 16 * 8 + k % 8} ({a[k / 16 * 8 + k % 8]} vs {b[k / 16 * 8 + k % 8]}), {(k % 16 < 8 ? "mask" : "running max")}");
+    }
+
+    private static long Origin(int i) => (i - 20) * 3_000_000_007L;
+
+    private static void IndicesKernel(Index1D i, ArrayView<float> positions, ArrayView<long> indices, ArrayView<long> switches, ArrayView<float> offsets)
+    {
+        // Lane i writes count = i % 10 - 1 (-1 .. 8) indices, and reads i % 9 offsets back from other switches.
+        Float8.StoreIndices(Float8.Load(positions, i * 8), Origin(i), i % 7 - 3, indices, i * 8, i % 10 - 1);
+        Float8.Store(Float8.LoadOffsets(switches, i * 8, Origin(i), i % 9), offsets, i * 8);
+    }
+
+    private static void Indices(Accelerator accelerator)
+    {
+        var random = new Random(7);
+        var positions = new float[Lanes * 8];
+        var switches = new long[Lanes * 8];
+        for (int e = 0; e < positions.Length; e++)
+        {
+            int i = e / 8, lane = e % 8;
+            // Whole positions across int's range (cells far past 2^24 included); offsets small, at 2^24 and past it.
+            positions[e] = e % 3 == 0 ? random.Next(-100, 100) : (float)Math.Round((random.NextDouble() * 2 - 1) * 2e9);
+            long offset = (e % 4) switch
+            {
+                0 => random.Next(-5000, 5000),
+                1 => (1L << 24) + random.Next(-3, 4),
+                2 => -(1L << 25) - random.Next(0, 8),
+                _ => random.NextInt64(-(1L << 40), 1L << 40),
+            };
+            switches[e] = Origin(i) + lane + offset;
+        }
+        var initial = new long[positions.Length];
+        Array.Fill(initial, long.MinValue);
+        using var pv = accelerator.Allocate1D(positions);
+        using var iv = accelerator.Allocate1D(initial);
+        using var sv = accelerator.Allocate1D(switches);
+        using var ov = accelerator.Allocate1D<float>(positions.Length);
+        accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<long>, ArrayView<float>>(IndicesKernel)(
+            Lanes, pv.View, iv.View, sv.View, ov.View);
+        long[] indices = iv.GetAsArray1D();
+        float[] offsets = ov.GetAsArray1D();
+        var expectedIndices = new long[indices.Length];
+        var expectedOffsets = new float[offsets.Length];
+        for (int e = 0; e < positions.Length; e++)
+        {
+            int i = e / 8, lane = e % 8;
+            expectedIndices[e] = lane < i % 10 - 1 ? Origin(i) + (long)positions[e] * (i % 7 - 3) + lane : long.MinValue;
+            expectedOffsets[e] = lane < i % 9 ? (float)(switches[e] - Origin(i) - lane) : 0f;
+        }
+        Check.Equal<long>(expectedIndices, indices, "StoreIndices", k => $"lane {k / 8} (count {k / 8 % 10 - 1}), element {k % 8}, position {positions[k]}");
+        Check.Equal<float>(expectedOffsets, offsets, "LoadOffsets", k => $"lane {k / 8} (count {k / 8 % 9}), element {k % 8}, switch {switches[k]}");
     }
 }
