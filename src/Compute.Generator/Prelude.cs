@@ -154,8 +154,8 @@ GD_F8_PARTIAL(__local, l)
 GD_F8_PARTIAL(__private, p)
 // Switches: positions (whole numbers) -> origin + position*scale + lane, and back as offsets rounded to nearest.
 #define GD_F8_INDICES(space, suffix) \
-GD_FUNC void gd_f8_store_indices_##suffix(gd_f8 v, long origin, long scale, space long* p, int n) { \
-    long8 r = (long8)(origin) + convert_long8(convert_int8(v)) * scale + (long8)(0, 1, 2, 3, 4, 5, 6, 7); \
+GD_FUNC void gd_f8_store_indices_##suffix(gd_f8 v, long origin, int scale, space long* p, int n) { \
+    long8 r = (long8)(origin) + convert_long8(convert_int8(v)) * (long)scale + (long8)(0, 1, 2, 3, 4, 5, 6, 7); \
     if (n >= 8) { vstore8(r, 0, p); return; } \
     long t[8]; vstore8(r, 0, t); \
     for (int i = 0; i < n; i++) p[i] = t[i]; } \
@@ -181,7 +181,7 @@ GD_FUNC gd_f8 gd_f8_select_above(gd_f8 c, gd_f8 b, gd_f8 t, gd_f8 f) {
     gd_f8 r; for (int i = 0; i < 8; i++) r.v[i] = (c.v[i] > b.v[i] || (c.v[i] != c.v[i] && b.v[i] == b.v[i])) ? t.v[i] : f.v[i]; return r; }
 GD_FUNC gd_f8 gd_f8_load_part_g(const float* p, int n) { gd_f8 r = gd_f8_splat(0.0f); for (int i = 0; i < 8 && i < n; i++) r.v[i] = p[i]; return r; }
 GD_FUNC void gd_f8_store_part_g(gd_f8 v, float* p, int n) { for (int i = 0; i < 8 && i < n; i++) p[i] = v.v[i]; }
-GD_FUNC void gd_f8_store_indices_g(gd_f8 v, GD_I64 origin, GD_I64 scale, GD_I64* p, int n) {
+GD_FUNC void gd_f8_store_indices_g(gd_f8 v, GD_I64 origin, int scale, GD_I64* p, int n) {
     for (int i = 0; i < 8 && i < n; i++) p[i] = origin + (GD_I64)(int)v.v[i] * scale + i; }
 GD_FUNC gd_f8 gd_f8_load_offsets_g(const GD_I64* p, GD_I64 origin, int n) {
     gd_f8 r = gd_f8_splat(0.0f); for (int i = 0; i < 8 && i < n; i++) r.v[i] = (float)(p[i] - origin - i); return r; }

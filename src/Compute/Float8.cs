@@ -134,17 +134,24 @@ public readonly struct Float8
     /// from <paramref name="count"/> on are neither converted nor written, and a count of 0 or less writes nothing.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void StoreIndices(Float8 positions, long origin, long scale, ArrayView<long> view, long index, int count)
+    public static unsafe void StoreIndices(Float8 positions, long origin, int scale, ArrayView<long> view, long index, int count)
     {
         nint pointer = view.HostPointer;
         if (count >= Width && pointer != 0 && index >= 0 && index <= view.Length - Width)
         {
             var (low, high) = Vector256.Widen(Vector256.ConvertToInt32(positions._lanes));
             var first = Vector256.Create(origin) + Vector256.Create(0L, 1, 2, 3);
-            var step = Vector256.Create(scale);
             long* target = (long*)pointer + index;
-            (low * step + first).Store(target);
-            (high * step + first + Vector256.Create(4L)).Store(target + 4);
+            if (Avx2.IsSupported)
+            {
+                // 32 x 32 -> 64-bit signed products of the low halves (positions and scale are ints).
+                var step = Vector256.Create((long)scale).AsInt32();
+                (Avx2.Multiply(low.AsInt32(), step) + first).Store(target);
+                (Avx2.Multiply(high.AsInt32(), step) + first + Vector256.Create(4L)).Store(target + 4);
+                return;
+            }
+            (low * scale + first).Store(target);
+            (high * scale + first + Vector256.Create(4L)).Store(target + 4);
             return;
         }
         // A tail, or an access the view rejects: element by element, failing where the indexer does.
@@ -159,9 +166,17 @@ public readonly struct Float8
     /// </summary>
     /// <remarks>Offsets up to 2^24 in magnitude are exact; a count of 0 or less reads nothing.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float8 LoadOffsets(ArrayView<long> view, long index, long origin, int count)
+    public static unsafe Float8 LoadOffsets(ArrayView<long> view, long index, long origin, int count)
     {
-        // No vector conversion from 64-bit integers without AVX-512; eight scalar conversions (round to nearest).
+        // No vector conversion from 64-bit integers without AVX-512: eight scalar conversions (round to nearest).
+        nint pointer = view.HostPointer;
+        if (count >= Width && pointer != 0 && index >= 0 && index <= view.Length - Width)
+        {
+            long* p = (long*)pointer + index;
+            return new(Vector256.Create((float)(p[0] - origin), p[1] - origin - 1, p[2] - origin - 2, p[3] - origin - 3,
+                                        p[4] - origin - 4, p[5] - origin - 5, p[6] - origin - 6, p[7] - origin - 7));
+        }
+        // A tail, or an access the view rejects: element by element, failing where the indexer does.
         var lanes = Vector256<float>.Zero;
         for (int lane = 0; lane < Math.Min(count, Width); lane++)
             lanes = lanes.WithElement(lane, (float)(view[index + lane] - origin - lane));

@@ -14,14 +14,16 @@
 //                  8 channels the lane reads the switches once (as float offsets within the window, exact below 2^24)
 //                  and writes every cell of the window with dy or 0 by Float8 selects; cells in no window get 0. Every
 //                  dx element is written once, so no zero-fill pass; the values equal the scatter's (one term per cell).
-//   Unpool         values, argmax: [N, h, w, C] -> output [N, H, W, C]. Lane = (b, i) row of values: stores each value
-//                  at its target into the zeroed output (TrustedUnique: out-of-range skipped). Validate folds the
-//                  range check and a uniqueness proof into the same pass: if every element's target is a cell of
-//                  its own block (rows i*bh .. (i+1)*bh - 1, columns j*bw .. (j+1)*bw - 1, bh = ceil(H/h), bw = ceil(W/w),
-//                  its own channel and image), no two elements share a target and the plain stores are the sums.
-//                  Pooling switches with stride >= size and no top/left padding satisfy this (the tutorial's 2x2
-//                  SAME pools, odd sizes included). Anything else (duplicates, other layouts) is flagged and
-//                  Unpool.cs reruns its general validated path from scratch.
+//   Unpool         values, argmax: [N, h, w, C] -> output [N, H, W, C]. Lane = (b, i) row of values.
+//                  TrustedUnique: stores each value at its target into the zeroed output (out-of-range skipped).
+//                  Validate gathers instead: the lane owns the blocks of its row of values (rows i*bh .. (i+1)*bh - 1,
+//                  columns j*bw .. (j+1)*bw - 1, bh = ceil(H/h), bw = ceil(W/w); they cover every cell once) and writes
+//                  every cell of them, the value whose switch names the cell or 0, as the backward writes dx: no
+//                  zero-fill pass, no scattered stores. If every switch names a cell of its own block (own image and
+//                  channel), no two elements share a target and this is the scatter's sum. Pooling switches with
+//                  stride >= size and no top/left padding satisfy this (the tutorial's 2x2 SAME pools, odd sizes
+//                  included). A switch that names no cell of its block (out of range, duplicates, other layouts) is
+//                  flagged and Unpool.cs reruns its general validated path, which also reports bad indices.
 
 using GpuDeconv.Compute;
 
@@ -42,14 +44,12 @@ internal struct UnpoolRows
     public int OutH;
     /// <summary>Columns of the output (W).</summary>
     public int OutW;
-    /// <summary>Output rows per block of the uniqueness proof: ceil(H / h).</summary>
+    /// <summary>Output rows per block (Validate's gather): ceil(H / h).</summary>
     public int BlockH;
     /// <summary>Output columns per block: ceil(W / w).</summary>
     public int BlockW;
     /// <summary>1 when indices include the batch.</summary>
     public int IncludeBatch;
-    /// <summary>1 for Validate: record out-of-range elements and targets outside their block in the status words.</summary>
-    public int Validate;
 }
 
 /// <summary>The pooling and unpooling kernels for devices that run on the host CPU; <see cref="MaxPoolWithArgmax"/> and <see cref="Unpool"/> pick them there.</summary>
@@ -85,12 +85,23 @@ internal static class PoolVector
                 stream, config, outputGrad, argmax, inputGrad, g, includeBatch ? 1 : 0, lanes));
     }
 
-    /// <summary>The unpooling store pass over a zeroed output (status: Validate's two words, or any int view otherwise).</summary>
-    public static void Unpool(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
-                              ArrayView<int> status, UnpoolRows u)
+    /// <summary>Whether the gather unpool's float offsets are exact for <paramref name="u"/> (BlockH*W*C at most 2^24).</summary>
+    public static bool GatherFits(UnpoolRows u) => (long)u.BlockH * u.OutW * u.Channels <= 1 << 24;
+
+    /// <summary>TrustedUnique: the store pass over a zeroed output.</summary>
+    public static void Unpool(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, UnpoolRows u)
     {
         HostLanes.Launch(u.Batch * u.InH, (config, lanes) =>
-            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, UnpoolRows, int>(UnpoolKernel)(
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, UnpoolRows, int>(UnpoolKernel)(
+                stream, config, values, argmax, output, u, lanes));
+    }
+
+    /// <summary>Validate: writes every cell of the output; status[1] (reset by the caller) becomes <see cref="OutsideBlock"/> when a switch lies outside its block.</summary>
+    public static void UnpoolGather(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
+                                    ArrayView<int> status, UnpoolRows u)
+    {
+        HostLanes.Launch(u.Batch * u.InH, (config, lanes) =>
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, UnpoolRows, int>(UnpoolGatherKernel)(
                 stream, config, values, argmax, output, status, u, lanes));
     }
 
@@ -270,71 +281,98 @@ internal static class PoolVector
     }
 
     /// <summary>
-    /// Lane = row (b, i) of values: output[target] = values[e] for every in-range element. With Validate, the smallest
-    /// out-of-range element id goes to status[0] (Atomic.Min) and a target outside its element's block sets status[1].
+    /// TrustedUnique. Lane = row (b, i) of values: output[target] = values[e] for every in-range element, over a zeroed
+    /// output; out-of-range elements are skipped.
     /// </summary>
-    public static void UnpoolKernel(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, ArrayView<int> status,
-                                    UnpoolRows u, int lanes)
+    public static void UnpoolKernel(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, UnpoolRows u, int lanes)
+    {
+        int lane = Grid.IdxX * Group.DimX + Group.IdxX;
+        if (lane >= lanes) return;
+        int b = lane / u.InH;
+        long image = (long)u.OutH * u.OutW * u.Channels;
+        long outputBase = u.IncludeBatch != 0 ? 0 : b * image;
+        long limit = u.IncludeBatch != 0 ? image * u.Batch : image;
+        long e = (long)lane * u.InW * u.Channels;
+        long end = e + (long)u.InW * u.Channels;
+        for (; e < end; e++)
+        {
+            long m = argmax[e];
+            if (m >= 0 && m < limit) output[outputBase + m] = values[e];
+        }
+    }
+
+    /// <summary>
+    /// Validate. Lane = row (b, i) of values; it owns that row's blocks of the output (rows i*bh .. , columns j*bw ..,
+    /// which together cover every cell once) and writes every cell of them: the value whose switch names the cell, else
+    /// 0. A switch that names no cell of its own block (out of range, another block, image or channel) sets status[1]
+    /// to <see cref="OutsideBlock"/>; its value is then missing and the caller reruns the general path.
+    /// </summary>
+    public static void UnpoolGatherKernel(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, ArrayView<int> status,
+                                          UnpoolRows u, int lanes)
     {
         int lane = Grid.IdxX * Group.DimX + Group.IdxX;
         if (lane >= lanes) return;
         int b = lane / u.InH;
         int i = lane - b * u.InH;
+        var flags = LocalMemory.Allocate<float>(Width);
         long image = (long)u.OutH * u.OutW * u.Channels;
-        long imageBase = (long)b * image;
-        long outputBase = u.IncludeBatch != 0 ? 0 : imageBase;
-        long limit = u.IncludeBatch != 0 ? image * u.Batch : image;
         // The index that names output cell (y, x, c) of this image is cellBase + (y*W + x)*C + c.
-        long cellBase = u.IncludeBatch != 0 ? imageBase : 0;
+        long cellBase = u.IncludeBatch != 0 ? b * image : 0;
         long rowLength = (long)u.OutW * u.Channels;
         int yBegin = i * u.BlockH;
-        int yEnd = Math.Min(yBegin + u.BlockH, u.OutH);
+        int rows = Math.Max(Math.Min(yBegin + u.BlockH, u.OutH) - yBegin, 0);
         long e = (long)lane * u.InW * u.Channels;
-        int firstBad = int.MaxValue;
-        int misses = 0;
+        var missing = Float8.Splat(0f);
         for (int j = 0; j < u.InW; j++)
         {
             int xBegin = j * u.BlockW;
-            int xEnd = Math.Min(xBegin + u.BlockW, u.OutW);
-            // The index that names the block's first cell in channel 0.
-            long blockBase = cellBase + yBegin * rowLength + (long)xBegin * u.Channels;
-            bool quad = yEnd - yBegin == 2 && xEnd - xBegin == 2;
-            for (int c = 0; c < u.Channels; c++)
-            {
-                long m = argmax[e + c];
-                bool inRange = m >= 0 && m < limit;
-                if (inRange) output[outputBase + m] = values[e + c];
-                if (u.Validate != 0)
-                {
-                    if (!inRange) firstBad = Math.Min(firstBad, (int)(e + c));
-                    // Counted without branches: which cell holds the switch is data, and a mispredicted branch per
-                    // element costs more than the compares. A whole 2x2 block (the tutorial's pools) is spelled out.
-                    long r = m - blockBase - c;
-                    int hits = 0;
-                    if (quad)
-                    {
-                        hits = (r == 0 ? 1 : 0) + (r == u.Channels ? 1 : 0) + (r == rowLength ? 1 : 0) + (r == rowLength + u.Channels ? 1 : 0);
-                    }
-                    else
-                    {
-                        for (int y = yBegin; y < yEnd; y++)
-                        {
-                            long cell = (y - yBegin) * rowLength;
-                            for (int x = xBegin; x < xEnd; x++)
-                            {
-                                hits += r == cell ? 1 : 0;
-                                cell += u.Channels;
-                            }
-                        }
-                    }
-                    misses += 1 - hits;
-                }
-            }
+            int columns = Math.Max(Math.Min(xBegin + u.BlockW, u.OutW) - xBegin, 0);
+            long block = yBegin * rowLength + (long)xBegin * u.Channels;
+            // Whole blocks pass the constant Width (see ForwardKernel).
+            int c0 = 0;
+            for (; c0 + Width <= u.Channels; c0 += Width)
+                missing = Float8.Add(missing, GatherBlock(values, argmax, output, rowLength, u.Channels, e + c0, cellBase + block + c0, b * image + block + c0, rows, columns, Width));
+            if (c0 < u.Channels)
+                missing = Float8.Add(missing, GatherBlock(values, argmax, output, rowLength, u.Channels, e + c0, cellBase + block + c0, b * image + block + c0, rows, columns, u.Channels - c0));
             e += u.Channels;
         }
-        if (firstBad != int.MaxValue) Atomic.Min(ref status[0], firstBad);
-        // Every lane that writes stores the same value, so plain stores suffice.
-        if (misses != 0) status[1] = OutsideBlock;
+        Float8.Store(missing, flags, 0);
+        bool miss = false;
+        for (int l = 0; l < Width; l++) miss = miss || flags[l] != 0f;
+        // Every lane that writes stores the same value, so a plain store suffices.
+        if (miss) status[1] = OutsideBlock;
+    }
+
+    /// <summary>
+    /// One block's cells for the first <paramref name="count"/> channels of elements <paramref name="e"/> ..: the cell at
+    /// <paramref name="o"/> + dy*rowLength + dx*C gets the value if the switch's offset from <paramref name="origin"/> (the
+    /// index of the block's first cell) is that cell's, else 0. Returns 1 in every lane whose switch named no cell.
+    /// </summary>
+    private static Float8 GatherBlock(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, long rowLength, int channels,
+                                      long e, long origin, long o, int rows, int columns, int count)
+    {
+        var zero = Float8.Splat(0f);
+        var one = Float8.Splat(1f);
+        var rel = Float8.LoadOffsets(argmax, e, origin, count);
+        var value = Load(values, e, count);
+        var hits = zero;
+        for (int y = 0; y < rows; y++)
+        {
+            long cell = o + y * rowLength;
+            float offset = y * rowLength;
+            for (int x = 0; x < columns; x++)
+            {
+                // Equal: neither above the other (offsets are exact, see GatherFits).
+                var own = Float8.Splat(offset);
+                var placed = Float8.SelectIfAbove(rel, own, zero, value);
+                Store(Float8.SelectIfAbove(own, rel, zero, placed), output, cell, count);
+                var hit = Float8.SelectIfAbove(rel, own, zero, one);
+                hits = Float8.Add(hits, Float8.SelectIfAbove(own, rel, zero, hit));
+                cell += channels;
+                offset += channels;
+            }
+        }
+        return Float8.SelectIfAbove(Float8.Splat(0.5f), hits, one, zero);
     }
 
     /// <summary>Writes eight floats at <paramref name="index"/>, or the first <paramref name="count"/> of them in a channel tail.</summary>

@@ -26,12 +26,12 @@
 //   (stride >= size, so no two elements share a target). Zero-fill and one plain-store pass, no validation and no
 //   synchronisation; out-of-range indices are skipped (never written out of bounds); duplicates, if any, would
 //   race (one of the values wins).
-// On devices that run on the host (Device.RunsOnHost), both modes first take PoolVector.cs's row pass: zero-fill and
-//   one store pass, a lane per row of values, no atomics per element. TrustedUnique is then done. Validate folds the
-//   range check (smallest bad element, Atomic.Min once per lane) and a proof of uniqueness into that pass: every
-//   target a cell of its element's own block (rows i*ceil(H/h) .., columns j*ceil(W/w) .., same image and channel),
-//   which pooling switches with stride >= size and no top/left padding satisfy. One synchronisation reads the
-//   result; out of range throws as above, a target outside its block reruns steps 1-4 from scratch.
+// On devices that run on the host (Device.RunsOnHost), both modes first take PoolVector.cs's row kernels, a lane per
+//   row of values, no atomics per element. TrustedUnique: zero-fill and one store pass. Validate: one gather pass that
+//   writes every output cell and proves uniqueness on the way (every switch a cell of its element's own block: rows
+//   i*ceil(H/h) .., columns j*ceil(W/w) .., same image and channel), which pooling switches with stride >= size and no
+//   top/left padding satisfy. One synchronisation reads the result; any switch outside its block (out of range
+//   included) reruns steps 1-4 from scratch, which throw for out-of-range elements as above.
 // Backward (gather): valuesGrad[e] = outputGrad[t]; no synchronisation. Indices are validated by Forward; an
 //   out-of-range index gets gradient 0 (its value was never placed), the policy of TrustedUnique.
 using GpuDeconv.Compute;
@@ -96,7 +96,7 @@ public static class Unpool
             return;
         }
         var accelerator = stream.Accelerator;
-        if (MaxPoolWithArgmax.UsesHostKernels(stream, hostShaped) && layout.Elements > 0 && ForwardRows(stream, values, argmax, output, layout, indices))
+        if (MaxPoolWithArgmax.UsesHostKernels(stream, hostShaped) && layout.Elements > 0 && ForwardRows(stream, values, argmax, output, layout.IncludeBatch, indices))
             return;
         if (indices == UnpoolIndices.TrustedUnique)
         {
@@ -138,12 +138,12 @@ public static class Unpool
     }
 
     /// <summary>
-    /// The host-shaped pass (PoolVector.UnpoolKernel) over a zeroed output. TrustedUnique is then done; Validate reads the
-    /// status words: an out-of-range element throws, targets outside their blocks return false so that the general path
-    /// runs from scratch (it zeroes the output again).
+    /// The host-shaped passes. TrustedUnique: PoolVector.UnpoolKernel over a zeroed output, done. Validate:
+    /// PoolVector.UnpoolGatherKernel, then the status word: false when a switch lies outside its block (or the offsets
+    /// would not be exact), so that the general path runs from scratch and reports any bad index.
     /// </summary>
     private static bool ForwardRows(AcceleratorStream stream, TensorView<float> values, TensorView<long> argmax, TensorView<float> output,
-                                    UnpoolLayout layout, UnpoolIndices indices)
+                                    int includeBatch, UnpoolIndices indices)
     {
         var v = values.Shape;
         var o = output.Shape;
@@ -157,18 +157,20 @@ public static class Unpool
             OutW = o[2],
             BlockH = (o[1] + v[1] - 1) / v[1],
             BlockW = (o[2] + v[2] - 1) / v[2],
-            IncludeBatch = layout.IncludeBatch,
-            Validate = indices == UnpoolIndices.Validate ? 1 : 0,
+            IncludeBatch = includeBatch,
         };
+        if (indices == UnpoolIndices.TrustedUnique)
+        {
+            output.Data.MemSetToZero(stream);
+            PoolVector.Unpool(stream, values.Data, argmax.Data, output.Data, rows);
+            return true;
+        }
+        if (!PoolVector.GatherFits(rows)) return false;
         var status = Scratch.Get<int>(stream, Scratch.Status, 2);
-        if (rows.Validate != 0)
-            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>>(ResetStatusKernel)(stream, 1, status);
-        output.Data.MemSetToZero(stream);
-        PoolVector.Unpool(stream, values.Data, argmax.Data, output.Data, status, rows);
-        if (rows.Validate == 0) return true;
+        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>>(ResetStatusKernel)(stream, 1, status);
+        PoolVector.UnpoolGather(stream, values.Data, argmax.Data, output.Data, status, rows);
         var result = new int[2];
         status.CopyToCPU(stream, result);
-        if (result[0] != NoElement) throw OutOfRange(stream, values.Shape, argmax, output.Shape, layout, result[0]);
         return result[1] != PoolVector.OutsideBlock;
     }
 

@@ -67,4 +67,20 @@ public sealed class Float8Tests
         Float8.StorePartial(Float8.Splat(-1f), buffer.View, 5, 3);
         Assert.Equal(Enumerable.Range(1, 20).Select(i => i is >= 6 and <= 8 ? -1f : i).ToArray(), buffer.GetAsArray1D());
     }
+
+    [Fact]
+    public void IndexConversionsOutsideTheViewFailAtTheFirstOutsideElement()
+    {
+        using var buffer = Cpu().Allocate1D(new long[] { 100, 101, 102, 103, 104, 105 });
+        var view = buffer.View;
+        // Eight lanes from index 0 do not fit in six elements: the lanes before the first outside one are written.
+        var error = Assert.Throws<IndexOutOfRangeException>(() => Float8.StoreIndices(Float8.Splat(2f), 10, 3, view, 0, 8));
+        Assert.Equal("Index 6 is outside the view of length 6.", error.Message);
+        Assert.Equal([16L, 17, 18, 19, 20, 21], buffer.GetAsArray1D());
+        error = Assert.Throws<IndexOutOfRangeException>(() => Float8.LoadOffsets(view, 3, 0, 4));
+        Assert.Equal("Index 6 is outside the view of length 6.", error.Message);
+        // Inside the view: offsets of each element from origin + lane; lanes past count are 0.
+        var offsets = Float8.LoadOffsets(view, 1, 10, 3);
+        Assert.Equal([7f, 7f, 7f, 0f, 0f, 0f, 0f, 0f], Enumerable.Range(0, 8).Select(lane => offsets[lane]).ToArray());
+    }
 }
