@@ -14,16 +14,16 @@
 //                  8 channels the lane reads the switches once (as float offsets within the window, exact below 2^24)
 //                  and writes every cell of the window with dy or 0 by Float8 selects; cells in no window get 0. Every
 //                  dx element is written once, so no zero-fill pass; the values equal the scatter's (one term per cell).
-//   Unpool         values, argmax: [N, h, w, C] -> output [N, H, W, C]. Lane = (b, i) row of values.
-//                  TrustedUnique: stores each value at its target into the zeroed output (out-of-range skipped).
-//                  Validate gathers instead: the lane owns the blocks of its row of values (rows i*bh .. (i+1)*bh - 1,
-//                  columns j*bw .. (j+1)*bw - 1, bh = ceil(H/h), bw = ceil(W/w); they cover every cell once) and writes
-//                  every cell of them, the value whose switch names the cell or 0, as the backward writes dx: no
-//                  zero-fill pass, no scattered stores. If every switch names a cell of its own block (own image and
-//                  channel), no two elements share a target and this is the scatter's sum. Pooling switches with
-//                  stride >= size and no top/left padding satisfy this (the tutorial's 2x2 SAME pools, odd sizes
-//                  included). A switch that names no cell of its block (out of range, duplicates, other layouts) is
-//                  flagged and Unpool.cs reruns its general validated path, which also reports bad indices.
+//   Unpool         values, argmax: [N, h, w, C] -> output [N, H, W, C]. Lane = (b, i) row of values. A gather: the
+//                  lane owns the blocks of its row of values (rows i*bh .. (i+1)*bh - 1, columns j*bw .. (j+1)*bw - 1,
+//                  bh = ceil(H/h), bw = ceil(W/w); they cover every cell once) and writes every cell of them, the value
+//                  whose switch names the cell or 0, as the backward writes dx: no zero-fill pass, no scattered stores.
+//                  If every switch names a cell of its own block (own image and channel), no two elements share a
+//                  target and this is the scatter's sum. Pooling switches with stride >= size and no top/left padding
+//                  satisfy this (the tutorial's 2x2 SAME pools, odd sizes included). A switch that names no cell of its
+//                  block (out of range, duplicates, other layouts) flags its lane. Validate then reruns Unpool.cs's
+//                  general path, which also reports bad indices; TrustedUnique (unique targets promised) stores the
+//                  flagged lanes' in-range values in a second pass, without synchronising.
 
 using GpuDeconv.Compute;
 
@@ -88,21 +88,26 @@ internal static class PoolVector
     /// <summary>Whether the gather unpool's float offsets are exact for <paramref name="u"/> (BlockH*W*C at most 2^24).</summary>
     public static bool GatherFits(UnpoolRows u) => (long)u.BlockH * u.OutW * u.Channels <= 1 << 24;
 
-    /// <summary>TrustedUnique: the store pass over a zeroed output.</summary>
-    public static void Unpool(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, UnpoolRows u)
+    /// <summary>
+    /// Writes every cell of the output from the switches that name a cell of their own block; for each lane (row of
+    /// values) misses[lane] is 1 when some switch did not, and then status[1] (reset by the caller when it reads it)
+    /// becomes <see cref="OutsideBlock"/>. misses holds Batch*InH ints.
+    /// </summary>
+    public static void UnpoolGather(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
+                                    ArrayView<int> status, ArrayView<int> misses, UnpoolRows u)
     {
         HostLanes.Launch(u.Batch * u.InH, (config, lanes) =>
-            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, UnpoolRows, int>(UnpoolKernel)(
-                stream, config, values, argmax, output, u, lanes));
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, ArrayView<int>, UnpoolRows, int>(UnpoolGatherKernel)(
+                stream, config, values, argmax, output, status, misses, u, lanes));
     }
 
-    /// <summary>Validate: writes every cell of the output; status[1] (reset by the caller) becomes <see cref="OutsideBlock"/> when a switch lies outside its block.</summary>
-    public static void UnpoolGather(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
-                                    ArrayView<int> status, UnpoolRows u)
+    /// <summary>After <see cref="UnpoolGather"/>, for unique targets: stores the in-range values of the rows that missed.</summary>
+    public static void UnpoolMissed(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
+                                    ArrayView<int> misses, UnpoolRows u)
     {
         HostLanes.Launch(u.Batch * u.InH, (config, lanes) =>
-            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, UnpoolRows, int>(UnpoolGatherKernel)(
-                stream, config, values, argmax, output, status, u, lanes));
+            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, UnpoolRows, int>(UnpoolMissedKernel)(
+                stream, config, values, argmax, output, misses, u, lanes));
     }
 
 
@@ -261,7 +266,6 @@ internal static class PoolVector
                                       long start, long index, long o, int rows, int columns, int count)
     {
         long rowLength = (long)g.InW * g.InC;
-        var zero = Float8.Splat(0f);
         var rel = Float8.LoadOffsets(argmax, o, index, count);
         var grad = Load(outputGrad, o, count);
         for (int y = 0; y < rows; y++)
@@ -270,10 +274,7 @@ internal static class PoolVector
             float offset = y * rowLength;
             for (int x = 0; x < columns; x++)
             {
-                var own = Float8.Splat(offset);
-                var value = Float8.SelectIfAbove(rel, own, zero, grad);
-                value = Float8.SelectIfAbove(own, rel, zero, value);
-                Store(value, inputGrad, cell, count);
+                Store(Named(rel, offset, grad), inputGrad, cell, count);
                 cell += g.InC;
                 offset += g.InC;
             }
@@ -281,13 +282,26 @@ internal static class PoolVector
     }
 
     /// <summary>
-    /// TrustedUnique. Lane = row (b, i) of values: output[target] = values[e] for every in-range element, over a zeroed
-    /// output; out-of-range elements are skipped.
+    /// <paramref name="value"/> in the lanes whose switch offset <paramref name="rel"/> equals <paramref name="offset"/>, 0
+    /// elsewhere: equal is neither above the other (offsets are exact, see BackwardFits and GatherFits).
     /// </summary>
-    public static void UnpoolKernel(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, UnpoolRows u, int lanes)
+    private static Float8 Named(Float8 rel, float offset, Float8 value)
+    {
+        var zero = Float8.Splat(0f);
+        var own = Float8.Splat(offset);
+        return Float8.SelectIfAbove(own, rel, zero, Float8.SelectIfAbove(rel, own, zero, value));
+    }
+
+    /// <summary>
+    /// TrustedUnique's second pass, after the gather: a lane whose row had a switch outside its block stores each
+    /// in-range value of the row at its target (out-of-range ones skipped); other lanes do nothing. The gather wrote
+    /// every cell, and with unique targets no other element names these cells, so plain stores give the scatter.
+    /// </summary>
+    public static void UnpoolMissedKernel(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, ArrayView<int> misses,
+                                          UnpoolRows u, int lanes)
     {
         int lane = Grid.IdxX * Group.DimX + Group.IdxX;
-        if (lane >= lanes) return;
+        if (lane >= lanes || misses[lane] == 0) return;
         int b = lane / u.InH;
         long image = (long)u.OutH * u.OutW * u.Channels;
         long outputBase = u.IncludeBatch != 0 ? 0 : b * image;
@@ -302,13 +316,14 @@ internal static class PoolVector
     }
 
     /// <summary>
-    /// Validate. Lane = row (b, i) of values; it owns that row's blocks of the output (rows i*bh .. , columns j*bw ..,
+    /// Lane = row (b, i) of values; it owns that row's blocks of the output (rows i*bh .. , columns j*bw ..,
     /// which together cover every cell once) and writes every cell of them: the value whose switch names the cell, else
-    /// 0. A switch that names no cell of its own block (out of range, another block, image or channel) sets status[1]
-    /// to <see cref="OutsideBlock"/>; its value is then missing and the caller reruns the general path.
+    /// 0. A switch that names no cell of its own block (out of range, another block, image or channel) sets misses[lane]
+    /// to 1 (else 0) and status[1] to <see cref="OutsideBlock"/>; its value is then missing: Validate reruns the general
+    /// path, TrustedUnique stores the lane's values in a second pass.
     /// </summary>
     public static void UnpoolGatherKernel(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, ArrayView<int> status,
-                                          UnpoolRows u, int lanes)
+                                          ArrayView<int> misses, UnpoolRows u, int lanes)
     {
         int lane = Grid.IdxX * Group.DimX + Group.IdxX;
         if (lane >= lanes) return;
@@ -339,6 +354,7 @@ internal static class PoolVector
         Float8.Store(missing, flags, 0);
         bool miss = false;
         for (int l = 0; l < Width; l++) miss = miss || flags[l] != 0f;
+        misses[lane] = miss ? 1 : 0;
         // Every lane that writes stores the same value, so a plain store suffices.
         if (miss) status[1] = OutsideBlock;
     }
@@ -351,28 +367,23 @@ internal static class PoolVector
     private static Float8 GatherBlock(ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output, long rowLength, int channels,
                                       long e, long origin, long o, int rows, int columns, int count)
     {
-        var zero = Float8.Splat(0f);
         var one = Float8.Splat(1f);
         var rel = Float8.LoadOffsets(argmax, e, origin, count);
         var value = Load(values, e, count);
-        var hits = zero;
+        var hits = Float8.Splat(0f);
         for (int y = 0; y < rows; y++)
         {
             long cell = o + y * rowLength;
             float offset = y * rowLength;
             for (int x = 0; x < columns; x++)
             {
-                // Equal: neither above the other (offsets are exact, see GatherFits).
-                var own = Float8.Splat(offset);
-                var placed = Float8.SelectIfAbove(rel, own, zero, value);
-                Store(Float8.SelectIfAbove(own, rel, zero, placed), output, cell, count);
-                var hit = Float8.SelectIfAbove(rel, own, zero, one);
-                hits = Float8.Add(hits, Float8.SelectIfAbove(own, rel, zero, hit));
+                Store(Named(rel, offset, value), output, cell, count);
+                hits = Float8.Add(hits, Named(rel, offset, one));
                 cell += channels;
                 offset += channels;
             }
         }
-        return Float8.SelectIfAbove(Float8.Splat(0.5f), hits, one, zero);
+        return Float8.SelectIfAbove(Float8.Splat(0.5f), hits, one, Float8.Splat(0f));
     }
 
     /// <summary>Writes eight floats at <paramref name="index"/>, or the first <paramref name="count"/> of them in a channel tail.</summary>

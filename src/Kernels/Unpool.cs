@@ -27,10 +27,11 @@
 //   synchronisation; out-of-range indices are skipped (never written out of bounds); duplicates, if any, would
 //   race (one of the values wins).
 // On devices that run on the host (Device.RunsOnHost), both modes first take PoolVector.cs's row kernels, a lane per
-//   row of values, no atomics per element. TrustedUnique: zero-fill and one store pass. Validate: one gather pass that
-//   writes every output cell and proves uniqueness on the way (every switch a cell of its element's own block: rows
-//   i*ceil(H/h) .., columns j*ceil(W/w) .., same image and channel), which pooling switches with stride >= size and no
-//   top/left padding satisfy. One synchronisation reads the result; any switch outside its block (out of range
+//   row of values, no atomics per element: one gather pass that writes every output cell (no zero-fill) and checks
+//   that every switch names a cell of its element's own block (rows i*ceil(H/h) .., columns j*ceil(W/w) .., same image
+//   and channel), which pooling switches with stride >= size and no top/left padding satisfy, and proves the targets
+//   unique. TrustedUnique: a second pass stores the values of the rows whose switches missed their blocks; done, no
+//   synchronisation. Validate: one synchronisation reads the result; any switch outside its block (out of range
 //   included) reruns steps 1-4 from scratch, which throw for out-of-range elements as above.
 // Backward (gather): valuesGrad[e] = outputGrad[t]; no synchronisation. Indices are validated by Forward; an
 //   out-of-range index gets gradient 0 (its value was never placed), the policy of TrustedUnique.
@@ -138,9 +139,10 @@ public static class Unpool
     }
 
     /// <summary>
-    /// The host-shaped passes. TrustedUnique: PoolVector.UnpoolKernel over a zeroed output, done. Validate:
-    /// PoolVector.UnpoolGatherKernel, then the status word: false when a switch lies outside its block (or the offsets
-    /// would not be exact), so that the general path runs from scratch and reports any bad index.
+    /// The host-shaped passes: PoolVector's gather, then for TrustedUnique its second pass over the rows that missed
+    /// (done, no synchronisation), for Validate the status word: false when a switch lies outside its block, so that
+    /// the general path runs from scratch and reports any bad index. False for both when the gather's offsets would not
+    /// be exact (the general path runs).
     /// </summary>
     private static bool ForwardRows(AcceleratorStream stream, TensorView<float> values, TensorView<long> argmax, TensorView<float> output,
                                     int includeBatch, UnpoolIndices indices)
@@ -159,16 +161,17 @@ public static class Unpool
             BlockW = (o[2] + v[2] - 1) / v[2],
             IncludeBatch = includeBatch,
         };
-        if (indices == UnpoolIndices.TrustedUnique)
-        {
-            output.Data.MemSetToZero(stream);
-            PoolVector.Unpool(stream, values.Data, argmax.Data, output.Data, rows);
-            return true;
-        }
         if (!PoolVector.GatherFits(rows)) return false;
         var status = Scratch.Get<int>(stream, Scratch.Status, 2);
-        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>>(ResetStatusKernel)(stream, 1, status);
-        PoolVector.UnpoolGather(stream, values.Data, argmax.Data, output.Data, status, rows);
+        var misses = Scratch.Get<int>(stream, Scratch.Counts, (long)rows.Batch * rows.InH);
+        bool validate = indices == UnpoolIndices.Validate;
+        if (validate) stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>>(ResetStatusKernel)(stream, 1, status);
+        PoolVector.UnpoolGather(stream, values.Data, argmax.Data, output.Data, status, misses, rows);
+        if (!validate)
+        {
+            PoolVector.UnpoolMissed(stream, values.Data, argmax.Data, output.Data, misses, rows);
+            return true;
+        }
         var result = new int[2];
         status.CopyToCPU(stream, result);
         return result[1] != PoolVector.OutsideBlock;
