@@ -89,7 +89,7 @@ public static class Conv2dVector
     /// <summary>Output channels per lane (two Float8).</summary>
     public const int ChannelBlock = 16;
     /// <summary>Output pixels per forward lane.</summary>
-    public const int PixelBlock = 4;
+    public const int PixelBlock = 6;
     /// <summary>Input channels per step of the filter gradient.</summary>
     public const int InputBlock = 4;
     // Output positions per chunk of the filter gradient's walk: dy's 16 channels and x's channels for them stay in L1
@@ -271,7 +271,7 @@ public static class Conv2dVector
     }
 
     /// <summary>
-    /// <see cref="DirectConv"/> over the zero-bordered copy of the input: lane = (16-channel block, block of 4 consecutive
+    /// <see cref="DirectConv"/> over the zero-bordered copy of the input: lane = (16-channel block, block of 6 consecutive
     /// pixels of the image's row-major plane, image), channel blocks fastest so that neighbouring lanes share their input
     /// pixels. Every tap of every pixel reads the copy and every filter row has <see cref="DirectConv.FilterStride"/>
     /// channels, so the loop has no conditions; the store drops the pixels past the plane and the channels past OutC.
@@ -295,7 +295,10 @@ public static class Conv2dVector
         long p1 = FirstTap(c, b, pixel0 + 1, plane);
         long p2 = FirstTap(c, b, pixel0 + 2, plane);
         long p3 = FirstTap(c, b, pixel0 + 3, plane);
+        long p4 = FirstTap(c, b, pixel0 + 4, plane);
+        long p5 = FirstTap(c, b, pixel0 + 5, plane);
 
+        // 12 accumulators: each is updated once per input channel, so 12 independent chains cover the FMA latency.
         var a00 = Float8.Splat(0f);
         var a01 = Float8.Splat(0f);
         var a10 = Float8.Splat(0f);
@@ -304,6 +307,10 @@ public static class Conv2dVector
         var a21 = Float8.Splat(0f);
         var a30 = Float8.Splat(0f);
         var a31 = Float8.Splat(0f);
+        var a40 = Float8.Splat(0f);
+        var a41 = Float8.Splat(0f);
+        var a50 = Float8.Splat(0f);
+        var a51 = Float8.Splat(0f);
         for (int kh = 0; kh < c.KH; kh++)
         {
             for (int kw = 0; kw < c.KW; kw++)
@@ -314,38 +321,55 @@ public static class Conv2dVector
                 {
                     var w0 = Float8.Load(w, wi);
                     var w1 = Float8.Load(w, wi + 8);
-                    var v0 = Float8.Splat(x[p0 + tap + ci]);
-                    var v1 = Float8.Splat(x[p1 + tap + ci]);
-                    var v2 = Float8.Splat(x[p2 + tap + ci]);
-                    var v3 = Float8.Splat(x[p3 + tap + ci]);
-                    a00 = Float8.FusedMultiplyAdd(v0, w0, a00);
-                    a01 = Float8.FusedMultiplyAdd(v0, w1, a01);
-                    a10 = Float8.FusedMultiplyAdd(v1, w0, a10);
-                    a11 = Float8.FusedMultiplyAdd(v1, w1, a11);
-                    a20 = Float8.FusedMultiplyAdd(v2, w0, a20);
-                    a21 = Float8.FusedMultiplyAdd(v2, w1, a21);
-                    a30 = Float8.FusedMultiplyAdd(v3, w0, a30);
-                    a31 = Float8.FusedMultiplyAdd(v3, w1, a31);
+                    var v = Float8.Splat(x[p0 + tap + ci]);
+                    a00 = Float8.FusedMultiplyAdd(v, w0, a00);
+                    a01 = Float8.FusedMultiplyAdd(v, w1, a01);
+                    v = Float8.Splat(x[p1 + tap + ci]);
+                    a10 = Float8.FusedMultiplyAdd(v, w0, a10);
+                    a11 = Float8.FusedMultiplyAdd(v, w1, a11);
+                    v = Float8.Splat(x[p2 + tap + ci]);
+                    a20 = Float8.FusedMultiplyAdd(v, w0, a20);
+                    a21 = Float8.FusedMultiplyAdd(v, w1, a21);
+                    v = Float8.Splat(x[p3 + tap + ci]);
+                    a30 = Float8.FusedMultiplyAdd(v, w0, a30);
+                    a31 = Float8.FusedMultiplyAdd(v, w1, a31);
+                    v = Float8.Splat(x[p4 + tap + ci]);
+                    a40 = Float8.FusedMultiplyAdd(v, w0, a40);
+                    a41 = Float8.FusedMultiplyAdd(v, w1, a41);
+                    v = Float8.Splat(x[p5 + tap + ci]);
+                    a50 = Float8.FusedMultiplyAdd(v, w0, a50);
+                    a51 = Float8.FusedMultiplyAdd(v, w1, a51);
                     wi += c.FilterStride;
                 }
             }
         }
+        var b0 = Float8.Splat(0f);
+        var b1 = Float8.Splat(0f);
         if (c.HasBias != 0)
         {
-            var b0 = Float8.LoadPartial(bias, co0, channels);
-            var b1 = Float8.LoadPartial(bias, co0 + 8, channels - 8);
-            a00 = Float8.Add(a00, b0);
-            a01 = Float8.Add(a01, b1);
-            a10 = Float8.Add(a10, b0);
-            a11 = Float8.Add(a11, b1);
-            a20 = Float8.Add(a20, b0);
-            a21 = Float8.Add(a21, b1);
-            a30 = Float8.Add(a30, b0);
-            a31 = Float8.Add(a31, b1);
+            b0 = Float8.LoadPartial(bias, co0, channels);
+            b1 = Float8.LoadPartial(bias, co0 + 8, channels - 8);
         }
         // The plane's pixels are contiguous in NHWC, so the block's pixels are OutC apart even across rows.
         long o = ((long)b * plane + pixel0) * c.OutC + co0;
-        StoreBlock(y, o, c.OutC, pixels, channels, a00, a01, a10, a11, a20, a21, a30, a31);
+        StoreRow(y, o, channels, a00, a01, b0, b1, c.HasBias);
+        if (pixels > 1) StoreRow(y, o + c.OutC, channels, a10, a11, b0, b1, c.HasBias);
+        if (pixels > 2) StoreRow(y, o + 2L * c.OutC, channels, a20, a21, b0, b1, c.HasBias);
+        if (pixels > 3) StoreRow(y, o + 3L * c.OutC, channels, a30, a31, b0, b1, c.HasBias);
+        if (pixels > 4) StoreRow(y, o + 4L * c.OutC, channels, a40, a41, b0, b1, c.HasBias);
+        if (pixels > 5) StoreRow(y, o + 5L * c.OutC, channels, a50, a51, b0, b1, c.HasBias);
+    }
+
+    /// <summary>Stores one pixel's 16 channels (two Float8, plus the bias when <paramref name="hasBias"/> is 1), cut to <paramref name="channels"/>.</summary>
+    private static void StoreRow(ArrayView<float> target, long offset, int channels, Float8 low, Float8 high, Float8 biasLow, Float8 biasHigh, int hasBias)
+    {
+        if (hasBias != 0)
+        {
+            low = Float8.Add(low, biasLow);
+            high = Float8.Add(high, biasHigh);
+        }
+        Float8.StorePartial(low, target, offset, channels);
+        Float8.StorePartial(high, target, offset + 8, channels - 8);
     }
 
     /// <summary>Where tap (0, 0) of output pixel <paramref name="pixel"/> (row-major in the plane, clamped to its last pixel) of image <paramref name="b"/> reads the zero-bordered copy.</summary>
