@@ -1415,37 +1415,20 @@ internal sealed class FunctionTranslator
             case "SelectIfAbove" when values.Count == 4:
                 return "gd_f8_select_above(" + Expr(values[0]) + ", " + Expr(values[1]) + ", " + Expr(values[2]) + ", " + Expr(values[3]) + ")";
             case "StoreIndices" when values.Count == 6:
+            {
+                // Float8 of positions -> a view of 64-bit indices (argmax switches).
+                if (Float8Address(invocation, name, values, 3) is not (var address, var suffix)) return Fail();
+                return "gd_f8_store_indices_" + suffix + "(" + Expr(values[0]) + ", " + Expr(values[1]) + ", " + Expr(values[2]) + ", " + address + ", " + Expr(values[5]) + ")";
+            }
             case "LoadOffsets" when values.Count == 4:
             {
-                // Float8 of positions <-> a view of 64-bit indices (argmax switches).
-                bool store = name == "StoreIndices";
-                int at = store ? 3 : 0;
-                var view = View(values[at]);
-                if (view == null) return Fail();
-                if (view.Rank != 1)
-                {
-                    Sink.Report(Diagnostics.ViewUse, invocation.Syntax, "Float8." + name + " takes a one-dimensional view");
-                    return Fail();
-                }
-                string address = "&" + view.Pointer + "[" + Expr(values[at + 1]) + "]";
-                string suffix = view.Space switch { Space.Local => "l", Space.Private => "p", _ => "g" };
-                return store
-                    ? "gd_f8_store_indices_" + suffix + "(" + Expr(values[0]) + ", " + Expr(values[1]) + ", " + Expr(values[2]) + ", " + address + ", " + Expr(values[5]) + ")"
-                    : "gd_f8_load_offsets_" + suffix + "(" + address + ", " + Expr(values[2]) + ", " + Expr(values[3]) + ")";
+                if (Float8Address(invocation, name, values, 0) is not (var address, var suffix)) return Fail();
+                return "gd_f8_load_offsets_" + suffix + "(" + address + ", " + Expr(values[2]) + ", " + Expr(values[3]) + ")";
             }
             case "Load" or "LoadPartial" or "Store" or "StorePartial":
             {
                 bool store = name.StartsWith("Store", StringComparison.Ordinal);
-                int at = store ? 1 : 0;
-                var view = View(values[at]);
-                if (view == null) return Fail();
-                if (view.Rank != 1)
-                {
-                    Sink.Report(Diagnostics.ViewUse, invocation.Syntax, "Float8." + name + " takes a one-dimensional view");
-                    return Fail();
-                }
-                string address = "&" + view.Pointer + "[" + Expr(values[at + 1]) + "]";
-                string suffix = view.Space switch { Space.Local => "l", Space.Private => "p", _ => "g" };
+                if (Float8Address(invocation, name, values, store ? 1 : 0) is not (var address, var suffix)) return Fail();
                 return name switch
                 {
                     "Load" => "gd_f8_load(" + address + ")",
@@ -1456,6 +1439,23 @@ internal sealed class FunctionTranslator
             }
         }
         return Unsupported(invocation, "Float8." + name, "use Splat, Load, LoadPartial, Store, StorePartial, StoreIndices, LoadOffsets, FusedMultiplyAdd, Add, Multiply or SelectIfAbove");
+    }
+
+    /// <summary>
+    /// The C address of element values[at + 1] of the one-dimensional view values[at], and the suffix of the prelude
+    /// function for its address space (g, l or p); null after reporting a view Float8 cannot take.
+    /// </summary>
+    private (string Address, string Suffix)? Float8Address(IInvocationOperation invocation, string name, List<IOperation> values, int at)
+    {
+        var view = View(values[at]);
+        if (view == null) return null;
+        if (view.Rank != 1)
+        {
+            Sink.Report(Diagnostics.ViewUse, invocation.Syntax, "Float8." + name + " takes a one-dimensional view");
+            return null;
+        }
+        string suffix = view.Space switch { Space.Local => "l", Space.Private => "p", _ => "g" };
+        return ("&" + view.Pointer + "[" + Expr(values[at + 1]) + "]", suffix);
     }
 
     /// <summary>Known device functions; null when <paramref name="method"/> is not one (the caller then tries helpers).</summary>
