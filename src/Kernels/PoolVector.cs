@@ -218,7 +218,11 @@ internal static class PoolVector
         int bandEnd = oy == g.OutH - 1 ? g.InH : Math.Min(top + g.StrideH, g.InH);
 
         // Cells of the band that lie in no window: rows below the window (stride > size, or past the last window), and
-        // columns between or after the windows.
+        // columns between or after the windows. Windows that tile the input (size = stride, no padding, sizes that are
+        // multiples: the tutorial's 2x2 pools at even sizes) leave none, and the scan for them is skipped.
+        bool tiled = g.KH == g.StrideH && g.KW == g.StrideW && g.PadTop == 0 && g.PadLeft == 0
+                     && g.OutH * g.StrideH == g.InH && g.OutW * g.StrideW == g.InW;
+        if (tiled) bandEnd = bandBegin;
         for (int y = bandBegin; y < bandEnd; y++)
         {
             bool rowInWindow = y >= yBegin && y < yEnd;
