@@ -5,8 +5,9 @@
 //   computes a block of outputs with Float8 vector arithmetic instead:
 //   Forward        x is first copied into a zero-bordered buffer that holds every position any tap reads, and w (when
 //                  Cout is not a multiple of 16) into one with zero channels up to the next multiple: the main loop
-//                  then has no conditions. One lane = 4 neighbouring output pixels of a row x 16 output channels
-//                  (8 Float8 accumulators); per input channel of a tap: two vector loads of w, four broadcasts of x.
+//                  then has no conditions. One lane = 6 consecutive output pixels of the row-major plane x 16 output
+//                  channels (12 Float8 accumulators, enough independent chains to cover the FMA latency); per input
+//                  channel of a tap: two vector loads of w, six broadcasts of x.
 //   BackwardInput  (stride 1) the same kernel over dy with the filter transposed per tap to [KH, KW, Cout, Cin]:
 //                  dx[b, iy, ix, ci] = sum dy[b, iy + padTop - kh*dh, ix + padLeft - kw*dw, co] * w[kh, kw, ci, co],
 //                  i.e. a "forward" conv with stride 1, dilation -d and padding -pad.

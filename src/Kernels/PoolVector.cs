@@ -8,12 +8,14 @@
 //                  channels it scans the window's real cells in row-major order with Float8.SelectIfAbove (the first
 //                  maximum, the first NaN) and carries, per channel, the winning cell's position in the window as a float
 //                  rel = dy*W + dx (exact: below KH*W, which the caller keeps under 2^24). The argmax is then
-//                  first + rel*C + c, with first the window's first real cell: no division anywhere.
+//                  first + rel*C + c, with first the window's first real cell (Float8.StoreIndices converts all eight
+//                  at once): no division anywhere. Whole 2x2 windows are unrolled.
 //   Backward       (windows that do not overlap, KH <= sH and KW <= sW) dx: [N, H, W, C]. Lane = (b, oy) output row and
 //                  the band of input rows down to the next window. Each cell lies in at most one window; per window and
-//                  8 channels the lane reads the switches once (as float offsets within the window, exact below 2^24)
-//                  and writes every cell of the window with dy or 0 by Float8 selects; cells in no window get 0. Every
-//                  dx element is written once, so no zero-fill pass; the values equal the scatter's (one term per cell).
+//                  8 channels the lane reads the switches once (Float8.LoadOffsets: float offsets within the window,
+//                  exact below 2^24) and writes every cell of the window with dy or 0 by Float8 selects; cells in no
+//                  window get 0 (a scan skipped when the windows tile the input). Every dx element is written once, so
+//                  no zero-fill pass; the values equal the scatter's (one term per cell).
 //   Unpool         values, argmax: [N, h, w, C] -> output [N, H, W, C]. Lane = (b, i) row of values. A gather: the
 //                  lane owns the blocks of its row of values (rows i*bh .. (i+1)*bh - 1, columns j*bw .. (j+1)*bw - 1,
 //                  bh = ceil(H/h), bw = ceil(W/w); they cover every cell once) and writes every cell of them, the value
