@@ -161,7 +161,7 @@ public static class Conv2d
     {
         ConvAlgorithm.Vector => true,
         ConvAlgorithm.ImplicitGemm => false,
-        ConvAlgorithm.Auto => stream.Accelerator.Device.RunsOnHost,
+        ConvAlgorithm.Auto => stream.Accelerator.Device.RunsHostKernels,
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Conv2d: the algorithm is Auto, ImplicitGemm or Vector."),
     };
 

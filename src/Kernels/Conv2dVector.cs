@@ -240,7 +240,7 @@ public static class Conv2dVector
     {
         int b = index / c.PaddedH;
         int iy = index - b * c.PaddedH + c.OriginH;
-        long target = (long)index * c.PaddedW * c.InC;
+        long target = (long)index.X * c.PaddedW * c.InC;
         bool rowInside = iy >= 0 && iy < c.InH;
         long source = (((long)b * c.InH + iy) * c.InW + c.OriginW) * c.InC;
         for (int col = 0; col < c.PaddedW; col++)

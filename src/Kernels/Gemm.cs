@@ -82,7 +82,7 @@ public static class Gemm
         if ((m + TileM - 1) / TileM > MaxGridY)
             throw new ArgumentException($"{op}: M = {m} needs {(m + TileM - 1) / TileM} row tiles of {TileM}; the grid's Y dimension allows at most {MaxGridY} (M <= {MaxGridY * TileM}).", nameof(a));
         if (m == 0 || n == 0) return;
-        if (algorithm == GemmAlgorithm.Vector || (algorithm == GemmAlgorithm.Auto && stream.Accelerator.Device.RunsOnHost))
+        if (algorithm == GemmAlgorithm.Vector || (algorithm == GemmAlgorithm.Auto && stream.Accelerator.Device.RunsHostKernels))
         {
             MultiplyVector(stream, a.Data, transposeA, b.Data, transposeB, c.Data, m, n, kA, alpha, beta);
             return;

@@ -28,7 +28,7 @@
 //
 // Design: both passes are implicitly grouped, one thread per element, channels innermost, so consecutive
 // threads read and write consecutive addresses (coalesced on GPUs); windows are a few cells, no reuse worth
-// staging in shared memory. On devices that run on the host (Device.RunsOnHost: pocl, the CPU accelerator) the
+// staging in shared memory. On devices that run on the host (Device.RunsHostKernels: pocl, the CPU accelerator) the
 // forward and the non-overlapping backward take PoolVector.cs instead: a lane per row, 8 channels per Float8,
 // the same results bit for bit. Overlapping windows keep the gather above.
 using GpuDeconv.Compute;
@@ -72,7 +72,7 @@ public static class MaxPoolWithArgmax
     }
 
     /// <summary>Whether the host-shaped kernels of <see cref="PoolVector"/> run: <paramref name="hostShaped"/> when given (tests compare both paths), else on devices that run on the host.</summary>
-    internal static bool UsesHostKernels(AcceleratorStream stream, bool? hostShaped) => hostShaped ?? stream.Accelerator.Device.RunsOnHost;
+    internal static bool UsesHostKernels(AcceleratorStream stream, bool? hostShaped) => hostShaped ?? stream.Accelerator.Device.RunsHostKernels;
 
     /// <summary>
     /// Overwrites <paramref name="inputGrad"/> with the gradient of the pooled output: each input cell receives the sum of

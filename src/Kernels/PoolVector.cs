@@ -1,6 +1,6 @@
 // PoolVector: max pooling with argmax, its backward and unpooling, shaped for devices that run on the host CPU (the CPU
 // accelerator, pocl). Same ops and bit-identical results as MaxPoolWithArgmax.cs and Unpool.cs, whose headers define
-// the semantics (ties, NaN, argmax formula, padding); those files pick these kernels when Device.RunsOnHost.
+// the semantics (ties, NaN, argmax formula, padding); those files pick these kernels when Device.RunsHostKernels.
 //   The GPU kernels run one lane per element and decode (b, y, x, c) from the lane id with four divisions. A CPU runs
 //   the lanes of a group one after another, so those divisions (tens of cycles each, by a run-time divisor) dominate.
 //   Here a lane owns a whole row: it decodes its row once and walks pixels and channels with running offsets.

@@ -26,7 +26,7 @@
 //   (stride >= size, so no two elements share a target). Zero-fill and one plain-store pass, no validation and no
 //   synchronisation; out-of-range indices are skipped (never written out of bounds); duplicates, if any, would
 //   race (one of the values wins).
-// On devices that run on the host (Device.RunsOnHost), both modes first take PoolVector.cs's row kernels, a lane per
+// On devices that run on the host (Device.RunsHostKernels), both modes first take PoolVector.cs's row kernels, a lane per
 //   row of values, no atomics per element: one gather pass that writes every output cell (no zero-fill) and checks
 //   that every switch names a cell of its element's own block (rows i*ceil(H/h) .., columns j*ceil(W/w) .., same image
 //   and channel), which pooling switches with stride >= size and no top/left padding satisfy, and proves the targets

@@ -26,6 +26,13 @@ public abstract class Device
         || Name.Contains("cpu", StringComparison.OrdinalIgnoreCase)
         || Name.Contains("pthread", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// True when the device runs the host-shaped kernels (<see cref="Float8"/> vectors over host memory: the CPU
+    /// accelerator, and OpenCL CPU drivers such as pocl); kernels pick their host- or GPU-shaped variant by it.
+    /// Devices of a backend that compiles only GPU-shaped code (ILGPU's) say false even when they run on the host.
+    /// </summary>
+    public virtual bool RunsHostKernels => RunsOnHost;
+
     public abstract Accelerator CreateAccelerator(Context context);
 
     public override string ToString() => $"{AcceleratorType} {Name}";
