@@ -1,0 +1,314 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+using IL = ILGPU.Runtime;
+
+namespace GpuDeconv.Compute.Ilgpu;
+
+/// <summary>
+/// A GpuDeconv accelerator on an ILGPU accelerator: memory is ILGPU's, kernels are the ILGPU twins of the library's
+/// kernels (compiled by ILGPU from the same C# source as the CUDA C and OpenCL C that our own backends run), and
+/// everything above the kernels (tensors, autograd, layers, trainer) runs on it unchanged.
+/// </summary>
+/// <remarks>
+/// Ownership: an accelerator made by <see cref="IlgpuBackend.CreateAccelerator"/> owns its ILGPU accelerator and
+/// disposes it; one made by <see cref="IlgpuBackend.Wrap(IL.Accelerator)"/> borrows it, and the caller disposes it after
+/// this one. Memory works the same way (see IlgpuInterop).
+/// </remarks>
+public sealed class IlgpuAccelerator : Accelerator
+{
+    private readonly bool _ownsNative;
+    private readonly IlgpuStream _defaultStream;
+
+    internal IlgpuAccelerator(Context context, IlgpuDevice device, IL.Accelerator native, bool ownsNative) : base(context, device)
+    {
+        Native = native;
+        _ownsNative = ownsNative;
+        _defaultStream = new IlgpuStream(this, native.DefaultStream, ownsNative: false);
+    }
+
+    /// <summary>ILGPU's accelerator, for research code's own kernels.</summary>
+    public IL.Accelerator Native { get; }
+
+    /// <summary>ilgpu-cuda, ilgpu-opencl or ilgpu-cpu.</summary>
+    public string Kind => ((IlgpuDevice)Device).Kind;
+
+    /// <inheritdoc/>
+    public override AcceleratorStream DefaultStream => _defaultStream;
+
+    /// <inheritdoc/>
+    public override long FreeMemory => Native is ILGPU.Runtime.Cuda.CudaAccelerator cuda ? cuda.GetFreeMemory() : -1;
+
+    /// <inheritdoc/>
+    protected override AcceleratorStream CreateStreamCore() => new IlgpuStream(this, Native.CreateStream(), ownsNative: true);
+
+    /// <inheritdoc/>
+    protected override void SynchronizeCore() => Native.Synchronize();
+
+    /// <inheritdoc/>
+    protected internal override DeviceMemory AllocateMemory(long lengthInBytes)
+    {
+        try
+        {
+            return new IlgpuMemory(this, Native.Allocate1D<byte>(Math.Max(lengthInBytes, 1)), lengthInBytes);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new OutOfMemoryException($"{Name}: ILGPU could not allocate {lengthInBytes} bytes: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override object? CompileKernel(KernelDefinition definition) => new IlgpuKernel(this, definition, IlgpuKernelTwins.Find(definition));
+
+    /// <inheritdoc/>
+    protected override void DisposeCore()
+    {
+        if (_ownsNative) Native.Dispose();
+    }
+}
+
+/// <summary>Device memory of an <see cref="IlgpuAccelerator"/>: an ILGPU buffer it owns, or a byte view of a buffer the caller owns.</summary>
+internal sealed class IlgpuMemory : DeviceMemory
+{
+    private readonly IL.MemoryBuffer? _owned;
+    private readonly IL.MemoryBuffer? _borrowedFrom;
+
+    public IlgpuMemory(IlgpuAccelerator accelerator, IL.MemoryBuffer1D<byte, ILGPU.Stride1D.Dense> owned, long lengthInBytes) : base(accelerator, lengthInBytes)
+    {
+        _owned = owned;
+        Raw = owned.View.BaseView.SubView(0, lengthInBytes);
+    }
+
+    /// <summary>Borrows <paramref name="raw"/> (bytes of <paramref name="buffer"/>, which the caller keeps owning).</summary>
+    public IlgpuMemory(IlgpuAccelerator accelerator, ILGPU.ArrayView<byte> raw, IL.MemoryBuffer? buffer) : base(accelerator, raw.Length)
+    {
+        Raw = raw;
+        _borrowedFrom = buffer;
+    }
+
+    /// <summary>The bytes as ILGPU sees them.</summary>
+    public ILGPU.ArrayView<byte> Raw { get; }
+
+    /// <summary>True while the ILGPU buffer behind a borrowed view is alive (always true for owned memory).</summary>
+    public bool SourceAlive => _borrowedFrom is null || !_borrowedFrom.IsDisposed;
+
+    public ILGPU.ArrayView<byte> Bytes(long offset, long length)
+    {
+        ThrowIfDisposed();
+        if (!SourceAlive)
+            throw new ObjectDisposedException("MemoryBuffer", $"The ILGPU buffer behind this memory on '{Accelerator.Name}' has been disposed by its owner; a view must not outlive its buffer.");
+        if (offset < 0 || length < 0 || offset + length > LengthInBytes)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"Bytes [{offset}, {offset + length}) do not lie inside ILGPU memory of {LengthInBytes} bytes.");
+        return Raw.SubView(offset, length);
+    }
+
+    /// <inheritdoc/>
+    protected override void Free() => _owned?.Dispose();
+}
+
+/// <summary>An ILGPU stream; copies from and to the host complete before they return.</summary>
+internal sealed class IlgpuStream(IlgpuAccelerator accelerator, IL.AcceleratorStream native, bool ownsNative) : AcceleratorStream(accelerator)
+{
+    public IL.AcceleratorStream Native { get; } = native;
+
+    /// <inheritdoc/>
+    public override void Synchronize() => Native.Synchronize();
+
+    internal override void CopyFromHost(DeviceMemory destination, long destinationOffsetBytes, ReadOnlySpan<byte> source)
+    {
+        if (source.IsEmpty) return;
+        Memory(destination).Bytes(destinationOffsetBytes, source.Length).CopyFromCPU(Native, source);
+        Native.Synchronize();
+    }
+
+    internal override void CopyToHost(DeviceMemory source, long sourceOffsetBytes, Span<byte> destination)
+    {
+        if (destination.IsEmpty) return;
+        Memory(source).Bytes(sourceOffsetBytes, destination.Length).CopyToCPU(Native, destination);
+        Native.Synchronize();
+    }
+
+    internal override void CopyDeviceToDevice(DeviceMemory source, long sourceOffsetBytes, DeviceMemory destination, long destinationOffsetBytes, long lengthInBytes)
+    {
+        if (lengthInBytes == 0) return;
+        var to = Memory(destination).Bytes(destinationOffsetBytes, lengthInBytes);
+        Memory(source).Bytes(sourceOffsetBytes, lengthInBytes).CopyTo(Native, to);
+    }
+
+    internal override void Fill(DeviceMemory destination, long offsetBytes, long lengthInBytes, byte value)
+    {
+        if (lengthInBytes == 0) return;
+        Memory(destination).Bytes(offsetBytes, lengthInBytes).MemSet(Native, value);
+    }
+
+    internal override void LaunchImplicit(LoadedKernel kernel, LongIndex3D extent, int groupSize, KernelArgumentList arguments) =>
+        ((IlgpuKernel)kernel.Compiled!).LaunchImplicit(this, extent, groupSize, arguments);
+
+    internal override void LaunchGrouped(LoadedKernel kernel, Compute.KernelConfig config, KernelArgumentList arguments) =>
+        ((IlgpuKernel)kernel.Compiled!).LaunchGrouped(this, config, arguments);
+
+    /// <inheritdoc/>
+    public override StreamMarker RecordMarker()
+    {
+        Native.Synchronize();
+        return new HostMarker(Stopwatch.GetTimestamp());
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        if (ownsNative) Native.Dispose();
+        base.Dispose();
+    }
+
+    private IlgpuMemory Memory(DeviceMemory memory) => memory as IlgpuMemory ?? throw new ArgumentException(
+        $"Memory of accelerator '{memory.Accelerator.Name}' ({memory.GetType().Name}) cannot be used on the ILGPU accelerator '{Accelerator.Name}'.");
+
+    /// <summary>A host timestamp taken after the stream drained: elapsed time includes the wait, as on the CPU accelerator.</summary>
+    private sealed class HostMarker(long timestamp) : StreamMarker
+    {
+        /// <inheritdoc/>
+        public override double ElapsedMillisecondsSince(StreamMarker start) =>
+            Stopwatch.GetElapsedTime(((HostMarker)start).Timestamp(), timestamp).TotalMilliseconds;
+
+        private long Timestamp() => timestamp;
+    }
+}
+
+/// <summary>One kernel's twin on one ILGPU accelerator: the ILGPU kernels (per group size) and how to turn our argument slots into ILGPU's.</summary>
+internal sealed class IlgpuKernel
+{
+    private static readonly ConcurrentDictionary<Type, Func<byte[], object>> ValueReaders = new();
+    private static readonly ConcurrentDictionary<Type, Func<ILGPU.ArrayView<byte>, long, long, object>> ViewMakers = new();
+    private static readonly MethodInfo ReadValueMethod = typeof(IlgpuKernel).GetMethod(nameof(ReadValue), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MakeViewMethod = typeof(IlgpuKernel).GetMethod(nameof(MakeView), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    private readonly IlgpuAccelerator _accelerator;
+    private readonly KernelDefinition _definition;
+    private readonly IlgpuTwin _twin;
+    private readonly Type[] _parameterTypes;
+    private readonly Type _launcherType;
+    private readonly ConcurrentDictionary<int, Delegate> _launchers = new();
+
+    public IlgpuKernel(IlgpuAccelerator accelerator, KernelDefinition definition, IlgpuTwin twin)
+    {
+        _accelerator = accelerator;
+        _definition = definition;
+        _twin = twin;
+        _parameterTypes = [.. twin.Method.GetParameters().Select(p => p.ParameterType)];
+        var launcherParameters = new List<Type> { typeof(IL.AcceleratorStream) };
+        if (definition.Kind == KernelKind.Explicit) launcherParameters.Add(typeof(ILGPU.KernelConfig));
+        launcherParameters.AddRange(_parameterTypes);
+        launcherParameters.Add(typeof(void));
+        _launcherType = Expression.GetDelegateType([.. launcherParameters]);
+        // Compile now, so a kernel ILGPU cannot compile fails at load with its name, not at its first launch.
+        Launcher(definition.Kind == KernelKind.Explicit ? -1 : 0);
+    }
+
+    public void LaunchImplicit(IlgpuStream stream, LongIndex3D extent, int groupSize, KernelArgumentList arguments)
+    {
+        object index = _definition.IndexRank switch
+        {
+            1 => new ILGPU.Index1D(Narrow(extent.X, "X")),
+            2 => new ILGPU.Index2D(Narrow(extent.X, "X"), Narrow(extent.Y, "Y")),
+            _ => new ILGPU.Index3D(Narrow(extent.X, "X"), Narrow(extent.Y, "Y"), Narrow(extent.Z, "Z")),
+        };
+        // The twin's first parameter is its index; our argument list holds the rest.
+        Invoke(Launcher(groupSize), stream, index, arguments, firstArgument: 1);
+    }
+
+    public void LaunchGrouped(IlgpuStream stream, Compute.KernelConfig config, KernelArgumentList arguments)
+    {
+        var grid = new ILGPU.Index3D(config.GridDim.X, config.GridDim.Y, config.GridDim.Z);
+        var group = new ILGPU.Index3D(config.GroupDim.X, config.GroupDim.Y, config.GroupDim.Z);
+        var shared = config.UsesDynamicSharedMemory
+            ? ILGPU.SharedMemoryConfig.RequestDynamic<byte>(config.SharedMemoryConfig.NumElements * config.SharedMemoryConfig.ElementSize)
+            : default;
+        Invoke(Launcher(-1), stream, new ILGPU.KernelConfig(grid, group, shared), arguments, firstArgument: 0);
+    }
+
+    private void Invoke(Delegate launcher, IlgpuStream stream, object dimension, KernelArgumentList arguments, int firstArgument)
+    {
+        var slots = arguments.Slots;
+        int expected = _parameterTypes.Length - firstArgument;
+        if (slots.Length != expected)
+            throw new ArgumentException($"Kernel {_definition.Name}: {slots.Length} arguments were given, its ILGPU twin takes {expected}.");
+        var values = new object[2 + expected];
+        values[0] = stream.Native;
+        values[1] = dimension;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            var slot = slots[i];
+            var type = _parameterTypes[firstArgument + i];
+            if (slot.Kind == KernelArgumentKind.View)
+            {
+                if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(ILGPU.ArrayView<>))
+                    throw new ArgumentException($"Kernel {_definition.Name}: argument {i} is a view, but the twin's parameter is {type.Name}; ILGPU twins take views as ILGPU.ArrayView<T>.");
+                if (slot.Memory is null)
+                {
+                    values[2 + i] = Activator.CreateInstance(type)!;
+                    continue;
+                }
+                var memory = slot.Memory as IlgpuMemory ?? throw new ArgumentException(
+                    $"Kernel {_definition.Name}: argument {i} is memory of '{slot.Memory.Accelerator.Name}', not of the ILGPU accelerator '{_accelerator.Name}'.");
+                var element = type.GetGenericArguments()[0];
+                if (Marshal.SizeOf(element) != slot.ElementSize)
+                    throw new ArgumentException($"Kernel {_definition.Name}: argument {i} is a view of {slot.ElementSize}-byte elements, the twin expects {element.Name}.");
+                var raw = memory.Bytes(0, memory.LengthInBytes);
+                values[2 + i] = ViewMakers.GetOrAdd(element, static t => MakeViewMethod.MakeGenericMethod(t).CreateDelegate<Func<ILGPU.ArrayView<byte>, long, long, object>>())(raw, slot.ElementOffset, slot.Length);
+            }
+            else
+            {
+                var bytes = arguments.ValueBytes(slot).ToArray();
+                bool flag = (_twin.BoolMask & (1 << (firstArgument + i))) != 0;
+                values[2 + i] = flag
+                    ? bytes[0] != 0 ? 1 : 0
+                    : ValueReaders.GetOrAdd(type, static t => ReadValueMethod.MakeGenericMethod(t).CreateDelegate<Func<byte[], object>>())(bytes);
+            }
+        }
+        try
+        {
+            launcher.DynamicInvoke(values);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw new KernelExecutionException(_definition.Name, _definition.Location, new InvalidOperationException(
+                $"ILGPU ({_accelerator.Kind}) failed to launch {_twin.Name}: {e.InnerException.GetType().Name}: {e.InnerException.Message}", e.InnerException));
+        }
+    }
+
+    /// <summary>The ILGPU launcher for an implicit group size (0: ILGPU chooses) or for an explicitly grouped kernel (-1).</summary>
+    private Delegate Launcher(int groupSize) => _launchers.GetOrAdd(groupSize, size =>
+    {
+        try
+        {
+            var kernel = size switch
+            {
+                -1 => _accelerator.Native.LoadKernel(_twin.Method),
+                0 => _accelerator.Native.LoadAutoGroupedKernel(_twin.Method),
+                _ => _accelerator.Native.LoadImplicitlyGroupedKernel(_twin.Method, size),
+            };
+            return (Delegate)typeof(IL.Kernel).GetMethod(nameof(IL.Kernel.CreateLauncherDelegate))!.MakeGenericMethod(_launcherType).Invoke(kernel, null)!;
+        }
+        catch (Exception e)
+        {
+            var inner = e is TargetInvocationException { InnerException: { } cause } ? cause : e;
+            throw new KernelCompilationException(_definition.Name, _twin.Location, _accelerator.Kind,
+                $"ILGPU could not compile the twin {_twin.Name}: {inner.GetType().Name}: {inner.Message}", "", inner);
+        }
+    });
+
+    private static int Narrow(long value, string axis) => value <= int.MaxValue
+        ? (int)value
+        : throw new ArgumentOutOfRangeException(nameof(value), $"Launch extent {axis} = {value} exceeds ILGPU's int index range.");
+
+    private static object ReadValue<T>(byte[] bytes) where T : unmanaged => MemoryMarshal.Read<T>(bytes);
+
+    private static object MakeView<T>(ILGPU.ArrayView<byte> raw, long elementOffset, long length) where T : unmanaged =>
+        raw.Cast<T>().SubView(elementOffset, length);
+}
