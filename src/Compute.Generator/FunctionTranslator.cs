@@ -718,6 +718,7 @@ internal sealed class FunctionTranslator
             (true, "GlobalIndex") => "GD_GLOBAL_INDEX",
             (true, "GlobalDimension") => "GD_GLOBAL_DIMENSION",
             (true, "GlobalLinearIndex") => "GD_GLOBAL_LINEAR_INDEX",
+            (true, "LinearIndex") => "GD_GRID_LINEAR_INDEX",
             (false, "LinearIndex") => "GD_GROUP_LINEAR_INDEX",
             (false, "IsFirstThread") => "(GD_GROUP_LINEAR_INDEX == 0)",
             (false, "IsLastThread") => "(GD_GROUP_LINEAR_INDEX == GD_GROUP_SIZE - 1)",

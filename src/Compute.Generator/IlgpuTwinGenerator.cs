@@ -72,7 +72,9 @@ public sealed class IlgpuTwinGenerator : IIncrementalGenerator
                 if (!classes.TryGetValue(name, out var info)) classes[name] = info = new ClassInfo(name, unit, ns);
                 foreach (var member in type.Members)
                 {
-                    if (member is FieldDeclarationSyntax field && field.Modifiers.Any(SyntaxKind.ConstKeyword)) info.Constants.Add(field);
+                    if (member is FieldDeclarationSyntax field && (field.Modifiers.Any(SyntaxKind.ConstKeyword)
+                        || (field.Modifiers.Any(SyntaxKind.StaticKeyword) && field.Modifiers.Any(SyntaxKind.ReadOnlyKeyword)
+                            && field.Declaration.Variables.All(v => v.Initializer is not null)))) info.Constants.Add(field);
                     else if (member is MethodDeclarationSyntax method && method.Modifiers.Any(SyntaxKind.StaticKeyword))
                     {
                         if (!info.Methods.TryGetValue(method.Identifier.ValueText, out var list)) info.Methods[method.Identifier.ValueText] = list = new();
@@ -258,8 +260,12 @@ public sealed class IlgpuTwinGenerator : IIncrementalGenerator
         return null;
     }
 
+    /// <summary>A constant, or a static readonly table (ILGPU inlines those with ArrayMode.InlineMutableStaticArrays), made internal.</summary>
     private static FieldDeclarationSyntax Internal(FieldDeclarationSyntax field) =>
-        field.WithModifiers(SyntaxFactory.TokenList(SyntaxFactory.Token(SyntaxKind.InternalKeyword), SyntaxFactory.Token(SyntaxKind.ConstKeyword)));
+        field.Modifiers.Any(SyntaxKind.ConstKeyword)
+            ? field.WithModifiers(SyntaxFactory.TokenList(SyntaxFactory.Token(SyntaxKind.InternalKeyword), SyntaxFactory.Token(SyntaxKind.ConstKeyword)))
+            : field.WithModifiers(SyntaxFactory.TokenList(SyntaxFactory.Token(SyntaxKind.InternalKeyword), SyntaxFactory.Token(SyntaxKind.StaticKeyword),
+                SyntaxFactory.Token(SyntaxKind.ReadOnlyKeyword)));
 
     /// <summary>The method made internal static, documentation dropped; an entry point's bool parameters become int flags.</summary>
     private static MethodDeclarationSyntax Twin(MethodDeclarationSyntax method, bool isEntry)

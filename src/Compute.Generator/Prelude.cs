@@ -223,8 +223,10 @@ GD_FUNC gd_lindex3 gd_make_lindex3(GD_I64 x, GD_I64 y, GD_I64 z) { gd_lindex3 r;
 #define GD_GLOBAL_INDEX gd_make_index3(GD_GLOBAL_IDX_X, GD_GLOBAL_IDX_Y, GD_GLOBAL_IDX_Z)
 #define GD_GROUP_SIZE (GD_GROUP_DIM_X * GD_GROUP_DIM_Y * GD_GROUP_DIM_Z)
 #define GD_GROUP_LINEAR_INDEX (GD_GROUP_IDX_X + GD_GROUP_DIM_X * (GD_GROUP_IDX_Y + GD_GROUP_DIM_Y * GD_GROUP_IDX_Z))
-// Grid.GlobalLinearIndex: GlobalIndex linearised over the global extent, X fastest (as the CPU accelerator defines it).
-#define GD_GLOBAL_LINEAR_INDEX (GD_GLOBAL_IDX_X + GD_GRID_DIM_X * GD_GROUP_DIM_X * (GD_GLOBAL_IDX_Y + GD_GRID_DIM_Y * GD_GROUP_DIM_Y * GD_GLOBAL_IDX_Z))
+// Grid.LinearIndex, and Grid.GlobalLinearIndex as ILGPU defines it: the group's linear index times the group size plus
+// the thread's linear index in its group (threads of one group are consecutive).
+#define GD_GRID_LINEAR_INDEX (GD_GRID_IDX_X + GD_GRID_DIM_X * (GD_GRID_IDX_Y + GD_GRID_DIM_Y * GD_GRID_IDX_Z))
+#define GD_GLOBAL_LINEAR_INDEX (GD_GRID_LINEAR_INDEX * GD_GROUP_SIZE + GD_GROUP_LINEAR_INDEX)
 
 // Dense 2-D/3-D view layouts (Stride2D.DenseX/DenseY, Stride3D.DenseXY/DenseZY).
 GD_FUNC GD_I64 gd_offset_densex(GD_I64 x, GD_I64 y, GD_I64 ex, GD_I64 ey) { return x + y * ex; }

@@ -43,6 +43,12 @@ public sealed class IlgpuAccelerator : Accelerator
     /// <inheritdoc/>
     public override long FreeMemory => Native is ILGPU.Runtime.Cuda.CudaAccelerator cuda ? cuda.GetFreeMemory() : -1;
 
+    /// <summary>
+    /// False: ILGPU's CPU accelerator checks view indices with Trace.Assert, which ends the process (outside a test host)
+    /// instead of failing the launch, and its GPU accelerators do not check at all.
+    /// </summary>
+    public override bool ChecksBounds => false;
+
     /// <inheritdoc/>
     protected override AcceleratorStream CreateStreamCore() => new IlgpuStream(this, Native.CreateStream(), ownsNative: true);
 
@@ -184,9 +190,8 @@ internal sealed class IlgpuStream(IlgpuAccelerator accelerator, IL.AcceleratorSt
 internal sealed class IlgpuKernel
 {
     private static readonly ConcurrentDictionary<Type, Func<byte[], object>> ValueReaders = new();
-    private static readonly ConcurrentDictionary<Type, Func<ILGPU.ArrayView<byte>, long, long, object>> ViewMakers = new();
+    private static readonly ConcurrentDictionary<Type, Func<ILGPU.ArrayView<byte>, long, long, long[], object>> ViewMakers = new();
     private static readonly MethodInfo ReadValueMethod = typeof(IlgpuKernel).GetMethod(nameof(ReadValue), BindingFlags.NonPublic | BindingFlags.Static)!;
-    private static readonly MethodInfo MakeViewMethod = typeof(IlgpuKernel).GetMethod(nameof(MakeView), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     private readonly IlgpuAccelerator _accelerator;
     private readonly KernelDefinition _definition;
@@ -226,50 +231,60 @@ internal sealed class IlgpuKernel
     {
         var grid = new ILGPU.Index3D(config.GridDim.X, config.GridDim.Y, config.GridDim.Z);
         var group = new ILGPU.Index3D(config.GroupDim.X, config.GroupDim.Y, config.GroupDim.Z);
-        var shared = config.UsesDynamicSharedMemory
-            ? ILGPU.SharedMemoryConfig.RequestDynamic<byte>(config.SharedMemoryConfig.NumElements * config.SharedMemoryConfig.ElementSize)
-            : default;
+        var shared = config.UsesDynamicSharedMemory ? DynamicShared(config.SharedMemoryConfig) : default;
         Invoke(Launcher(-1), stream, new ILGPU.KernelConfig(grid, group, shared), arguments, firstArgument: 0);
     }
+
+    /// <summary>
+    /// ILGPU's request for the launch's dynamic shared memory. ILGPU's CPU accelerator hands every
+    /// <c>SharedMemory.GetDynamic&lt;T&gt;()</c> the requested element count whatever its T, so the request is made in
+    /// an element type of the kernel's element size, not in bytes.
+    /// </summary>
+    private static ILGPU.SharedMemoryConfig DynamicShared(Compute.SharedMemoryConfig config) => config.ElementSize switch
+    {
+        1 => ILGPU.SharedMemoryConfig.RequestDynamic<byte>(config.NumElements),
+        2 => ILGPU.SharedMemoryConfig.RequestDynamic<short>(config.NumElements),
+        4 => ILGPU.SharedMemoryConfig.RequestDynamic<int>(config.NumElements),
+        8 => ILGPU.SharedMemoryConfig.RequestDynamic<long>(config.NumElements),
+        16 => ILGPU.SharedMemoryConfig.RequestDynamic<Int128>(config.NumElements),
+        _ => throw new NotSupportedException(
+            $"Dynamic shared memory of {config.ElementSize}-byte elements: ILGPU accelerators take 1-, 2-, 4-, 8- or 16-byte elements."),
+    };
 
     private void Invoke(Delegate launcher, IlgpuStream stream, object dimension, KernelArgumentList arguments, int firstArgument)
     {
         var slots = arguments.Slots;
-        int expected = _parameterTypes.Length - firstArgument;
+        // A 2-D or 3-D view comes as its base view followed by one value slot per extent.
+        int expected = 0;
+        for (int p = firstArgument; p < _parameterTypes.Length; p++) expected += 1 + ViewRank(_parameterTypes[p]) switch { 2 => 2, 3 => 3, _ => 0 };
         if (slots.Length != expected)
-            throw new ArgumentException($"Kernel {_definition.Name}: {slots.Length} arguments were given, its ILGPU twin takes {expected}.");
-        var values = new object[2 + expected];
+            throw new ArgumentException($"Kernel {_definition.Name}: {slots.Length} argument slots were given, its ILGPU twin takes {expected}.");
+        var values = new object[2 + _parameterTypes.Length - firstArgument];
         values[0] = stream.Native;
         values[1] = dimension;
-        for (int i = 0; i < slots.Length; i++)
+        int s = 0;
+        for (int p = firstArgument; p < _parameterTypes.Length; p++)
         {
-            var slot = slots[i];
-            var type = _parameterTypes[firstArgument + i];
+            var type = _parameterTypes[p];
+            var slot = slots[s];
+            int argument = p - firstArgument;
+            int rank = ViewRank(type);
             if (slot.Kind == KernelArgumentKind.View)
             {
-                if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(ILGPU.ArrayView<>))
-                    throw new ArgumentException($"Kernel {_definition.Name}: argument {i} is a view, but the twin's parameter is {type.Name}; ILGPU twins take views as ILGPU.ArrayView<T>.");
-                if (slot.Memory is null)
-                {
-                    values[2 + i] = Activator.CreateInstance(type)!;
-                    continue;
-                }
-                var memory = slot.Memory as IlgpuMemory ?? throw new ArgumentException(
-                    $"Kernel {_definition.Name}: argument {i} is memory of '{slot.Memory.Accelerator.Name}', not of the ILGPU accelerator '{_accelerator.Name}'.");
-                var element = type.GetGenericArguments()[0];
-                if (Marshal.SizeOf(element) != slot.ElementSize)
-                    throw new ArgumentException($"Kernel {_definition.Name}: argument {i} is a view of {slot.ElementSize}-byte elements, the twin expects {element.Name}.");
-                var raw = memory.Bytes(0, memory.LengthInBytes);
-                values[2 + i] = ViewMakers.GetOrAdd(element, static t => MakeViewMethod.MakeGenericMethod(t).CreateDelegate<Func<ILGPU.ArrayView<byte>, long, long, object>>())(raw, slot.ElementOffset, slot.Length);
+                if (rank == 0)
+                    throw new ArgumentException($"Kernel {_definition.Name}: argument {argument} is a view, but the twin's parameter is {type.Name}.");
+                long[] extents = new long[rank == 1 ? 0 : rank];
+                for (int e = 0; e < extents.Length; e++) extents[e] = MemoryMarshal.Read<long>(arguments.ValueBytes(slots[s + 1 + e]));
+                values[2 + argument] = MakeView(type, slot, argument, extents);
+                s += 1 + extents.Length;
+                continue;
             }
-            else
-            {
-                var bytes = arguments.ValueBytes(slot).ToArray();
-                bool flag = (_twin.BoolMask & (1 << (firstArgument + i))) != 0;
-                values[2 + i] = flag
-                    ? bytes[0] != 0 ? 1 : 0
-                    : ValueReaders.GetOrAdd(type, static t => ReadValueMethod.MakeGenericMethod(t).CreateDelegate<Func<byte[], object>>())(bytes);
-            }
+            var bytes = arguments.ValueBytes(slot).ToArray();
+            bool flag = (_twin.BoolMask & (1 << p)) != 0;
+            values[2 + argument] = flag
+                ? bytes[0] != 0 ? 1 : 0
+                : ValueReaders.GetOrAdd(type, static t => ReadValueMethod.MakeGenericMethod(t).CreateDelegate<Func<byte[], object>>())(bytes);
+            s++;
         }
         try
         {
@@ -309,6 +324,63 @@ internal sealed class IlgpuKernel
 
     private static object ReadValue<T>(byte[] bytes) where T : unmanaged => MemoryMarshal.Read<T>(bytes);
 
-    private static object MakeView<T>(ILGPU.ArrayView<byte> raw, long elementOffset, long length) where T : unmanaged =>
-        raw.Cast<T>().SubView(elementOffset, length);
+    /// <summary>1 for ILGPU's ArrayView&lt;T&gt; and ArrayView1D&lt;T, TStride&gt;, 2 and 3 for the 2-D and 3-D views, else 0.</summary>
+    private static int ViewRank(Type type)
+    {
+        if (!type.IsGenericType) return 0;
+        var definition = type.GetGenericTypeDefinition();
+        return definition == typeof(ILGPU.ArrayView<>) || definition == typeof(IL.ArrayView1D<,>) ? 1
+            : definition == typeof(IL.ArrayView2D<,>) ? 2
+            : definition == typeof(IL.ArrayView3D<,>) ? 3
+            : 0;
+    }
+
+    /// <summary>The ILGPU view of type <paramref name="type"/> over the memory of a view slot (a null view when the slot has none).</summary>
+    private object MakeView(Type type, KernelArgument slot, int argument, long[] extents)
+    {
+        if (slot.Memory is null) return Activator.CreateInstance(type)!;
+        var memory = slot.Memory as IlgpuMemory ?? throw new ArgumentException(
+            $"Kernel {_definition.Name}: argument {argument} is memory of '{slot.Memory.Accelerator.Name}', not of the ILGPU accelerator '{_accelerator.Name}'.");
+        var element = type.GetGenericArguments()[0];
+        if (Marshal.SizeOf(element) != slot.ElementSize)
+            throw new ArgumentException($"Kernel {_definition.Name}: argument {argument} is a view of {slot.ElementSize}-byte elements, the twin expects {element.Name}.");
+        var maker = ViewMakers.GetOrAdd(type, static t =>
+        {
+            var definition = t.GetGenericTypeDefinition();
+            string name = definition == typeof(ILGPU.ArrayView<>) ? nameof(View1D)
+                : definition == typeof(IL.ArrayView1D<,>) && t.GetGenericArguments()[1] == typeof(ILGPU.Stride1D.Dense) ? nameof(Dense1D)
+                : definition == typeof(IL.ArrayView2D<,>) && t.GetGenericArguments()[1] == typeof(ILGPU.Stride2D.DenseX) ? nameof(DenseX2D)
+                : definition == typeof(IL.ArrayView2D<,>) && t.GetGenericArguments()[1] == typeof(ILGPU.Stride2D.DenseY) ? nameof(DenseY2D)
+                : definition == typeof(IL.ArrayView3D<,>) && t.GetGenericArguments()[1] == typeof(ILGPU.Stride3D.DenseXY) ? nameof(DenseXY3D)
+                : definition == typeof(IL.ArrayView3D<,>) && t.GetGenericArguments()[1] == typeof(ILGPU.Stride3D.DenseZY) ? nameof(DenseZY3D)
+                : throw new NotSupportedException($"ILGPU twins take views as ArrayView<T>, ArrayView1D<T, ILGPU.Stride1D.Dense>, ArrayView2D<T, ILGPU.Stride2D.DenseX/DenseY> or ArrayView3D<T, ILGPU.Stride3D.DenseXY/DenseZY>, not {t}.");
+            return typeof(IlgpuKernel).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(t.GetGenericArguments()[0])
+                .CreateDelegate<Func<ILGPU.ArrayView<byte>, long, long, long[], object>>();
+        });
+        return maker(memory.Bytes(0, memory.LengthInBytes), slot.ElementOffset, slot.Length, extents);
+    }
+
+    private static ILGPU.ArrayView<T> Elements<T>(ILGPU.ArrayView<byte> raw, long offset, long length) where T : unmanaged =>
+        raw.Cast<T>().SubView(offset, length);
+
+    private static IL.ArrayView1D<T, ILGPU.Stride1D.Dense> DenseElements<T>(ILGPU.ArrayView<byte> raw, long offset, long length) where T : unmanaged =>
+        Elements<T>(raw, offset, length);
+
+    private static object View1D<T>(ILGPU.ArrayView<byte> raw, long offset, long length, long[] extents) where T : unmanaged =>
+        Elements<T>(raw, offset, length);
+
+    private static object Dense1D<T>(ILGPU.ArrayView<byte> raw, long offset, long length, long[] extents) where T : unmanaged =>
+        DenseElements<T>(raw, offset, length);
+
+    private static object DenseX2D<T>(ILGPU.ArrayView<byte> raw, long offset, long length, long[] e) where T : unmanaged =>
+        DenseElements<T>(raw, offset, length).As2DDenseXView(new ILGPU.LongIndex2D(e[0], e[1]));
+
+    private static object DenseY2D<T>(ILGPU.ArrayView<byte> raw, long offset, long length, long[] e) where T : unmanaged =>
+        DenseElements<T>(raw, offset, length).As2DDenseYView(new ILGPU.LongIndex2D(e[0], e[1]));
+
+    private static object DenseXY3D<T>(ILGPU.ArrayView<byte> raw, long offset, long length, long[] e) where T : unmanaged =>
+        DenseElements<T>(raw, offset, length).As3DDenseXYView(new ILGPU.LongIndex3D(e[0], e[1], e[2]));
+
+    private static object DenseZY3D<T>(ILGPU.ArrayView<byte> raw, long offset, long length, long[] e) where T : unmanaged =>
+        DenseElements<T>(raw, offset, length).As3DDenseZYView(new ILGPU.LongIndex3D(e[0], e[1], e[2]));
 }

@@ -30,6 +30,16 @@ public sealed class IlgpuBackend : IDisposable
     /// <summary>ILGPU's CPU device as the library's kernels need it: 8 lanes per warp, 32 warps, so groups of up to 256 threads.</summary>
     public static ILGPU.Runtime.CPU.CPUDevice KernelCpuDevice() => new(8, 32, 1);
 
+    /// <summary>
+    /// The context settings the library's kernels need: ILGPU.Algorithms, and static readonly tables inlined into kernels
+    /// (<c>ArrayMode.InlineMutableStaticArrays</c>). Apply it to a context of your own before handing it to <see cref="Wrap(ILGPU.Context)"/>.
+    /// </summary>
+    public static ILGPU.Context.Builder Configure(ILGPU.Context.Builder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Arrays(ArrayMode.InlineMutableStaticArrays).EnableAlgorithms();
+    }
+
     private readonly bool _ownsNative;
     private readonly List<IlgpuDeviceProbe> _probes = [];
 
@@ -74,13 +84,13 @@ public sealed class IlgpuBackend : IDisposable
         ILGPU.Context native;
         try
         {
-            native = ILGPU.Context.Create(builder => builder.Cuda().OpenCL().CPU(KernelCpuDevice()).EnableAlgorithms());
+            native = ILGPU.Context.Create(builder => Configure(builder.Cuda().OpenCL().CPU(KernelCpuDevice())));
         }
         catch (Exception e)
         {
             // A broken driver stack must not hide the CPU device.
             refused.Add(new IlgpuDeviceProbe("ilgpu-cuda", "-", null, $"probing CUDA and OpenCL failed: {e.GetType().Name}: {e.Message}"));
-            native = ILGPU.Context.Create(builder => builder.CPU(KernelCpuDevice()).EnableAlgorithms());
+            native = ILGPU.Context.Create(builder => Configure(builder.CPU(KernelCpuDevice())));
         }
         return new IlgpuBackend(native, ownsNative: true, refused);
     }

@@ -60,7 +60,8 @@ public static class IlgpuKernelTwins
     }
 
     /// <summary>The twin of <paramref name="definition"/>.</summary>
-    /// <exception cref="NotSupportedException">The kernel is host-shaped, or its assembly has no twin assembly.</exception>
+    /// <exception cref="HostShapedKernelException">The kernel is host-shaped: it has no twin by design.</exception>
+    /// <exception cref="NotSupportedException">The kernel's assembly has no twin assembly.</exception>
     public static IlgpuTwin Find(KernelDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -69,9 +70,7 @@ public static class IlgpuKernelTwins
         if (Twins.TryGetValue(definition.Key, out twin)) return twin;
         string method = definition.Key[..definition.Key.IndexOf('(')];
         if (HostShaped.TryGetValue(method, out string? reason))
-            throw new NotSupportedException(
-                $"Kernel {definition.Name} ({definition.Location}) is host-shaped ({reason}); ILGPU accelerators run only GPU-shaped kernels. " +
-                "Its caller should choose the GPU-shaped variant where Device.RunsHostKernels is false.");
+            throw new HostShapedKernelException(definition.Name, definition.Location, reason);
         throw new NotSupportedException(
             $"Kernel {definition.Name} ({definition.Location}) has no ILGPU twin (key {definition.Key}). Twins are generated at build time: " +
             "reference the assembly's .Ilgpu companion (GpuDeconv.Kernels.Ilgpu for the library's kernels), or add the kernel sources to a project " +
@@ -131,4 +130,20 @@ public static class IlgpuKernelTwins
         }
         builder.Append(']');
     }
+}
+
+/// <summary>
+/// A host-shaped kernel (one written for the host's vectors, such as <c>Float8</c>) was launched on an ILGPU
+/// accelerator, which compiles only GPU-shaped kernels; the caller should pick its GPU-shaped variant where
+/// <see cref="Device.RunsHostKernels"/> is false.
+/// </summary>
+public sealed class HostShapedKernelException(string kernel, string location, string reason) : NotSupportedException(
+    $"Kernel {kernel} ({location}) is host-shaped ({reason}); ILGPU accelerators run only GPU-shaped kernels. " +
+    "Its caller should choose the GPU-shaped variant where Device.RunsHostKernels is false.")
+{
+    /// <summary>The kernel's name.</summary>
+    public string Kernel { get; } = kernel;
+
+    /// <summary>What makes it host-shaped.</summary>
+    public string Reason { get; } = reason;
 }

@@ -3,17 +3,45 @@ namespace GpuDeconv.Compute.Conformance;
 /// <summary>The accelerators the conformance cases run on, created once per process on first use (thread-safe).</summary>
 public static class AcceleratorCatalog
 {
-    /// <summary>The accelerator names the cases run on, in order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["cpu", "opencl", "cuda"];
+    private static readonly string[] BuiltIn = ["cpu", "opencl", "cuda"];
+    private static readonly List<string> Registered = [];
+    private static readonly Lock RegistrationLock = new();
+
+    /// <summary>The accelerator names the cases run on, in order: ours, then any added by <see cref="Register"/>.</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get
+        {
+            lock (RegistrationLock) return [.. BuiltIn, .. Registered];
+        }
+    }
 
     private static readonly Lazy<Context> SharedContext = new(Context.CreateDefault, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private static readonly Dictionary<string, Lazy<(Accelerator? Accelerator, string? Reason)>> Entries = new(StringComparer.Ordinal)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<(Accelerator? Accelerator, string? Reason)>> Entries = new(StringComparer.Ordinal)
     {
         ["cpu"] = new(() => Create(AcceleratorType.CPU), LazyThreadSafetyMode.ExecutionAndPublication),
         ["opencl"] = new(() => Create(AcceleratorType.OpenCL), LazyThreadSafetyMode.ExecutionAndPublication),
         ["cuda"] = new(() => Create(AcceleratorType.Cuda), LazyThreadSafetyMode.ExecutionAndPublication),
     };
+
+    /// <summary>
+    /// Adds an accelerator kind from another backend assembly (the ILGPU ones: tests/Compute.Conformance.Ilgpu), created
+    /// on first use by <paramref name="create"/>, which returns the accelerator or the reason there is none. Call it
+    /// before the names are enumerated (a test assembly's module initializer); the catalog owns what it creates.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is already in the catalog.</exception>
+    public static void Register(string name, Func<(Accelerator? Accelerator, string? Reason)> create)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(create);
+        lock (RegistrationLock)
+        {
+            if (!Entries.TryAdd(name, new(create, LazyThreadSafetyMode.ExecutionAndPublication)))
+                throw new ArgumentException($"Accelerator '{name}' is already in the catalog ({string.Join(", ", Names)}).", nameof(name));
+            Registered.Add(name);
+        }
+    }
 
     /// <summary>The context all catalog accelerators share.</summary>
     public static Context Context => SharedContext.Value;

@@ -17,7 +17,7 @@ namespace GpuDeconv.Compute.Ilgpu.Tests;
 /// </summary>
 public sealed class PtxTests
 {
-    private static readonly Lazy<ILGPU.Context> SharedContext = new(() => ILGPU.Context.Create(b => b.CPU().EnableAlgorithms()), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<ILGPU.Context> SharedContext = new(() => ILGPU.Context.Create(b => IlgpuBackend.Configure(b.CPU())), LazyThreadSafetyMode.ExecutionAndPublication);
 
     public static TheoryData<string, string> ArchitecturesAndKernels()
     {

@@ -47,14 +47,33 @@ public static class Grid
         }
     }
 
-    /// <summary><see cref="GlobalIndex"/> linearised in <see cref="GlobalDimension"/>, X fastest.</summary>
+    /// <summary>The index of the current group in the grid, linearised X fastest (ILGPU's <c>Grid.LinearIndex</c>).</summary>
+    public static int LinearIndex
+    {
+        get
+        {
+            var group = LaneContext.Grouped("Grid.LinearIndex").Group!;
+            var index = group.GridIndex;
+            var dim = group.Config.GridDim;
+            return index.X + dim.X * (index.Y + dim.Y * index.Z);
+        }
+    }
+
+    /// <summary>
+    /// The thread's linear index in the launch as ILGPU defines it: <see cref="LinearIndex"/> times the group size plus
+    /// <see cref="Group.LinearIndex"/>, so the threads of one group are consecutive. In 1-D launches this equals
+    /// <c>GlobalIndex.X</c>; in 2-D and 3-D launches it is not <see cref="GlobalIndex"/> linearised over
+    /// <see cref="GlobalDimension"/>.
+    /// </summary>
     public static int GlobalLinearIndex
     {
         get
         {
-            var index = GlobalIndex;
-            var dim = GlobalDimension;
-            return index.X + dim.X * (index.Y + dim.Y * index.Z);
+            var lane = LaneContext.Grouped("Grid.GlobalLinearIndex");
+            var group = lane.Group!;
+            var index = group.GridIndex;
+            var dim = group.Config.GridDim;
+            return (index.X + dim.X * (index.Y + dim.Y * index.Z)) * group.Config.GroupDim.Size + lane.Lane;
         }
     }
 }

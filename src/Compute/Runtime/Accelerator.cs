@@ -78,6 +78,12 @@ public abstract partial class Accelerator : IDisposable
     /// <summary>Device memory currently free, in bytes, where the backend can tell; else -1.</summary>
     public virtual long FreeMemory => -1;
 
+    /// <summary>
+    /// True when an out-of-range view access inside a kernel fails the launch with a <see cref="KernelExecutionException"/>
+    /// that names the kernel and the index (the CPU accelerator). Elsewhere such an access is undefined behaviour.
+    /// </summary>
+    public virtual bool ChecksBounds => AcceleratorType == AcceleratorType.CPU;
+
     /// <summary>Bytes of device memory held now by live buffers of this accelerator (caches included: whatever has not been disposed).</summary>
     public long BytesAllocated => Interlocked.Read(ref _bytesAllocated);
 

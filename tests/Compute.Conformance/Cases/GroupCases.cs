@@ -234,7 +234,8 @@ internal static class GroupCases
                     [
                         bx, by, bz, lx, ly, lz, grid.X, grid.Y, grid.Z, group.X, group.Y, group.Z,
                         lx + group.X * (ly + group.Y * lz),
-                        linear, // GlobalIndex linearised in GlobalDimension, X fastest
+                        // ILGPU's definition: the group's linear index times the group size plus the lane.
+                        (bx + grid.X * (by + grid.Y * bz)) * group.Size + lx + group.X * (ly + group.Y * lz),
 
                         bx + by * 100 + lz * 10000,
                         group.Size + grid.Size * 1000,
