@@ -40,6 +40,8 @@ public sealed class IlgpuAccelerator : Accelerator
     /// <inheritdoc/>
     public override AcceleratorStream DefaultStream => _defaultStream;
 
+    internal void EnsureAlive() => ThrowIfDisposed();
+
     /// <inheritdoc/>
     public override long FreeMemory => Native is ILGPU.Runtime.Cuda.CudaAccelerator cuda ? cuda.GetFreeMemory() : -1;
 

@@ -48,6 +48,9 @@ public sealed class IlgpuDevice : Device
     public override bool RunsHostKernels => false;
 
     /// <inheritdoc/>
+    public override bool CompilesHostShapedKernels => false;
+
+    /// <inheritdoc/>
     public override Accelerator CreateAccelerator(Context context)
     {
         ArgumentNullException.ThrowIfNull(context);

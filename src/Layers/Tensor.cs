@@ -86,7 +86,10 @@ public sealed partial class Tensor : IDisposable
         ThrowIfDisposed();
         if (DType != expected)
             throw new InvalidOperationException($"Tensor{Describe()} holds {DType}, not {expected}.");
-        return new TensorView<T>(_storage.Block.View.BaseView.Cast<T>().SubView(0, Size), Shape);
+        if (_storage.IsBorrowed && _storage.Bytes.Memory is { IsDisposed: true })
+            throw new ObjectDisposedException($"Tensor{Describe()}",
+                $"Tensor{Describe()} sits on a buffer of {_storage.Bytes.Memory.Accelerator.Name} that its owner has disposed; a borrowed buffer must outlive the tensors on it.");
+        return new TensorView<T>(_storage.Bytes.Cast<T>().SubView(0, Size), Shape);
     }
 
     /// <summary>Prints as <c>Tensor[128, 24, 24, 3] Float32 on CPU ...</c>.</summary>
@@ -110,12 +113,27 @@ public sealed partial class Tensor : IDisposable
         if (_disposed) throw new ObjectDisposedException($"Tensor{Describe()}", $"Tensor{Describe()} has been disposed (its memory may already hold another tensor).");
     }
 
-    /// <summary>A block shared by a tensor and its reshapes/detached copies; returned to the allocator with the last of them.</summary>
-    private sealed class Storage(DeviceAllocator allocator, MemoryBuffer1D<long, Stride1D.Dense> block)
+    /// <summary>
+    /// The bytes shared by a tensor and its reshapes/detached copies: an allocator block, returned with the last of
+    /// them, or memory the tensor borrows (<see cref="FromBuffer(MemoryBuffer1D{float, Stride1D.Dense}, Shape, bool)"/>),
+    /// which the tensor never frees.
+    /// </summary>
+    private sealed class Storage
     {
+        private readonly Action? _release;
         private int _references = 1;
 
-        public MemoryBuffer1D<long, Stride1D.Dense> Block { get; } = block;
+        public Storage(DeviceAllocator allocator, MemoryBuffer1D<long, Stride1D.Dense> block)
+        {
+            Bytes = block.View.BaseView.Cast<byte>();
+            _release = () => allocator.Return(block);
+        }
+
+        public Storage(ArrayView<byte> borrowed) => Bytes = borrowed;
+
+        public ArrayView<byte> Bytes { get; }
+
+        public bool IsBorrowed => _release is null;
 
         public Storage Share()
         {
@@ -125,7 +143,7 @@ public sealed partial class Tensor : IDisposable
 
         public void Release()
         {
-            if (Interlocked.Decrement(ref _references) == 0) allocator.Return(Block);
+            if (Interlocked.Decrement(ref _references) == 0) _release?.Invoke();
         }
     }
 
@@ -143,6 +161,45 @@ public sealed partial class Tensor : IDisposable
         var allocator = DeviceAllocator.For(accelerator);
         var block = allocator.Rent(shape.Size * ElementSize(dtype));
         return new Tensor(accelerator, shape, dtype, new Storage(allocator, block));
+    }
+
+    /// <summary>
+    /// A tensor on <paramref name="buffer"/>'s memory, without a copy (for example an ILGPU buffer borrowed through
+    /// <c>IlgpuInterop.Borrow</c>): writes through either are seen by the other. The tensor borrows the buffer: disposing
+    /// the tensor leaves it alive, and the buffer must outlive the tensor and everything that shares its data.
+    /// </summary>
+    /// <exception cref="ArgumentException">The buffer's length is not the shape's size.</exception>
+    /// <exception cref="ObjectDisposedException">The buffer has been disposed.</exception>
+    public static Tensor FromBuffer(MemoryBuffer1D<float, Stride1D.Dense> buffer, Shape shape, bool requiresGrad = false)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        return FromView(buffer.View.BaseView, shape, requiresGrad);
+    }
+
+    /// <inheritdoc cref="FromBuffer(MemoryBuffer1D{float, Stride1D.Dense}, Shape, bool)"/>
+    public static Tensor FromBuffer(MemoryBuffer1D<int, Stride1D.Dense> buffer, Shape shape)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        return Borrowing(buffer.View.BaseView, shape, DType.Int32, requiresGrad: false);
+    }
+
+    /// <summary>A tensor on the elements of <paramref name="view"/>, without a copy; the view's memory must outlive it (see <see cref="FromBuffer(MemoryBuffer1D{float, Stride1D.Dense}, Shape, bool)"/>).</summary>
+    /// <exception cref="ArgumentException">The view is host memory or its length is not the shape's size.</exception>
+    public static Tensor FromView(ArrayView<float> view, Shape shape, bool requiresGrad = false) =>
+        Borrowing(view, shape, DType.Float32, requiresGrad);
+
+    private static Tensor Borrowing<T>(ArrayView<T> view, Shape shape, DType dtype, bool requiresGrad) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var memory = view.Memory ?? throw new ArgumentException(
+            $"A tensor can borrow only accelerator memory; this ArrayView<{typeof(T).Name}> of {view.Length} elements is host memory (shared or local).", nameof(view));
+        if (memory.IsDisposed)
+            throw new ObjectDisposedException(nameof(view), $"The buffer of {memory.LengthInBytes} bytes on {memory.Accelerator.Name} has been disposed; a tensor cannot borrow it.");
+        if (view.Length != shape.Size)
+            throw new ArgumentException(
+                $"A tensor of shape {shape} needs {shape.Size} {typeof(T).Name} elements; the buffer on {memory.Accelerator.Name} has {view.Length}.", nameof(shape));
+        var tensor = new Tensor(memory.Accelerator, shape, dtype, new Storage(view.Cast<byte>()));
+        return requiresGrad ? tensor.RequireGrad() : tensor;
     }
 
     /// <summary>A tensor that holds <paramref name="data"/> in row-major order with the given shape.</summary>
@@ -304,8 +361,8 @@ public sealed partial class Tensor : IDisposable
     private static void CopyRaw(Tensor source, Tensor target)
     {
         long bytes = source.Size * ElementSize(source.DType);
-        var from = source._storage.Block.View.BaseView.Cast<byte>().SubView(0, bytes);
-        var to = target._storage.Block.View.BaseView.Cast<byte>().SubView(0, bytes);
+        var from = source._storage.Bytes.SubView(0, bytes);
+        var to = target._storage.Bytes.SubView(0, bytes);
         from.CopyTo(source.Stream, to);
     }
 

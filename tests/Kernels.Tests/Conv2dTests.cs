@@ -194,6 +194,7 @@ public sealed class Conv2dTests
     public void ForwardMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = Accelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
@@ -209,6 +210,7 @@ public sealed class Conv2dTests
     public void BackwardInputMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = Accelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
@@ -224,6 +226,7 @@ public sealed class Conv2dTests
     public void BackwardFilterMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = Accelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
@@ -300,6 +303,7 @@ public sealed class Conv2dTests
     public void GradientsMatchFiniteDifferences(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = Accelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
         (Shape X, Shape W, Conv2dOptions O)[] cases =
         [
             (new(1, 5, 4, 2), new(3, 2, 2, 3), new(2, Padding.Same)),
@@ -346,6 +350,7 @@ public sealed class Conv2dTests
     {
         // VALID 5x5 on 4x4 gives a 0x0 output (n - k + s = 0 is allowed): dx and dw must be written as zeros, not left stale.
         var acc = Accelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
         Shape xs = new(1, 4, 4, 3), ws = new(5, 5, 3, 2), ys = new(1, 0, 0, 2);
         var o = new Conv2dOptions(1, Padding.Valid);
         Assert.Equal(ys, Conv2d.OutputShape(xs, ws, o));

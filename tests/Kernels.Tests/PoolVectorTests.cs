@@ -70,6 +70,7 @@ public sealed class PoolVectorTests
     public void ForwardMatchesTheLaneKernelAndTheReference(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
+        Accelerators.RequireHostShaped(acc);
         int k = 0;
         foreach (var g in All)
         {
@@ -91,6 +92,7 @@ public sealed class PoolVectorTests
     public void ForwardKeepsTheFirstMaximumAndTheFirstNaNInEveryChannel(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
+        Accelerators.RequireHostShaped(acc);
         // One 2x2 window, 11 channels (a block and a tail); channel c holds the pattern written in its column.
         var g = new PoolReference.Geometry(1, 2, 2, 11, 2, 2, 2, 2, Padding.Valid);
         float nan = float.NaN, inf = float.PositiveInfinity, ninf = float.NegativeInfinity;
@@ -116,6 +118,7 @@ public sealed class PoolVectorTests
     public void BackwardMatchesTheLaneKernel(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
+        Accelerators.RequireHostShaped(acc);
         int k = 0;
         foreach (var g in All)
         {
@@ -167,6 +170,7 @@ public sealed class PoolVectorTests
     public void UnpoolOfSwitchesMatchesTheLaneKernels(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
+        Accelerators.RequireHostShaped(acc);
         int k = 0;
         foreach (var g in All.Where(NonOverlapping))
         {
@@ -193,6 +197,7 @@ public sealed class PoolVectorTests
     public void ValidatedUnpoolFallsBackForDuplicatesAndForeignTargets(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
+        Accelerators.RequireHostShaped(acc);
         var valuesShape = new Shape(2, 3, 3, 5);
         var outputShape = new Shape(2, 6, 5, 5);
         var values = Input(31, valuesShape.Size);
@@ -231,6 +236,7 @@ public sealed class PoolVectorTests
     public void ValidatedUnpoolNamesTheFirstBadElementOnBothPaths(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
+        Accelerators.RequireHostShaped(acc);
         var g = new PoolReference.Geometry(2, 6, 6, 9, 2, 2, 2, 2, Padding.Same);
         var (values, argmax) = PoolReference.MaxWithArgmax(Input(41, g.InputSize), g, includeBatch: false);
         long image = (long)g.H * g.W * g.C;

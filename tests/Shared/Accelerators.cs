@@ -29,6 +29,13 @@ public static class Accelerators
         return accelerator!;
     }
 
+    /// <summary>Skips a test of a host-shaped kernel variant (Float8 lanes) on a device that cannot compile one (ILGPU's).</summary>
+    public static void RequireHostShaped(Accelerator accelerator)
+    {
+        if (!accelerator.Device.CompilesHostShapedKernels)
+            Assert.Skip($"{accelerator} compiles only GPU-shaped kernels; the host-shaped (Float8) variants are for our own backends.");
+    }
+
     /// <summary>The shared CPU accelerator (always present): the reference for cross-accelerator comparisons.</summary>
     public static Accelerator Cpu => Get("cpu");
 }

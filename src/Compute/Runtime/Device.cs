@@ -33,6 +33,13 @@ public abstract class Device
     /// </summary>
     public virtual bool RunsHostKernels => RunsOnHost;
 
+    /// <summary>
+    /// True when the device can run host-shaped kernels at all, preferred or not (our backends: natively on the host,
+    /// translated for devices); false for ILGPU's, which compile only GPU-shaped kernels. Asking such a device for a
+    /// host-shaped variant explicitly (for example <c>ConvAlgorithm.Vector</c>) fails at kernel load, naming the kernel.
+    /// </summary>
+    public virtual bool CompilesHostShapedKernels => true;
+
     public abstract Accelerator CreateAccelerator(Context context);
 
     public override string ToString() => $"{AcceleratorType} {Name}";
