@@ -33,7 +33,7 @@ public sealed class IlgpuDevice : Device
     public override int WarpSize => Native.WarpSize;
 
     /// <inheritdoc/>
-    public override long MemorySize => Native.MemorySize;
+    public override long MemorySize => Native.AcceleratorType == IL.AcceleratorType.CPU ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : Native.MemorySize;
 
     /// <inheritdoc/>
     public override int MaxSharedMemoryPerGroup => checked((int)Math.Min(int.MaxValue, Native.MaxSharedMemoryPerGroup));

@@ -54,9 +54,9 @@ public static partial class Program
 
     private static Option<string> AcceleratorOption() => new Option<string>("--accelerator")
     {
-        Description = "auto (CUDA, then OpenCL, then CPU), cuda, opencl or cpu.",
+        Description = "auto (CUDA, then OpenCL, then CPU), cuda, opencl or cpu (our backends), or ilgpu-cuda, ilgpu-opencl or ilgpu-cpu (ILGPU's).",
         DefaultValueFactory = _ => "auto",
-    }.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu");
+    }.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu", "ilgpu-cuda", "ilgpu-opencl", "ilgpu-cpu");
 
     private static Option<string> DatasetOption(string auto = "auto (CIFAR-10 under --data-dir, else Fashion-MNIST)") => new Option<string>("--dataset")
     {
@@ -255,7 +255,11 @@ public static partial class Program
         {
             using var context = Context.CreateDefault();
             output.Write(context.Describe());
-            output.WriteLine($"auto picks: {context.GetPreferredDevice(preferCPU: false).Name}");
+            DescribeIlgpu(output);
+            var preferred = context.GetPreferredDevice(preferCPU: false);
+            output.WriteLine(preferred.UnusableReason is not null && IlgpuAvailable
+                ? $"auto picks: ilgpu-cuda ({preferred.Name} has no NVRTC route: {preferred.UnusableReason})"
+                : $"auto picks: {preferred.Name}");
             return 0;
         });
         return command;
@@ -399,9 +403,18 @@ public static partial class Program
         return new LoadedData("fashion-mnist", FashionMnist.Load(DatasetSplit.Train, directory), FashionMnist.Load(DatasetSplit.Test, directory));
     }
 
-    private static bool TryCreateAccelerator(string kind, TextWriter output, TextWriter error, out Context context, out Accelerator accelerator)
+    /// <summary>
+    /// The accelerator <paramref name="kind"/> names: cuda, opencl, cpu (our backends), ilgpu-cuda, ilgpu-opencl,
+    /// ilgpu-cpu (ILGPU's), or auto: CUDA (ILGPU's route when NVRTC is missing), then OpenCL, then the CPU.
+    /// <paramref name="owner"/> holds what the accelerator lives in; dispose it after the accelerator.
+    /// </summary>
+    private static bool TryCreateAccelerator(string kind, TextWriter output, TextWriter error, out IDisposable owner, out Accelerator accelerator)
     {
-        context = Context.CreateDefault();
+        accelerator = null!;
+        owner = null!;
+        if (kind.StartsWith("ilgpu-", StringComparison.Ordinal))
+            return TryCreateIlgpuAccelerator(kind, why: "", output, error, out owner, out accelerator);
+        var context = Context.CreateDefault();
         var wanted = kind switch { "cuda" => AcceleratorType.Cuda, "opencl" => AcceleratorType.OpenCL, "cpu" => AcceleratorType.CPU, _ => (AcceleratorType?)null };
         Device? device = wanted is { } type ? context.Devices.FirstOrDefault(d => d.AcceleratorType == type) : context.GetPreferredDevice(preferCPU: false);
         if (device is null)
@@ -409,7 +422,19 @@ public static partial class Program
             var probe = context.Backends.FirstOrDefault(b => b.Type == wanted);
             error.WriteLine($"error: no {kind} accelerator: {probe?.Reason ?? "the backend found no device"}. Run 'gpudeconv devices' to see what is available, or use --accelerator auto.");
             context.Dispose();
-            accelerator = null!;
+            return false;
+        }
+        if (wanted is null && device.UnusableReason is { } unusable && IlgpuAvailable)
+        {
+            // A CUDA device without NVRTC: ILGPU's CUDA backend compiles the same kernels with the driver alone.
+            context.Dispose();
+            return TryCreateIlgpuAccelerator("ilgpu-cuda", $" (auto: {device.Name} has no NVRTC route: {unusable}; taking ILGPU's CUDA backend)", output, error, out owner, out accelerator);
+        }
+        if (device.UnusableReason is { } reason)
+        {
+            error.WriteLine($"error: the {device.AcceleratorType} device '{device.Name}' cannot be used: {reason}." +
+                (IlgpuAvailable ? " --accelerator ilgpu-cuda runs the same kernels through ILGPU, which needs only the NVIDIA driver." : ""));
+            context.Dispose();
             return false;
         }
         string why = wanted is null
@@ -417,6 +442,7 @@ public static partial class Program
             : "";
         output.WriteLine($"accelerator: {device.AcceleratorType} {device.Name}{why}");
         accelerator = device.CreateAccelerator(context);
+        owner = context;
         return true;
     }
 

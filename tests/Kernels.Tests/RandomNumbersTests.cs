@@ -125,6 +125,7 @@ public sealed class RandomNumbersTests
     public void SeedAndOffsetSelectTheStream(string accelerator)
     {
         var acc = Accelerators.Get(accelerator);
+        Accelerators.SkipScaleTestOnDebugDevice(accelerator);
         const int n = 1001;
         foreach (var (name, _) in Ops())
         {

@@ -29,6 +29,17 @@ public static class Accelerators
         return accelerator!;
     }
 
+    /// <summary>
+    /// Skips a scale test (millions of elements, many training steps) on ILGPU's CPU accelerator, a debugging device
+    /// that runs kernels one thread per lane, hundreds of times slower than ours; the same semantics are checked there
+    /// by the smaller cases of the same class.
+    /// </summary>
+    public static void SkipScaleTestOnDebugDevice(string name)
+    {
+        if (name == "ilgpu-cpu")
+            Assert.Skip("scale test: ILGPU's CPU accelerator is a debugging device (one thread per lane); the smaller cases cover it.");
+    }
+
     /// <summary>Skips a test of a host-shaped kernel variant (Float8 lanes) on a device that cannot compile one (ILGPU's).</summary>
     public static void RequireHostShaped(Accelerator accelerator)
     {

@@ -78,6 +78,9 @@ public sealed class CudaDevice : Device
         }
     }
 
+    /// <inheritdoc/>
+    public override string? UnusableReason => NvrtcFailure;
+
     public override Accelerator CreateAccelerator(Context context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -40,6 +40,12 @@ public abstract class Device
     /// </summary>
     public virtual bool CompilesHostShapedKernels => true;
 
+    /// <summary>
+    /// Why <see cref="CreateAccelerator"/> would fail although the device is listed (a CUDA device whose NVRTC is
+    /// missing), else null; lets a caller pick another route (ILGPU's CUDA backend needs no NVRTC) before failing.
+    /// </summary>
+    public virtual string? UnusableReason => null;
+
     public abstract Accelerator CreateAccelerator(Context context);
 
     public override string ToString() => $"{AcceleratorType} {Name}";
