@@ -1,6 +1,5 @@
-using GpuDeconv.Compute.Conformance;
 using GpuDeconv.Compute.Conformance.Ilgpu;
-using GpuDeconv.Compute.Ilgpu;
+using GpuDeconv.Testing;
 using Xunit;
 
 namespace GpuDeconv.Compute.Ilgpu.Tests;
@@ -17,33 +16,11 @@ public sealed class ConformanceOnIlgpuTests
     public static TheoryData<string, string> CasesOnIlgpu()
     {
         IlgpuCatalog.Register();
-        var data = new TheoryData<string, string>();
-        foreach (string kind in IlgpuBackend.Kinds)
-            foreach (var conformanceCase in ConformanceSuite.Cases)
-                data.Add(kind, conformanceCase.Name);
-        return data;
+        return ConformanceRunner.Cases(IlgpuBackend.Kinds);
     }
 
     [Theory]
     [MemberData(nameof(CasesOnIlgpu))]
-    public void Run(string accelerator, string caseName)
-    {
-        var conformanceCase = ConformanceSuite.Find(caseName);
-        try
-        {
-            AcceleratorCatalog.Run(accelerator, conformanceCase);
-        }
-        catch (ConformanceSkip skip)
-        {
-            Assert.Skip(skip.Message);
-        }
-        catch (HostShapedKernelException hostShaped)
-        {
-            Assert.Skip(hostShaped.Message);
-        }
-        catch (ConformanceFailure failure)
-        {
-            Assert.Fail($"{caseName} on {accelerator}: {failure.Message}");
-        }
-    }
+    public void Run(string accelerator, string caseName) =>
+        ConformanceRunner.Run(accelerator, caseName, e => e is HostShapedKernelException);
 }

@@ -1,4 +1,5 @@
 using GpuDeconv.Compute.Conformance;
+using GpuDeconv.Testing;
 using Xunit;
 
 namespace GpuDeconv.Compute.Tests;
@@ -7,31 +8,9 @@ namespace GpuDeconv.Compute.Tests;
 // skip with its reason, never a silent pass.
 public sealed class ConformanceTests
 {
-    public static TheoryData<string, string> CasesOnAccelerators()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string accelerator in AcceleratorCatalog.Names)
-            foreach (var conformanceCase in ConformanceSuite.Cases)
-                data.Add(accelerator, conformanceCase.Name);
-        return data;
-    }
+    public static TheoryData<string, string> CasesOnAccelerators() => ConformanceRunner.Cases(AcceleratorCatalog.Names);
 
     [Theory]
     [MemberData(nameof(CasesOnAccelerators))]
-    public void Run(string accelerator, string caseName)
-    {
-        var conformanceCase = ConformanceSuite.Find(caseName);
-        try
-        {
-            AcceleratorCatalog.Run(accelerator, conformanceCase);
-        }
-        catch (ConformanceSkip skip)
-        {
-            Assert.Skip(skip.Message);
-        }
-        catch (ConformanceFailure failure)
-        {
-            Assert.Fail($"{caseName} on {accelerator}: {failure.Message}");
-        }
-    }
+    public void Run(string accelerator, string caseName) => ConformanceRunner.Run(accelerator, caseName);
 }
