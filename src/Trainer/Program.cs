@@ -70,6 +70,12 @@ public static partial class Program
         DefaultValueFactory = _ => "data",
     };
 
+    // The final accuracy's default sample on ILGPU's CPU accelerator, whose kernels run about 1000x slower than ours.
+    private const int IlgpuCpuTestImages = 512;
+
+    // The training batch's default there (the tutorials' 128 elsewhere).
+    private const int IlgpuCpuBatchSize = 32;
+
     private static Command TrainCommand(IAnsiConsole console, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var model = new Option<string>("--model") { Description = "cifar-gap (the deconv tutorial) or lenet5.", DefaultValueFactory = _ => "cifar-gap" }
@@ -80,7 +86,7 @@ public static partial class Program
         var accelerator = AcceleratorOption();
         var steps = new Option<long?>("--steps") { Description = "Training steps (default: --epochs, else for cifar-gap 1 epoch on CIFAR-10 and 2 on other data, 8 for lenet5)." };
         var epochs = new Option<int?>("--epochs") { Description = "Training epochs when --steps is not given." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
+        var batchSize = new Option<int?>("--batch-size") { Description = $"Examples per step (default: 128, the tutorials'; {IlgpuCpuBatchSize} on ilgpu-cpu)." };
         var lr = new Option<float?>("--lr") { Description = "Learning rate (default: cifar-gap 1e-4 constant on CIFAR-10 as in the tutorial, 3e-3 on other data with 300 warm-up steps and a cosine schedule; lenet5 3e-3 constant)." };
         var lrSchedule = new Option<string?>("--lr-schedule") { Description = "constant or cosine (down to 0 at the end of the run), after the warm-up (default: see --lr)." }
             .AcceptOnlyFromAmong("constant", "cosine");
@@ -101,10 +107,14 @@ public static partial class Program
             DefaultValueFactory = _ => "0,1,2,3",
         };
         var top9Images = new Option<int>("--top9-images") { Description = "cifar-gap: how many test images the top-9 search scans.", DefaultValueFactory = _ => 1000 };
+        var testImages = new Option<int?>("--test-images")
+        {
+            Description = $"How many test images (the first ones) the final test accuracy counts (default: all; {IlgpuCpuTestImages} on ilgpu-cpu, ILGPU's slow debugging device).",
+        };
         var command = new Command("train", "Train a network and write TensorBoard logs and checkpoints.")
         {
             model, dataset, noDownload, dataDir, accelerator, steps, epochs, batchSize, lr, lrSchedule, warmupSteps, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
-            top9Maps, top9Images,
+            top9Maps, top9Images, testImages,
         };
         command.SetAction(parse =>
         {
@@ -112,7 +122,7 @@ public static partial class Program
             var problems = new List<string>();
             var result = new { AddError = (Action<string>)problems.Add };
 
-            if (parse.GetValue(batchSize) <= 0) result.AddError($"--batch-size must be positive, not {parse.GetValue(batchSize)}.");
+            if (parse.GetValue(batchSize) is <= 0) result.AddError($"--batch-size must be positive, not {parse.GetValue(batchSize)}.");
             if (parse.GetValue(steps) is <= 0) result.AddError($"--steps must be positive, not {parse.GetValue(steps)}.");
             if (parse.GetValue(epochs) is <= 0) result.AddError($"--epochs must be positive, not {parse.GetValue(epochs)}.");
             if (parse.GetValue(steps) is not null && parse.GetValue(epochs) is not null) result.AddError("Give --steps or --epochs, not both.");
@@ -130,6 +140,7 @@ public static partial class Program
             else if (maps.Distinct().Count() != maps.Count)
                 result.AddError($"--top9-maps {parse.GetValue(top9Maps)} lists a map twice.");
             if (parse.GetValue(top9Images) <= 0) result.AddError($"--top9-images must be positive, not {parse.GetValue(top9Images)}.");
+            if (parse.GetValue(testImages) is <= 0) result.AddError($"--test-images must be positive, not {parse.GetValue(testImages)}.");
             if (problems.Count > 0)
             {
                 foreach (string problem in problems) error.WriteLine($"error: {problem}");
@@ -143,6 +154,17 @@ public static partial class Program
             using (context)
             using (acc)
             {
+                // ILGPU's CPU accelerator runs a 256-lane group on 256 OS threads that meet at every barrier: a LeNet-5 step of
+                // 128 takes about a minute there. Smaller defaults keep a check run in minutes, and say so.
+                int? batch = parse.GetValue(batchSize), testCount = parse.GetValue(testImages);
+                if (parse.GetValue(accelerator) == "ilgpu-cpu")
+                {
+                    var smaller = new List<string>();
+                    if (batch is null) smaller.Add($"batches of {batch = IlgpuCpuBatchSize}");
+                    if (testCount is null && data.Test.Count > IlgpuCpuTestImages) smaller.Add($"test accuracy on the first {testCount = IlgpuCpuTestImages} of {data.Test.Count} test images");
+                    if (smaller.Count > 0)
+                        output.WriteLine($"ilgpu-cpu is ILGPU's debugging device (its kernels run about 1000x slower than on cpu or opencl): {string.Join(", ", smaller)}; --batch-size and --test-images change that.");
+                }
                 string run = parse.GetValue(logdir) ?? Path.Combine("runs", $"{parse.GetValue(model)}-{data.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
                 // "both" trains ReLU then sigmoid into sibling runs, so one `tensorboard --logdir <run>` shows them side by side.
                 string[] activations = parse.GetValue(activation) == "both" ? ["relu", "sigmoid"] : [parse.GetValue(activation)!];
@@ -150,14 +172,16 @@ public static partial class Program
                 {
                     var options = new TrainerOptions(activations.Length > 1 ? Path.Combine(run, name) : run)
                     {
-                        Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
+                        Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs),
                         LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmupSteps),
                         LearningRateSchedule = parse.GetValue(lrSchedule) switch { "cosine" => LearningRateSchedule.Cosine, "constant" => LearningRateSchedule.Constant, _ => null },
                         Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
                         Activation = name == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
                         Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
                         ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume), Top9Maps = maps, Top9Images = parse.GetValue(top9Images),
+                        TestImages = testCount,
                     };
+                    if (batch is { } size) options = options with { BatchSize = size };
                     int code = Train(console, output, error, acc, options, data, cancellationToken);
                     if (code != 0 || cancellationToken.IsCancellationRequested) return code;
                 }
@@ -210,7 +234,7 @@ public static partial class Program
             var table = new Table().AddColumn("").AddColumn(r.Cancelled ? "stopped early" : "done");
             table.AddRow("steps", $"{r.Step}{(r.ResumedFrom > 0 ? $" (resumed from {r.ResumedFrom})" : "")}");
             table.AddRow("last batch loss", r.Loss.ToString("F4", CultureInfo.InvariantCulture));
-            table.AddRow("test accuracy", $"{r.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture)} on all {data.Test.Count} test images");
+            table.AddRow("test accuracy", $"{r.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture)} on {(r.TestImages == data.Test.Count ? "all" : $"the first {r.TestImages} of")} {data.Test.Count} test images");
             table.AddRow("training time", $"{r.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s, {r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture)} images/s");
             table.AddRow("logs", Markup.Escape($"{options.LogDirectory} (tensorboard --logdir {options.LogDirectory})"));
             table.AddRow("checkpoint", Markup.Escape(r.Checkpoint));

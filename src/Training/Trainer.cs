@@ -91,6 +91,9 @@ public sealed record TrainerOptions(string LogDirectory)
     /// <summary>Examples per evaluation batch.</summary>
     public int EvalBatchSize { get; init; } = 256;
 
+    /// <summary>How many test images (the first ones) the test accuracy at the end of the run counts; null: all of them.</summary>
+    public int? TestImages { get; init; }
+
     /// <summary>Threads preparing batches (the loader's parallelism).</summary>
     public int LoaderThreads { get; init; } = Environment.ProcessorCount;
 
@@ -114,11 +117,12 @@ public sealed record TrainingProgress(long Step, long TotalSteps, float Loss, fl
 /// <param name="ResumedFrom">The step the run resumed from (0 for a fresh run).</param>
 /// <param name="Cancelled">Whether the token stopped it before <see cref="Trainer.TotalSteps"/>.</param>
 /// <param name="Loss">The last logged batch loss (NaN when no step was logged).</param>
-/// <param name="TestAccuracy">Accuracy on the whole test set at the end.</param>
+/// <param name="TestAccuracy">Accuracy at the end on the first <paramref name="TestImages"/> test images.</param>
+/// <param name="TestImages">How many test images <paramref name="TestAccuracy"/> counts (<see cref="TrainerOptions.TestImages"/>, at most the test set).</param>
 /// <param name="Elapsed">Time spent training (not evaluating).</param>
 /// <param name="ImagesPerSecond">Training throughput.</param>
 /// <param name="Checkpoint">The final checkpoint file.</param>
-public sealed record TrainingResult(long Step, long ResumedFrom, bool Cancelled, float Loss, float TestAccuracy, TimeSpan Elapsed, double ImagesPerSecond, string Checkpoint);
+public sealed record TrainingResult(long Step, long ResumedFrom, bool Cancelled, float Loss, float TestAccuracy, int TestImages, TimeSpan Elapsed, double ImagesPerSecond, string Checkpoint);
 
 /// <summary>
 /// Trains a <see cref="ModelKind"/> network on a data set: batches from a <see cref="BatchLoader"/>, softmax cross
@@ -149,6 +153,7 @@ public sealed class Trainer : IDisposable
         if (options.BatchSize <= 0) throw new ArgumentException($"Trainer: the batch size is {options.BatchSize}; it must be positive.", nameof(options));
         if (options.Steps is <= 0) throw new ArgumentException($"Trainer: steps is {options.Steps}; it must be positive.", nameof(options));
         if (options.Epochs is <= 0) throw new ArgumentException($"Trainer: epochs is {options.Epochs}; it must be positive.", nameof(options));
+        if (options.TestImages is <= 0) throw new ArgumentException($"Trainer: test images is {options.TestImages}; it must be positive (or null for the whole test set).", nameof(options));
         if (options.LogEvery <= 0 || options.ImageEvery <= 0 || options.CheckpointEvery < 0 || options.EvalBatchSize <= 0)
             throw new ArgumentException($"Trainer: log-every {options.LogEvery}, image-every {options.ImageEvery} and eval batch size {options.EvalBatchSize} must be positive, checkpoint-every {options.CheckpointEvery} zero or positive.", nameof(options));
         if (options.WarmupSteps is < 0) throw new ArgumentException($"Trainer: warm-up steps is {options.WarmupSteps}; it must be zero or positive.", nameof(options));
@@ -341,11 +346,14 @@ public sealed class Trainer : IDisposable
         if (Model is LeNet5 lenet) LogClassFeatures(lenet, Step);
         if (Model is CifarGapNet cifar && Options.Top9Maps.Count > 0) LogTopActivations(cifar, Step);
         _writer.Flush();
-        return new TrainingResult(Step, _resumedFrom, cancelled, loss, testAccuracy, elapsed, images / Math.Max(elapsed.TotalSeconds, 1e-9), file.Path);
+        return new TrainingResult(Step, _resumedFrom, cancelled, loss, testAccuracy, TestSet.Count, elapsed, images / Math.Max(elapsed.TotalSeconds, 1e-9), file.Path);
     }
 
-    /// <summary>The accuracy of the current parameters on the whole test set (no partial batch dropped).</summary>
-    public float Evaluate() => Evaluate(Model, _accelerator, _test, _testInput, Options.EvalBatchSize);
+    /// <summary>The accuracy of the current parameters on the first <see cref="TrainerOptions.TestImages"/> test images (all by default; no partial batch dropped).</summary>
+    public float Evaluate() => Evaluate(Model, _accelerator, TestSet, _testInput, Options.EvalBatchSize);
+
+    // The test images the accuracy counts.
+    private Dataset TestSet => Options.TestImages is { } count && count < _test.Count ? _test.Slice(0, count) : _test;
 
     /// <summary>The accuracy of <paramref name="model"/> on every example of <paramref name="test"/>, prepared by <paramref name="input"/>.</summary>
     public static float Evaluate(Module model, Accelerator accelerator, Dataset test, Preprocess input, int batchSize)

@@ -9,17 +9,25 @@ namespace GpuDeconv.Compute.Conformance.Ilgpu;
 public static class IlgpuCatalog
 {
     private static readonly Lazy<IlgpuBackend> Backend = new(IlgpuBackend.Create, LazyThreadSafetyMode.ExecutionAndPublication);
-    private static int _registered;
+    private static readonly Lock RegistrationLock = new();
+    private static bool _registered;
 
     /// <summary>The shared ILGPU backend the catalog's ilgpu-* accelerators come from.</summary>
     public static IlgpuBackend Shared => Backend.Value;
 
-    /// <summary>Registers the given ILGPU kinds (all of <see cref="IlgpuBackend.Kinds"/> by default) once per process.</summary>
+    /// <summary>
+    /// Registers the given ILGPU kinds (all of <see cref="IlgpuBackend.Kinds"/> by default) once per process; a caller on
+    /// another thread returns only after the kinds are in the catalog (tests run in parallel).
+    /// </summary>
     public static void Register(params string[] kinds)
     {
-        if (Interlocked.Exchange(ref _registered, 1) != 0) return;
-        foreach (string kind in kinds.Length == 0 ? IlgpuBackend.Kinds : kinds)
-            AcceleratorCatalog.Register(kind, () => Create(kind));
+        lock (RegistrationLock)
+        {
+            if (_registered) return;
+            foreach (string kind in kinds.Length == 0 ? IlgpuBackend.Kinds : kinds)
+                AcceleratorCatalog.Register(kind, () => Create(kind));
+            _registered = true;
+        }
     }
 
     private static (Accelerator?, string?) Create(string kind)

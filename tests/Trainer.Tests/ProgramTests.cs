@@ -103,9 +103,10 @@ public class ProgramTests
     [Theory]
     [InlineData("cpu")]
     [InlineData("opencl")]
+    [InlineData("ilgpu-cpu")]
     public void TinyLeNetTrainsAndEvaluatesFromItsCheckpoint(string accelerator)
     {
-        if (accelerator != "cpu") SkipUnlessPresent(accelerator == "opencl" ? AcceleratorType.OpenCL : AcceleratorType.Cuda);
+        if (accelerator is "opencl" or "cuda") SkipUnlessPresent(accelerator == "opencl" ? AcceleratorType.OpenCL : AcceleratorType.Cuda);
         using var temp = new TempDirectory();
         WriteMnist(temp["data"], train: 8, test: 5);
         string logdir = temp["run"];

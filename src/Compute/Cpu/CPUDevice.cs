@@ -18,13 +18,24 @@ public enum CPUAcceleratorMode
 /// WarpSize is 1: lanes are not run in lockstep and there are no warp intrinsics, so no code
 /// may rely on a wider warp. Groups may hold up to 1024 threads like CUDA devices.
 /// </remarks>
-public sealed class CPUDevice(CPUAcceleratorMode mode = CPUAcceleratorMode.Auto) : Device
+/// <param name="mode">How kernels run.</param>
+/// <param name="gpuShapedKernels">
+/// Make the kernels pick their GPU-shaped variants (<see cref="Device.RunsHostKernels"/> false), as on a GPU or an ILGPU
+/// accelerator: slower here, but it runs a GPU's code path on the host, in a debugger, and gives the same bits as
+/// ILGPU's CPU accelerator (docs/results/2026-12-06-ilgpu-cpu.md).
+/// </param>
+public sealed class CPUDevice(CPUAcceleratorMode mode = CPUAcceleratorMode.Auto, bool gpuShapedKernels = false) : Device
 {
     public CPUAcceleratorMode Mode { get; } = mode;
 
+    /// <summary>Whether the kernels take their GPU-shaped variants on this device (see the constructor).</summary>
+    public bool GpuShapedKernels { get; } = gpuShapedKernels;
+
+    public override bool RunsHostKernels => !GpuShapedKernels;
+
     public override AcceleratorType AcceleratorType => AcceleratorType.CPU;
 
-    public override string Name => $"CPU ({Environment.ProcessorCount} cores)";
+    public override string Name => $"CPU ({Environment.ProcessorCount} cores{(GpuShapedKernels ? ", GPU-shaped kernels" : "")})";
 
     public override int MaxNumThreadsPerGroup => 1024;
 
@@ -43,5 +54,5 @@ public sealed class CPUDevice(CPUAcceleratorMode mode = CPUAcceleratorMode.Auto)
 
     /// <summary>Creates a CPU accelerator that runs in <paramref name="mode"/>.</summary>
     public CPUAccelerator CreateCPUAccelerator(Context context, CPUAcceleratorMode mode) =>
-        new(context, mode == Mode ? this : new CPUDevice(mode));
+        new(context, mode == Mode ? this : new CPUDevice(mode, GpuShapedKernels));
 }
