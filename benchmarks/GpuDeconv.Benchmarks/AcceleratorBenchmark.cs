@@ -6,21 +6,13 @@ namespace GpuDeconv.Benchmarks;
 /// <summary>Base of every benchmark: one accelerator per parameter value, CPU first (the baseline of the "vs cpu" column).</summary>
 public abstract class AcceleratorBenchmark
 {
-    private Context? _context;
+    private BenchmarkAccelerators.Owned? _owned;
 
     [ParamsSource(nameof(Accelerators))]
     public string Accelerator { get; set; } = "cpu";
 
-    /// <summary>The accelerator kinds that have a device here: cpu always, opencl and cuda when found.</summary>
-    public static IEnumerable<string> Accelerators() => AvailableAccelerators.Value;
-
-    private static readonly Lazy<string[]> AvailableAccelerators = new(() =>
-    {
-        using var context = Context.CreateDefault();
-        return [.. new[] { AcceleratorType.CPU, AcceleratorType.OpenCL, AcceleratorType.Cuda }
-            .Where(type => context.Any(device => device.AcceleratorType == type))
-            .Select(type => type.ToString().ToLowerInvariant())];
-    });
+    /// <summary>The accelerator kinds that have a device here (<see cref="BenchmarkAccelerators.Kinds"/>): cpu always, the others when found.</summary>
+    public static IEnumerable<string> Accelerators() => BenchmarkAccelerators.Kinds;
 
     protected Accelerator Device { get; private set; } = null!;
 
@@ -29,11 +21,8 @@ public abstract class AcceleratorBenchmark
     [GlobalSetup]
     public void GlobalSetup()
     {
-        _context = Context.CreateDefault();
-        var type = Enum.Parse<AcceleratorType>(Accelerator, ignoreCase: true);
-        var device = _context.FirstOrDefault(d => d.AcceleratorType == type)
-            ?? throw new InvalidOperationException($"No {Accelerator} device here; found: {string.Join(", ", _context)}");
-        Device = device.CreateAccelerator(_context);
+        _owned = BenchmarkAccelerators.Create(Accelerator);
+        Device = _owned.Accelerator;
         Setup();
         // Compile and run once outside the measurement so the first iteration is not a kernel build.
         Device.Synchronize();
@@ -47,7 +36,6 @@ public abstract class AcceleratorBenchmark
     public void GlobalCleanup()
     {
         Cleanup();
-        Device.Dispose();
-        _context?.Dispose();
+        _owned?.Dispose();
     }
 }

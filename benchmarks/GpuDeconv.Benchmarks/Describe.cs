@@ -21,15 +21,12 @@ internal static class Describe
         json.WriteNumber("batch", KernelShapes.Batch);
         json.WriteNumber("large_batch", KernelShapes.LargeBatch);
         json.WriteStartArray("accelerators");
-        using var context = Context.CreateDefault();
         foreach (string kind in AcceleratorBenchmark.Accelerators())
         {
-            var type = Enum.Parse<AcceleratorType>(kind, ignoreCase: true);
-            var device = context.First(d => d.AcceleratorType == type);
             var peak = DevicePeak.ForKind(kind);
             json.WriteStartObject();
             json.WriteString("kind", kind);
-            json.WriteString("name", device.Name);
+            using (var named = BenchmarkAccelerators.Create(kind)) json.WriteString("name", named.Accelerator.Device.Name);
             WriteNumber(json, "peak_gflops", peak.GigaFlops);
             WriteNumber(json, "peak_gbs", peak.GigaBytesPerSecond);
             json.WriteString("peak_source", peak.Source);
@@ -37,8 +34,8 @@ internal static class Describe
             // A fresh accelerator per model, so one model's cached blocks do not count for the next.
             foreach (var model in ModelCase.TrainingSteps())
             {
-                using var accelerator = device.CreateAccelerator(context);
-                WriteStepMemory(json, accelerator, model);
+                using var owned = BenchmarkAccelerators.Create(kind);
+                WriteStepMemory(json, owned.Accelerator, model);
             }
             json.WriteEndArray();
             json.WriteEndObject();

@@ -29,6 +29,9 @@ public sealed record DevicePeak(double GigaFlops, double GigaBytesPerSecond, str
         lock (ByKind)
         {
             if (ByKind.TryGetValue(kind, out var known)) return known;
+            // ILGPU's kinds run on the same hardware as ours.
+            string ours = BenchmarkAccelerators.PeakKind(kind);
+            if (ours != kind) return ByKind[kind] = ForKind(ours);
             using var context = Context.CreateDefault();
             var type = Enum.Parse<AcceleratorType>(kind, ignoreCase: true);
             var device = context.FirstOrDefault(d => d.AcceleratorType == type)

@@ -1,8 +1,10 @@
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
 using GpuDeconv.Benchmarks;
+using GpuDeconv.Kernels;
 
 // In-process so the suite runs from any output folder (BenchmarkDotNet's default toolchain
 // looks for the .csproj above the binaries, which --artifacts-path moves elsewhere).
@@ -30,6 +32,11 @@ var job = quick
 
 var config = DefaultConfig.Instance
     .AddJob(job)
+    // ILGPU's accelerators compile only GPU-shaped kernels: the host-shaped (Float8) variants are not theirs to run;
+    // ILGPU.Algorithms runs on ILGPU's accelerators only.
+    .AddFilter(new SimpleFilter(benchmark => BenchmarkAccelerators.IsIlgpu(benchmark.Parameters["Accelerator"] as string)
+        ? benchmark.Parameters.Items.All(p => p.Value is not ConvAlgorithm.Vector)
+        : benchmark.Descriptor.Type != typeof(IlgpuAlgorithmsBenchmarks)))
     .AddColumn(new ThroughputColumn(), new SpeedupOverCpuColumn(), new PercentOfPeakColumn())
     .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
 

@@ -54,6 +54,8 @@ public sealed class IlgpuTwinGenerator : IIncrementalGenerator
         public string Namespace { get; }
         public List<FieldDeclarationSyntax> Constants { get; } = new();
         public Dictionary<string, List<MethodDeclarationSyntax>> Methods { get; } = new(StringComparer.Ordinal);
+        /// <summary>Every method, instance ones included: loaders are often called from a benchmark's or a layer's instance setup.</summary>
+        public List<MethodDeclarationSyntax> Callers { get; } = new();
     }
 
     private static void Execute(SourceProductionContext context, ImmutableArray<(string Path, string Text)> sources)
@@ -75,8 +77,10 @@ public sealed class IlgpuTwinGenerator : IIncrementalGenerator
                     if (member is FieldDeclarationSyntax field && (field.Modifiers.Any(SyntaxKind.ConstKeyword)
                         || (field.Modifiers.Any(SyntaxKind.StaticKeyword) && field.Modifiers.Any(SyntaxKind.ReadOnlyKeyword)
                             && field.Declaration.Variables.All(v => v.Initializer is not null)))) info.Constants.Add(field);
-                    else if (member is MethodDeclarationSyntax method && method.Modifiers.Any(SyntaxKind.StaticKeyword))
+                    else if (member is MethodDeclarationSyntax method)
                     {
+                        info.Callers.Add(method);
+                        if (!method.Modifiers.Any(SyntaxKind.StaticKeyword)) continue;
                         if (!info.Methods.TryGetValue(method.Identifier.ValueText, out var list)) info.Methods[method.Identifier.ValueText] = list = new();
                         list.Add(method);
                     }
@@ -90,9 +94,10 @@ public sealed class IlgpuTwinGenerator : IIncrementalGenerator
         foreach (var info in classes.Values.OrderBy(c => c.Name, StringComparer.Ordinal))
         {
             foreach (var method in info.Methods.Values.SelectMany(m => m))
-            {
                 if (method.AttributeLists.SelectMany(a => a.Attributes).Any(a => a.Name.ToString() is "Kernel" or "KernelAttribute") && seen.Add(method))
                     entries.Add((info, method));
+            foreach (var method in info.Callers)
+            {
                 foreach (var invocation in method.DescendantNodes().OfType<InvocationExpressionSyntax>())
                 {
                     if (!IsLoaderCall(invocation) || invocation.ArgumentList.Arguments.Count == 0) continue;

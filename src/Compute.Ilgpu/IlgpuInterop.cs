@@ -76,6 +76,20 @@ public static class IlgpuInterop
         return memory.Bytes(view.Index * size, view.Length * size).Cast<T>();
     }
 
+    /// <summary>
+    /// The ILGPU stream beneath <paramref name="stream"/> (for example <c>accelerator.DefaultStream</c>): research code's
+    /// own kernels launched on it run in order with the library's work on that stream, with no synchronisation between.
+    /// </summary>
+    /// <exception cref="ArgumentException">The stream belongs to another backend's accelerator.</exception>
+    public static IL.AcceleratorStream AsIlgpuStream(this AcceleratorStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return stream is IlgpuStream ilgpu
+            ? ilgpu.Native
+            : throw new ArgumentException(
+                $"A stream of '{stream.Accelerator.Name}' ({stream.Accelerator.AcceleratorType}) is not an ILGPU stream; use a stream of an ilgpu-* accelerator.", nameof(stream));
+    }
+
     /// <summary>The ILGPU view of a whole GpuDeconv buffer; see <see cref="AsIlgpuView{T}(ArrayView{T})"/>.</summary>
     public static ILGPU.ArrayView<T> AsIlgpuView<T>(this MemoryBuffer1D<T, Stride1D.Dense> buffer) where T : unmanaged
     {

@@ -1,0 +1,84 @@
+using GpuDeconv.Compute;
+using GpuDeconv.Compute.Ilgpu;
+
+namespace GpuDeconv.Benchmarks;
+
+/// <summary>
+/// The accelerator kinds the suite measures, and how each is created: ours (cpu, opencl, cuda) when a device of the kind
+/// is here, and ILGPU's beside them (ilgpu-cuda and ilgpu-opencl when ILGPU finds such a device, so a GPU run puts
+/// ILGPU-CUDA next to NVRTC-CUDA). ilgpu-cpu, ILGPU's debugging device, runs 256-lane groups on OS threads, about 1000x
+/// slower than cpu (docs/results/2026-12-06-ilgpu-cpu.md): it joins only when GPUDECONV_BENCH_ILGPU_CPU=1, best with a
+/// small GPUDECONV_BENCH_BATCH (docs/benchmarks.md).
+/// </summary>
+internal static class BenchmarkAccelerators
+{
+    /// <summary>The opt-in for ilgpu-cpu.</summary>
+    public const string IlgpuCpuVariable = "GPUDECONV_BENCH_ILGPU_CPU";
+
+    public static IReadOnlyList<string> Kinds => LazyKinds.Value;
+
+    private static readonly Lazy<string[]> LazyKinds = new(() =>
+    {
+        using var context = Context.CreateDefault();
+        var ours = new[] { AcceleratorType.CPU, AcceleratorType.OpenCL, AcceleratorType.Cuda }
+            .Where(type => context.Any(device => device.AcceleratorType == type))
+            .Select(type => type.ToString().ToLowerInvariant());
+        using var ilgpu = IlgpuBackend.Create();
+        bool withCpu = Environment.GetEnvironmentVariable(IlgpuCpuVariable) == "1";
+        var theirs = IlgpuBackend.Kinds.Where(kind => (kind != "ilgpu-cpu" || withCpu) && ilgpu.Probes.Any(p => p.Kind == kind && p.Device is not null));
+        return [.. ours, .. theirs];
+    });
+
+    /// <summary>Whether <paramref name="kind"/> is one of ILGPU's (those run only GPU-shaped kernels).</summary>
+    public static bool IsIlgpu(string? kind) => kind?.StartsWith("ilgpu-", StringComparison.Ordinal) == true;
+
+    /// <summary>A new accelerator of <paramref name="kind"/> with what owns it (a context, or ILGPU's backend).</summary>
+    /// <exception cref="InvalidOperationException">No device of that kind here.</exception>
+    public static Owned Create(string kind)
+    {
+        if (IsIlgpu(kind))
+        {
+            var backend = IlgpuBackend.Create();
+            try
+            {
+                return new Owned(backend.CreateAccelerator(kind), backend);
+            }
+            catch
+            {
+                backend.Dispose();
+                throw;
+            }
+        }
+        var context = Context.CreateDefault();
+        var type = Enum.Parse<AcceleratorType>(kind, ignoreCase: true);
+        var device = context.FirstOrDefault(d => d.AcceleratorType == type);
+        if (device is null)
+        {
+            string found = string.Join(", ", context);
+            context.Dispose();
+            throw new InvalidOperationException($"No {kind} device here; found: {found}");
+        }
+        return new Owned(device.CreateAccelerator(context), context);
+    }
+
+    /// <summary>The device whose peak <paramref name="kind"/> is measured against: ILGPU's kinds share ours.</summary>
+    public static string PeakKind(string kind) => kind switch
+    {
+        "ilgpu-cuda" => "cuda",
+        "ilgpu-opencl" => "opencl",
+        "ilgpu-cpu" => "cpu",
+        _ => kind,
+    };
+
+    /// <summary>An accelerator and its owner, disposed together (accelerator first).</summary>
+    public sealed class Owned(Accelerator accelerator, IDisposable owner) : IDisposable
+    {
+        public Accelerator Accelerator { get; } = accelerator;
+
+        public void Dispose()
+        {
+            Accelerator.Dispose();
+            owner.Dispose();
+        }
+    }
+}
