@@ -116,6 +116,27 @@ public sealed class InteropTests
     }
 
     [Fact]
+    public void AUserKernelOnTheLibrarysStreamSeesTheLibrarysWorkInOrder()
+    {
+        var accelerator = Accelerator();
+        var stream = accelerator.DefaultStream.AsIlgpuStream();
+        Assert.Same(accelerator.Native.DefaultStream, stream);
+        using var tensor = Tensor.FromArray(accelerator, [1f, -2f, 3f], new Shape(3));
+        using var relu = Functional.Relu(tensor);
+        var addOne = accelerator.Native.LoadAutoGroupedKernel<IL.Index1D, IL.ArrayView<float>>(AddOne);
+        addOne(stream, 3, relu.View.Data.AsIlgpuView());
+        stream.Synchronize();
+        Assert.Equal([2f, 1f, 4f], relu.ToArray());
+
+        using var context = Context.Create(b => b.CPU());
+        using var cpu = context.GetPreferredDevice(preferCPU: true).CreateAccelerator(context);
+        var e = Assert.Throws<ArgumentException>(() => cpu.DefaultStream.AsIlgpuStream());
+        Assert.Contains("is not an ILGPU stream", e.Message);
+    }
+
+    private static void AddOne(IL.Index1D index, IL.ArrayView<float> values) => values[index] += 1f;
+
+    [Fact]
     public void TheInteropSampleRunsAndAgreesWithTheCpuAccelerator()
     {
         var sample = Assembly.Load("IlgpuInterop");
