@@ -6,7 +6,6 @@ namespace GpuDeconv.Benchmarks;
 /// <summary>Base of every benchmark: one accelerator per parameter value, CPU first (the baseline of the "vs cpu" column).</summary>
 public abstract class AcceleratorBenchmark
 {
-    private BenchmarkAccelerators.Owned? _owned;
 
     [ParamsSource(nameof(Accelerators))]
     public string Accelerator { get; set; } = "cpu";
@@ -21,8 +20,7 @@ public abstract class AcceleratorBenchmark
     [GlobalSetup]
     public void GlobalSetup()
     {
-        _owned = BenchmarkAccelerators.Create(Accelerator);
-        Device = _owned.Accelerator;
+        Device = BenchmarkAccelerators.Create(Accelerator);
         Setup();
         // Compile and run once outside the measurement so the first iteration is not a kernel build.
         Device.Synchronize();
@@ -36,6 +34,6 @@ public abstract class AcceleratorBenchmark
     public void GlobalCleanup()
     {
         Cleanup();
-        _owned?.Dispose();
+        Device?.Dispose();
     }
 }

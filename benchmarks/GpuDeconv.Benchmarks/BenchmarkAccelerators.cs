@@ -32,34 +32,9 @@ internal static class BenchmarkAccelerators
     /// <summary>Whether <paramref name="kind"/> is one of ILGPU's (those run only GPU-shaped kernels).</summary>
     public static bool IsIlgpu(string? kind) => kind?.StartsWith("ilgpu-", StringComparison.Ordinal) == true;
 
-    /// <summary>A new accelerator of <paramref name="kind"/> with what owns it (a context, or ILGPU's backend).</summary>
-    /// <exception cref="InvalidOperationException">No device of that kind here.</exception>
-    public static Owned Create(string kind)
-    {
-        if (IsIlgpu(kind))
-        {
-            var backend = IlgpuBackend.Create();
-            try
-            {
-                return new Owned(backend.CreateAccelerator(kind), backend);
-            }
-            catch
-            {
-                backend.Dispose();
-                throw;
-            }
-        }
-        var context = Context.CreateDefault();
-        var type = Enum.Parse<AcceleratorType>(kind, ignoreCase: true);
-        var device = context.FirstOrDefault(d => d.AcceleratorType == type);
-        if (device is null)
-        {
-            string found = string.Join(", ", context);
-            context.Dispose();
-            throw new InvalidOperationException($"No {kind} device here; found: {found}");
-        }
-        return new Owned(device.CreateAccelerator(context), context);
-    }
+    /// <summary>A new accelerator of <paramref name="kind"/>, owning its context (the library's <see cref="AcceleratorKinds.Create(string)"/>).</summary>
+    /// <exception cref="AcceleratorUnavailableException">No device of that kind here.</exception>
+    public static Accelerator Create(string kind) => AcceleratorKinds.Create(kind);
 
     /// <summary>The device whose peak <paramref name="kind"/> is measured against: ILGPU's kinds share ours.</summary>
     public static string PeakKind(string kind) => kind switch
@@ -69,16 +44,4 @@ internal static class BenchmarkAccelerators
         "ilgpu-cpu" => "cpu",
         _ => kind,
     };
-
-    /// <summary>An accelerator and its owner, disposed together (accelerator first).</summary>
-    public sealed class Owned(Accelerator accelerator, IDisposable owner) : IDisposable
-    {
-        public Accelerator Accelerator { get; } = accelerator;
-
-        public void Dispose()
-        {
-            Accelerator.Dispose();
-            owner.Dispose();
-        }
-    }
 }

@@ -26,7 +26,7 @@ internal static class Describe
             var peak = DevicePeak.ForKind(kind);
             json.WriteStartObject();
             json.WriteString("kind", kind);
-            using (var named = BenchmarkAccelerators.Create(kind)) json.WriteString("name", named.Accelerator.Device.Name);
+            using (var named = BenchmarkAccelerators.Create(kind)) json.WriteString("name", named.Device.Name);
             WriteNumber(json, "peak_gflops", peak.GigaFlops);
             WriteNumber(json, "peak_gbs", peak.GigaBytesPerSecond);
             json.WriteString("peak_source", peak.Source);
@@ -34,8 +34,8 @@ internal static class Describe
             // A fresh accelerator per model, so one model's cached blocks do not count for the next.
             foreach (var model in ModelCase.TrainingSteps())
             {
-                using var owned = BenchmarkAccelerators.Create(kind);
-                WriteStepMemory(json, owned.Accelerator, model);
+                using var accelerator = BenchmarkAccelerators.Create(kind);
+                WriteStepMemory(json, accelerator, model);
             }
             json.WriteEndArray();
             json.WriteEndObject();

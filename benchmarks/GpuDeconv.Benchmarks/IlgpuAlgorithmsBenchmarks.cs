@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using GpuDeconv.Compute;
 using GpuDeconv.Compute.Ilgpu;
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 using GpuDeconv.Training;
 using ILGPU.Algorithms;
 using ILGPU.Algorithms.RadixSortOperations;

@@ -2,6 +2,7 @@ using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using GpuDeconv.Compute;
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 
 namespace GpuDeconv.Benchmarks;
 
@@ -151,7 +152,7 @@ public abstract class ConvBenchmarkBase : AcceleratorBenchmark
     [Throughput(0, "GFLOP/s", WorkloadParameter = "Layer")]
     public void Forward()
     {
-        Conv2d.Forward(Stream, _x, _w, _y, _options, algorithm: ChosenAlgorithm);
+        Conv2dKernels.Forward(Stream, _x, _w, _y, _options, algorithm: ChosenAlgorithm);
         Stream.Synchronize();
     }
 
@@ -159,7 +160,7 @@ public abstract class ConvBenchmarkBase : AcceleratorBenchmark
     [Throughput(0, "GFLOP/s", WorkloadParameter = "Layer")]
     public void BackwardInput()
     {
-        Conv2d.BackwardInput(Stream, _dy, _w, _dx, _options, ChosenAlgorithm);
+        Conv2dKernels.BackwardInput(Stream, _dy, _w, _dx, _options, ChosenAlgorithm);
         Stream.Synchronize();
     }
 
@@ -167,7 +168,7 @@ public abstract class ConvBenchmarkBase : AcceleratorBenchmark
     [Throughput(0, "GFLOP/s", WorkloadParameter = "Layer")]
     public void BackwardFilter()
     {
-        Conv2d.BackwardFilter(Stream, _x, _dy, _dw, _options, ChosenAlgorithm);
+        Conv2dKernels.BackwardFilter(Stream, _x, _dy, _dw, _options, ChosenAlgorithm);
         Stream.Synchronize();
     }
 }

@@ -5,6 +5,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
 using GpuDeconv.Benchmarks;
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 
 // In-process so the suite runs from any output folder (BenchmarkDotNet's default toolchain
 // looks for the .csproj above the binaries, which --artifacts-path moves elsewhere).

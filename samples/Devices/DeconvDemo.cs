@@ -1,5 +1,6 @@
 using GpuDeconv.Compute;
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 
 /// <summary>
 /// The deconv tutorial's two worked examples (op-semantics.md section 7) on one accelerator: argmax pooling
@@ -46,7 +47,7 @@ static class DeconvDemo
         using var transposed = accelerator.Allocate1D<float>(16);
         var options = new Conv2dOptions(2, Padding.Valid);
         var filterView = new TensorView<float>(filter.View, new Shape(2, 2, 1, 1));
-        Conv2d.Forward(stream, new(ones.View, new Shape(1, 4, 4, 1)), filterView, new(conv.View, new Shape(1, 2, 2, 1)), options);
+        Conv2dKernels.Forward(stream, new(ones.View, new Shape(1, 4, 4, 1)), filterView, new(conv.View, new Shape(1, 2, 2, 1)), options);
         Conv2dTranspose.Forward(stream, new(conv.View, new Shape(1, 2, 2, 1)), filterView, new(transposed.View, new Shape(1, 4, 4, 1)), options);
         float[] convResult = conv.GetAsArray1D();
         float[] transposeResult = transposed.GetAsArray1D();

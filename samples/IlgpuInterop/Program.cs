@@ -5,8 +5,8 @@ using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
-using Shape = GpuDeconv.Kernels.Shape;
-using Size2d = GpuDeconv.Kernels.Size2d;
+using Shape = GpuDeconv.Layers.Shape;
+using Size2d = GpuDeconv.Layers.Size2d;
 
 // Research code that already works in ILGPU keeps its context, accelerator, buffers and kernels, and runs GpuDeconv's
 // layers on the same memory: an ILGPU kernel draws an image into an ILGPU buffer, the library convolves, rectifies and

@@ -1,18 +1,23 @@
-using GpuDeconv.Compute;
 using GpuDeconv.Layers;
 
 // Trains a two-layer CNN to tell horizontal from vertical bars, then projects each layer's pooled
-// activations back to pixels as the deconv tutorial does. Runs on the preferred accelerator
-// (CUDA, then OpenCL, then CPU); `--cpu` forces the CPU accelerator.
-using var context = Context.CreateDefault();
-var device = args.Contains("--cpu") ? context.First(d => d.AcceleratorType == AcceleratorType.CPU) : context.GetPreferredDevice(preferCPU: false);
-using var accelerator = device.CreateAccelerator(context);
-Console.WriteLine($"accelerator: {accelerator}");
+// activations back to pixels as the deconv tutorial does. One `using` is all research code needs
+// (a test compiles this file with nothing else). Runs on the preferred accelerator (CUDA, then
+// OpenCL, then CPU); `--cpu` forces the CPU accelerator, `--accelerator KIND` any other kind.
+int at = Array.IndexOf(args, "--accelerator");
+string kind = at >= 0 && at + 1 < args.Length ? args[at + 1] : args.Contains("--cpu") ? "cpu" : "auto";
+using var accelerator = Accelerators.Create(kind, out string description);
+Console.WriteLine($"accelerator: {description}");
 
-using var model = new BarsNet(accelerator);
+// The tutorial's weight_variable / bias_variable: truncated normal and a small constant bias.
+using var model = new BarsNet(
+    new Conv2d(accelerator, 1, 8, kernelSize: 3, seed: 1, stddev: 0.1f, biasValue: 0.1f),
+    new Conv2d(accelerator, 8, 16, kernelSize: 3, seed: 2, stddev: 0.1f, biasValue: 0.1f),
+    new Linear(accelerator, 2 * 2 * 16, 2, seed: 3, stddev: 0.1f, biasValue: 0.1f));
 using var optimizer = new AdamOptimizer(model, learningRate: 0.01f);
-using var images = Bars.Images(accelerator, count: 32, seed: 1, out var labels);
-using (labels)
+var (pixels, classes) = Bars.Images(count: 32, seed: 1);
+using var images = Tensor.FromArray(accelerator, pixels, [32, 8, 8, 1]);
+using var labels = Tensor.FromArray(accelerator, classes, [32]);
 {
     float first = 0, last = 0;
     for (int step = 0; step < 60; step++)
@@ -46,15 +51,14 @@ using (labels)
 /// <summary>conv 3x3 (1 -> 8) -> ReLU -> argmax pool 2 -> conv 3x3 (8 -> 16) -> ReLU -> argmax pool 2 -> linear (64 -> 2).</summary>
 sealed class BarsNet : Module
 {
-    private readonly GpuDeconv.Layers.Conv2d _conv1, _conv2;
+    private readonly Conv2d _conv1, _conv2;
     private readonly Linear _fc;
 
-    public BarsNet(Accelerator accelerator)
+    public BarsNet(Conv2d conv1, Conv2d conv2, Linear fc)
     {
-        // The tutorial's weight_variable / bias_variable: truncated normal and a small constant bias.
-        _conv1 = Register("conv1", new GpuDeconv.Layers.Conv2d(accelerator, 1, 8, kernelSize: 3, seed: 1, stddev: 0.1f, biasValue: 0.1f));
-        _conv2 = Register("conv2", new GpuDeconv.Layers.Conv2d(accelerator, 8, 16, kernelSize: 3, seed: 2, stddev: 0.1f, biasValue: 0.1f));
-        _fc = Register("fc", new Linear(accelerator, 2 * 2 * 16, 2, seed: 3, stddev: 0.1f, biasValue: 0.1f));
+        _conv1 = Register("conv1", conv1);
+        _conv2 = Register("conv2", conv2);
+        _fc = Register("fc", fc);
     }
 
     public override Tensor Forward(Tensor images) => Logits(images, new ForwardTrace());
@@ -73,7 +77,7 @@ sealed class BarsNet : Module
 static class Bars
 {
     /// <summary>8x8 images holding one horizontal (label 0) or vertical (label 1) bar.</summary>
-    public static Tensor Images(Accelerator accelerator, int count, int seed, out Tensor labels)
+    public static (float[] Pixels, int[] Labels) Images(int count, int seed)
     {
         var random = new Random(seed);
         var pixels = new float[count * 8 * 8];
@@ -84,8 +88,7 @@ static class Bars
             int at = random.Next(8);
             for (int i = 0; i < 8; i++) pixels[n * 64 + (classes[n] == 0 ? at * 8 + i : i * 8 + at)] = 1f;
         }
-        labels = Tensor.FromArray(accelerator, classes, [count]);
-        return Tensor.FromArray(accelerator, pixels, [count, 8, 8, 1]);
+        return (pixels, classes);
     }
 
     /// <summary>The first image of an [N, height, width, 1] batch as text, darker characters for larger values.</summary>

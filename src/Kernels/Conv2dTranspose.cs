@@ -50,7 +50,7 @@ public static class Conv2dTranspose
         ArgumentNullException.ThrowIfNull(stream);
         CheckViews(Op, stream, "value", value, filter, "output", output);
         var g = Check(Op, "value", value.Shape, filter.Shape, "output", output.Shape, options);
-        Conv2d.LaunchBackwardInput(stream, value.Data, filter.Data, output.Data, g);
+        Conv2dKernels.LaunchBackwardInput(stream, value.Data, filter.Data, output.Data, g);
     }
 
     /// <summary>dvalue = d(sum output*outputGrad)/dvalue, which is conv2d(outputGrad, filter) with the same options.</summary>
@@ -62,7 +62,7 @@ public static class Conv2dTranspose
         ArgumentNullException.ThrowIfNull(stream);
         CheckViews(op, stream, "valueGrad", valueGrad, filter, "outputGrad", outputGrad);
         var g = Check(op, "valueGrad", valueGrad.Shape, filter.Shape, "outputGrad", outputGrad.Shape, options);
-        Conv2d.LaunchForward(stream, outputGrad.Data, filter.Data, null, valueGrad.Data, g);
+        Conv2dKernels.LaunchForward(stream, outputGrad.Data, filter.Data, null, valueGrad.Data, g);
     }
 
     /// <summary>dfilter = d(sum output*outputGrad)/dfilter, which is conv2d's filter gradient with x = outputGrad and dy = value; overwrites filterGrad.</summary>
@@ -73,12 +73,12 @@ public static class Conv2dTranspose
         const string op = Op + ".BackwardFilter";
         ArgumentNullException.ThrowIfNull(stream);
         CheckViews(op, stream, "value", value, filterGrad, "outputGrad", outputGrad, "filterGrad");
-        var g = Conv2d.CheckTransposed(op, "value", value.Shape, filterGrad.Shape, "outputGrad", outputGrad.Shape, options, "output", "value", "filterGrad");
-        Conv2d.LaunchBackwardFilter(stream, outputGrad.Data, value.Data, filterGrad.Data, g);
+        var g = Conv2dKernels.CheckTransposed(op, "value", value.Shape, filterGrad.Shape, "outputGrad", outputGrad.Shape, options, "output", "value", "filterGrad");
+        Conv2dKernels.LaunchBackwardFilter(stream, outputGrad.Data, value.Data, filterGrad.Data, g);
     }
 
     private static WindowGeometry Check(string op, string valueName, Shape value, Shape filter, string outputName, Shape output, Conv2dOptions options) =>
-        Conv2d.CheckTransposed(op, valueName, value, filter, outputName, output, options, "output", "value");
+        Conv2dKernels.CheckTransposed(op, valueName, value, filter, outputName, output, options, "output", "value");
 
     private static void CheckViews(string op, AcceleratorStream stream, string valueName, TensorView<float> value, TensorView<float> filter,
                                    string outputName, TensorView<float> output, string filterName = "filter")

@@ -30,7 +30,7 @@ namespace GpuDeconv.Kernels;
 /// * filter[kh, kw, ci, co] (+ bias[co]), taps outside <c>in</c> reading 0. Dilation and padding may be negative
 /// (the input gradient runs as such a convolution).
 /// </summary>
-public struct DirectConv
+internal struct DirectConv
 {
     /// <summary>Images.</summary>
     public int Batch;
@@ -84,8 +84,8 @@ public struct DirectConv
     public int DyStride;
 }
 
-/// <summary>The convolution kernels for devices that run on the host CPU; <see cref="Conv2d"/> picks them there.</summary>
-public static class Conv2dVector
+/// <summary>The convolution kernels for devices that run on the host CPU; <see cref="Conv2dKernels"/> picks them there.</summary>
+internal static class Conv2dVector
 {
     /// <summary>Output channels per lane (two Float8).</summary>
     public const int ChannelBlock = 16;
@@ -161,7 +161,7 @@ public static class Conv2dVector
         HostLanes.Launch(coBlocks * slices, (config, count) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(FilterGradientKernel)(
                 stream, config, x, dy, target, c, count));
-        if (slices > 1) Conv2d.SumSlices(stream, target, dw, slices, length);
+        if (slices > 1) Conv2dKernels.SumSlices(stream, target, dw, slices, length);
     }
 
     // rows x channels -> rows x stride in a scratch slot, zeros after the channels; the view itself when nothing is missing.

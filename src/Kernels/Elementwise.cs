@@ -49,6 +49,26 @@ public static class Elementwise
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, float, ArrayView<float>>(AddScaledKernel)(stream, n, x.Data, factor, accumulator.Data);
     }
 
+    /// <summary>output = a / b, elementwise (IEEE division: x / 0 is an infinity or NaN, as in TF and PyTorch).</summary>
+    /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
+    public static void Divide(AcceleratorStream stream, TensorView<float> a, TensorView<float> b, TensorView<float> output) =>
+        Binary(stream, "Elementwise.Divide", DivideKernel, a, b, output);
+
+    /// <summary>output = x + value, elementwise (x - value is x + (-value), the same bits).</summary>
+    /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
+    public static void AddScalar(AcceleratorStream stream, TensorView<float> x, float value, TensorView<float> output) =>
+        WithScalar(stream, "Elementwise.AddScalar", AddScalarKernel, x, value, output);
+
+    /// <summary>output = x / divisor, elementwise (a true division, not a multiplication by 1 / divisor).</summary>
+    /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
+    public static void DivideByScalar(AcceleratorStream stream, TensorView<float> x, float divisor, TensorView<float> output) =>
+        WithScalar(stream, "Elementwise.DivideByScalar", DivideByScalarKernel, x, divisor, output);
+
+    /// <summary>output = dividend / x, elementwise.</summary>
+    /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
+    public static void ScalarDivide(AcceleratorStream stream, float dividend, TensorView<float> x, TensorView<float> output) =>
+        WithScalar(stream, "Elementwise.ScalarDivide", ScalarDivideKernel, x, dividend, output);
+
     /// <summary>output = x, an asynchronous device copy on the stream.</summary>
     /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
     public static void Copy(AcceleratorStream stream, TensorView<float> x, TensorView<float> output)
@@ -73,6 +93,30 @@ public static class Elementwise
     /// <summary>accumulator += a * b (two roundings: no FMA contraction on any backend).</summary>
     [Kernel]
     public static void MultiplyAddKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> accumulator) => accumulator[i] = accumulator[i] + a[i] * b[i];
+
+    /// <summary>output = a / b.</summary>
+    [Kernel]
+    internal static void DivideKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> output) => output[i] = a[i] / b[i];
+
+    /// <summary>output = x + value.</summary>
+    [Kernel]
+    internal static void AddScalarKernel(Index1D i, ArrayView<float> x, float value, ArrayView<float> output) => output[i] = x[i] + value;
+
+    /// <summary>output = x / divisor.</summary>
+    [Kernel]
+    internal static void DivideByScalarKernel(Index1D i, ArrayView<float> x, float divisor, ArrayView<float> output) => output[i] = x[i] / divisor;
+
+    /// <summary>output = dividend / x.</summary>
+    [Kernel]
+    internal static void ScalarDivideKernel(Index1D i, ArrayView<float> x, float dividend, ArrayView<float> output) => output[i] = dividend / x[i];
+
+    private static void WithScalar(AcceleratorStream stream, string op, Action<Index1D, ArrayView<float>, float, ArrayView<float>> kernel,
+        TensorView<float> x, float value, TensorView<float> output)
+    {
+        int n = Unary(stream, op, x, "x", output, "output");
+        if (n == 0) return;
+        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, float, ArrayView<float>>(kernel)(stream, n, x.Data, value, output.Data);
+    }
 
     /// <summary>output = factor * x.</summary>
     public static void ScaleKernel(Index1D i, ArrayView<float> x, float factor, ArrayView<float> output) => output[i] = factor * x[i];

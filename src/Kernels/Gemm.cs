@@ -53,7 +53,7 @@ public static class Gemm
 
     /// <summary>As <see cref="Multiply(AcceleratorStream, TensorView{float}, bool, TensorView{float}, bool, TensorView{float}, float, float)"/>, with the kernels chosen: the same bits either way.</summary>
     /// <exception cref="ArgumentException">As the other overload.</exception>
-    public static void Multiply(AcceleratorStream stream, TensorView<float> a, bool transposeA, TensorView<float> b, bool transposeB,
+    internal static void Multiply(AcceleratorStream stream, TensorView<float> a, bool transposeA, TensorView<float> b, bool transposeB,
                                 TensorView<float> c, GemmAlgorithm algorithm, float alpha = 1f, float beta = 0f)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -284,7 +284,7 @@ public static class Gemm
 }
 
 /// <summary>Which kernels compute a <see cref="Gemm"/>: the same bits either way.</summary>
-public enum GemmAlgorithm
+internal enum GemmAlgorithm
 {
     /// <summary><see cref="Vector"/> on devices that run on the host CPU (the CPU accelerator, pocl), <see cref="Tiled"/> elsewhere.</summary>
     Auto,

@@ -1,4 +1,4 @@
-namespace GpuDeconv.Kernels;
+namespace GpuDeconv.Layers;
 
 /// <summary>TensorFlow's padding modes for windowed ops (convolution and pooling).</summary>
 public enum Padding

@@ -11,7 +11,7 @@ namespace GpuDeconv.Kernels;
 /// Each host thread that launches on a stream gets its own arena: two threads that share a stream
 /// (parallel tests on a default stream, say) never hand each other's ops the same memory.
 /// </summary>
-public static class Scratch
+internal static class Scratch
 {
     /// <summary>Slot numbers, so that ops that run back to back never share one by accident.</summary>
     public const int SplitK = 0, Counts = 1, Owners = 2, Status = 3, ConvInput = 4, ConvFilter = 5, GemmPanel = 6;

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 
-namespace GpuDeconv.Kernels;
+namespace GpuDeconv.Layers;
 
 /// <summary>The dimensions of a dense, row-major tensor (for images NHWC, for filters HWIO); prints as <c>[128, 24, 24, 3]</c>.</summary>
 /// <remarks>A collection expression makes one: <c>Shape s = [128, 24, 24, 3];</c>.</remarks>

@@ -1,4 +1,4 @@
-namespace GpuDeconv.Kernels;
+namespace GpuDeconv.Layers;
 
 /// <summary>A (height, width) pair for kernel sizes, strides and dilations; converts from one int (both) or an (int, int) tuple.</summary>
 public readonly record struct Size2d(int Height, int Width)

@@ -19,7 +19,7 @@ namespace GpuDeconv.Kernels;
 /// The simplified permutation handed to the general kernel, padded at the front to six axes of size 1:
 /// output axis j has size <c>DimJ</c> and moves through the input with stride <c>StrideJ</c>.
 /// </summary>
-public struct TransposeGeometry
+internal struct TransposeGeometry
 {
     /// <summary>Output axis sizes, outermost first.</summary>
     public int Dim0, Dim1, Dim2, Dim3, Dim4, Dim5;
@@ -155,7 +155,7 @@ public static class Transpose
     }
 
     /// <summary>General permutation: output element i decodes its coordinates (axis 5 fastest) and reads x through the permuted strides.</summary>
-    public static void GeneralKernel(Index1D i, ArrayView<float> x, ArrayView<float> output, TransposeGeometry g)
+    internal static void GeneralKernel(Index1D i, ArrayView<float> x, ArrayView<float> output, TransposeGeometry g)
     {
         int rest = i;
         int source = 0;

@@ -39,16 +39,6 @@ using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
 
-/// <summary>How <see cref="Unpool.Forward"/> treats its indices.</summary>
-public enum UnpoolIndices
-{
-    /// <summary>Check every index (out of range is an error), sum duplicates deterministically; synchronizes once per call.</summary>
-    Validate,
-
-    /// <summary>The caller guarantees unique in-range indices (switches of non-overlapping max pooling): one store pass, no synchronisation; out-of-range indices are skipped.</summary>
-    TrustedUnique,
-}
-
 /// <summary>The sizes an unpooling kernel needs, passed by value.</summary>
 internal struct UnpoolLayout
 {

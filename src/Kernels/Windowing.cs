@@ -3,7 +3,7 @@ using System.Globalization;
 namespace GpuDeconv.Kernels;
 
 /// <summary>One spatial dimension of a windowed op: its output size and the zeros added before and after the data.</summary>
-public readonly record struct WindowedSize(int Output, int PadBefore, int PadAfter);
+internal readonly record struct WindowedSize(int Output, int PadBefore, int PadAfter);
 
 /// <summary>
 /// The geometry of a 2-D windowed op over NHWC data, passed to kernels by value.
@@ -13,7 +13,7 @@ public readonly record struct WindowedSize(int Output, int PadBefore, int PadAft
 /// and column <c>ox*StrideW + kw*DilationW - PadLeft</c>; taps outside the input read zero (convolution)
 /// or are not part of the window (pooling).
 /// </summary>
-public struct WindowGeometry
+internal struct WindowGeometry
 {
     /// <summary>Images in the batch (N).</summary>
     public int Batch;
@@ -48,7 +48,7 @@ public struct WindowGeometry
 }
 
 /// <summary>TensorFlow's window arithmetic (<c>GetWindowedOutputSizeVerbose</c>, op-semantics.md section 1).</summary>
-public static class Windowing
+internal static class Windowing
 {
     /// <summary>
     /// The output size and padding of one spatial dimension: VALID gives <c>(n - e + s) div s</c>, SAME gives

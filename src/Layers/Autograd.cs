@@ -56,6 +56,23 @@ public sealed partial class Tensor
 {
     private Tensor[]? _parents;
     private Func<Tensor, Tensor?[]>? _backward;
+    private bool _releasedToGraph;
+
+    /// <summary>Whether the caller gave this tensor up to the autograd graph (<see cref="ReleaseToGraph"/>).</summary>
+    public bool IsReleasedToGraph => _releasedToGraph;
+
+    /// <summary>
+    /// Gives up the caller's hold on this op output: the graph keeps it while its backward needs it, and
+    /// <see cref="Backward"/> with <c>freeIntermediates</c> frees it once spent (a <see cref="TensorScope"/> or
+    /// <see cref="Dispose"/> still frees it if no backward pass comes). Outside autograd recording nothing needs it any
+    /// more, and it is disposed at once. Do not read it afterwards.
+    /// </summary>
+    public void ReleaseToGraph()
+    {
+        if (_disposed) return;
+        if (!Autograd.IsRecording) Dispose();
+        else _releasedToGraph = true;
+    }
 
     /// <summary>
     /// Back-propagates from this tensor: its gradient is <paramref name="seed"/>, or 1 for a one-element tensor; every
@@ -63,12 +80,12 @@ public sealed partial class Tensor
     /// </summary>
     /// <param name="seed">The gradient of this tensor; null for a one-element tensor (gradient 1).</param>
     /// <param name="freeIntermediates">
-    /// Dispose every op output of the graph except this tensor as soon as the pass no longer needs it (once its own
-    /// backward has run, every op of the graph that read it has run its backward too), as PyTorch frees the saved
-    /// activations of a graph it does not retain. A training step then holds a few layers' activations at the end of
-    /// the pass rather than all of them. Leaves, their gradients and tensors made without autograd are untouched; an
-    /// intermediate the caller still needs (logits for an accuracy, say) must be read before the call, and reading it
-    /// afterwards throws <see cref="ObjectDisposedException"/>.
+    /// Free what the graph alone holds as soon as the pass no longer needs it (once its own backward has run, every op
+    /// of the graph that read it has run its backward too), as PyTorch frees the saved activations of a graph it does
+    /// not retain: the op outputs that were handed to the graph with <see cref="ReleaseToGraph"/> (the intermediates of
+    /// a model's forward pass, through <see cref="TensorScope.ForIntermediates"/>). A training step then holds a few
+    /// layers' activations at the end of the pass rather than all of them. A tensor an op returned to the caller (the
+    /// logits, kept for an accuracy) is never freed here: <see cref="Dispose"/> or a <see cref="TensorScope"/> frees it.
     /// </param>
     /// <exception cref="InvalidOperationException">The tensor does not require a gradient, or it has more than one element and no seed was given.</exception>
     /// <exception cref="ArgumentException">The seed's shape or accelerator differs from this tensor's, or it is not Float32.</exception>
@@ -94,7 +111,7 @@ public sealed partial class Tensor
         // functions have all run, and once its own has run too the output is spent.
         void Spent(Tensor node)
         {
-            if (freeIntermediates && node._backward is not null && !ReferenceEquals(node, this)) node.Dispose();
+            if (freeIntermediates && node._releasedToGraph && node._backward is not null && !ReferenceEquals(node, this)) node.Dispose();
         }
 
         var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);

@@ -1,5 +1,5 @@
 using GpuDeconv.Kernels;
-using KernelConv2d = GpuDeconv.Kernels.Conv2d;
+using KernelConv2d = GpuDeconv.Kernels.Conv2dKernels;
 using KernelConv2dTranspose = GpuDeconv.Kernels.Conv2dTranspose;
 using KernelMaxPoolWithArgmax = GpuDeconv.Kernels.MaxPoolWithArgmax;
 using KernelUnpool = GpuDeconv.Kernels.Unpool;
@@ -307,6 +307,50 @@ public static class Functional
     public static Tensor Multiply(Tensor a, Tensor b) => Binary("Multiply", a, b, Elementwise.Multiply,
         (grad, x, y) => (Multiply(grad, y), Multiply(grad, x)));
 
+    /// <summary>a / b elementwise (same shapes; IEEE division).</summary>
+    public static Tensor Divide(Tensor a, Tensor b) => Binary("Divide", a, b, Elementwise.Divide,
+        (grad, x, y) =>
+        {
+            // d(x/y)/dx = 1/y; d(x/y)/dy = -x/y^2 = -(grad/y) * (x/y).
+            var da = Divide(grad, y);
+            using var quotient = Divide(x, y);
+            using var product = Multiply(da, quotient);
+            return (da, Scale(product, -1f));
+        });
+
+    /// <summary>x + value elementwise.</summary>
+    public static Tensor AddScalar(Tensor input, float value)
+    {
+        RequireFloat("AddScalar", (nameof(input), input));
+        var output = Tensor.Empty(input.Accelerator, input.Shape);
+        Elementwise.AddScalar(input.Stream, input.View, value, output.View);
+        return Autograd.Record(output, [input], grad => [grad.Clone()]);
+    }
+
+    /// <summary>x / divisor elementwise (a true division, as <c>x / 3f</c> reads; not a product with 1/3).</summary>
+    public static Tensor DivideByScalar(Tensor input, float divisor)
+    {
+        RequireFloat("DivideByScalar", (nameof(input), input));
+        var output = Tensor.Empty(input.Accelerator, input.Shape);
+        Elementwise.DivideByScalar(input.Stream, input.View, divisor, output.View);
+        return Autograd.Record(output, [input], grad => [DivideByScalar(grad, divisor)]);
+    }
+
+    /// <summary>dividend / x elementwise.</summary>
+    public static Tensor ScalarDivide(float dividend, Tensor input)
+    {
+        RequireFloat("ScalarDivide", (nameof(input), input));
+        var output = Tensor.Empty(input.Accelerator, input.Shape);
+        Elementwise.ScalarDivide(input.Stream, dividend, input.View, output.View);
+        // d(c/x)/dx = -c/x^2 = -(c/x) / x.
+        return Autograd.Record(output, [input], grad =>
+        {
+            using var quotient = Divide(output, input);
+            using var product = Multiply(grad, quotient);
+            return [Scale(product, -1f)];
+        });
+    }
+
     /// <summary>factor * x.</summary>
     public static Tensor Scale(Tensor input, float factor)
     {
@@ -474,7 +518,11 @@ public static class Functional
     /// The batch mean of tf.nn.sparse_softmax_cross_entropy_with_logits (int labels [B]) or, for float labels [B, K], of
     /// tf.nn.softmax_cross_entropy_with_logits: the tutorials' <c>reduce_mean(cross_entropy)</c>, a scalar ready for Backward().
     /// </summary>
-    public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor labels) => ReduceMean(SoftmaxCrossEntropyPerExample(logits, labels));
+    public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor labels)
+    {
+        using var intermediates = TensorScope.ForIntermediates();
+        return intermediates.Keep(ReduceMean(SoftmaxCrossEntropyPerExample(logits, labels)));
+    }
 
     /// <summary>Per-example softmax cross entropy [B] of [B, K] logits against int labels [B] or float labels [B, K].</summary>
     public static Tensor SoftmaxCrossEntropyPerExample(Tensor logits, Tensor labels)

@@ -34,11 +34,13 @@ public sealed class Sequential : Module
     public IReadOnlyList<Module> Layers => _layers;
 
     /// <summary>Runs the layers in order.</summary>
+    /// <remarks>The outputs between layers are the graph's alone (<see cref="TensorScope.ForIntermediates"/>): only the last goes to the caller.</remarks>
     public override Tensor Forward(Tensor input)
     {
+        using var intermediates = TensorScope.ForIntermediates();
         var x = input;
         foreach (var layer in _layers) x = layer.Forward(x);
-        return x;
+        return ReferenceEquals(x, input) ? x : intermediates.Keep(x);
     }
 }
 
@@ -53,7 +55,7 @@ public sealed class Relu : Module
 /// <param name="size">The window (height, width).</param>
 /// <param name="stride">The step between windows; defaults to the window size.</param>
 /// <param name="padding">SAME or VALID, as tf.nn.max_pool.</param>
-public sealed class MaxPool2d(Kernels.Size2d size, Kernels.Size2d? stride = null, Kernels.Padding padding = Kernels.Padding.Same) : Module
+public sealed class MaxPool2d(Size2d size, Size2d? stride = null, Padding padding = Padding.Same) : Module
 {
     /// <summary>The max over each window of the NHWC input.</summary>
     public override Tensor Forward(Tensor input) => Functional.MaxPool(input, size, stride ?? size, padding);

@@ -92,9 +92,6 @@ public sealed partial class Tensor : IDisposable
         return new TensorView<T>(_storage.Bytes.Cast<T>().SubView(0, Size), Shape);
     }
 
-    /// <summary>Prints as <c>Tensor[128, 24, 24, 3] Float32 on CPU ...</c>.</summary>
-    public override string ToString() => $"Tensor{Describe()} {DType} on {Accelerator}";
-
     internal string Describe() => Name is null ? Shape.ToString() : $"{Shape} '{Name}'";
 
     /// <summary>Hands the tensor's memory (and its gradient's) back to the allocator once nothing else shares it; safe to call twice.</summary>

@@ -20,14 +20,37 @@ public sealed class TensorScope : IDisposable
     private readonly TensorScope? _outer;
     private readonly HashSet<Tensor> _tensors = new(ReferenceEqualityComparer.Instance);
     private readonly List<Tensor> _order = [];
+    private readonly bool _releaseToGraph;
     private bool _disposed;
 
     /// <summary>Starts a scope on this thread (nested inside the current one, if any).</summary>
-    public TensorScope()
+    public TensorScope() : this(releaseToGraph: false)
     {
+    }
+
+    private TensorScope(bool releaseToGraph)
+    {
+        _releaseToGraph = releaseToGraph;
         _outer = _current;
         _current = this;
     }
+
+    /// <summary>
+    /// A scope for the intermediates of a forward pass (a model's <c>Forward</c>, a composite op): when it ends, every
+    /// tensor made in it and not passed to <see cref="Keep"/> is handed to the autograd graph with
+    /// <see cref="Tensor.ReleaseToGraph"/>, as Python drops a local when a PyTorch forward returns: the graph keeps what
+    /// its backward needs, <see cref="Tensor.Backward"/> with <c>freeIntermediates</c> frees each as soon as it is spent,
+    /// and the enclosing scope frees the rest. Outside autograd recording they are disposed at once.
+    /// </summary>
+    /// <example><code>
+    /// public override Tensor Forward(Tensor images)
+    /// {
+    ///     using var intermediates = TensorScope.ForIntermediates();
+    ///     var h = Functional.Relu(conv1.Forward(images));
+    ///     return intermediates.Keep(fc.Forward(h.Reshape([h.Shape[0], (int)(h.Size / h.Shape[0])])));
+    /// }
+    /// </code></example>
+    public static TensorScope ForIntermediates() => new(releaseToGraph: true);
 
     /// <summary>Moves <paramref name="tensor"/> out of this scope, to the enclosing scope if there is one, so it survives this scope's end.</summary>
     public Tensor Keep(Tensor tensor)
@@ -58,7 +81,17 @@ public sealed class TensorScope : IDisposable
         _current = _outer;
         for (int i = _order.Count - 1; i >= 0; i--)
         {
-            if (_tensors.Contains(_order[i])) _order[i].Dispose();
+            var tensor = _order[i];
+            if (!_tensors.Contains(tensor)) continue;
+            if (_releaseToGraph && Autograd.IsRecording)
+            {
+                tensor.ReleaseToGraph();
+                _outer?.Add(tensor);
+            }
+            else
+            {
+                tensor.Dispose();
+            }
         }
         _tensors.Clear();
         _order.Clear();

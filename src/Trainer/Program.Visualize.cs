@@ -53,8 +53,7 @@ public static partial class Program
                 error.WriteLine($"error: --images {outside} is out of range: {data.Name} has {data.Test.Count} test images (0..{data.Test.Count - 1}).");
                 return UsageError;
             }
-            if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
-            using (context)
+            if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var acc)) return MissingInput;
             using (acc)
             {
                 var input = Training.Trainer.Inputs(kind, data.Test.ImageShape, distort: false).Test;

@@ -150,8 +150,7 @@ public static partial class Program
             Cifar10Archive? download = null;
             if (!parse.GetValue(noDownload) && !TryCifarArchive(error, out download)) return UsageError;
             if (!TryLoadData(parse.GetValue(dataset)!, parse.GetValue(dataDir)!, kind, output, error, out var data, download, parse.GetValue(noDownload), cancellationToken)) return MissingInput;
-            if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
-            using (context)
+            if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var acc)) return MissingInput;
             using (acc)
             {
                 // ILGPU's CPU accelerator runs a 256-lane group on 256 OS threads that meet at every barrier: a LeNet-5 step of
@@ -257,8 +256,7 @@ public static partial class Program
             var saved = Checkpoint.Load(file);
             var kind = CheckpointModel(saved);
             if (!TryLoadData(CheckpointDataset(saved, parse.GetValue(dataset)!), parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
-            if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var context, out var acc)) return MissingInput;
-            using (context)
+            if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var acc)) return MissingInput;
             using (acc)
             {
                 var input = Training.Trainer.Inputs(kind, data.Test.ImageShape, distort: false).Test;
@@ -428,46 +426,29 @@ public static partial class Program
     }
 
     /// <summary>
-    /// The accelerator <paramref name="kind"/> names: cuda, opencl, cpu (our backends), ilgpu-cuda, ilgpu-opencl,
-    /// ilgpu-cpu (ILGPU's), or auto: CUDA (ILGPU's route when NVRTC is missing), then OpenCL, then the CPU.
-    /// <paramref name="owner"/> holds what the accelerator lives in; dispose it after the accelerator.
+    /// The accelerator <paramref name="kind"/> names, made by the library's one call for it
+    /// (<see cref="Accelerators.Create(string, out string)"/>): cuda, opencl, cpu, ilgpu-cuda, ilgpu-opencl, ilgpu-cpu or
+    /// auto. The accelerator owns its context. On failure, one line on <paramref name="error"/> says why and what to try.
     /// </summary>
-    private static bool TryCreateAccelerator(string kind, TextWriter output, TextWriter error, out IDisposable owner, out Accelerator accelerator)
+    private static bool TryCreateAccelerator(string kind, TextWriter output, TextWriter error, out Accelerator accelerator)
     {
         accelerator = null!;
-        owner = null!;
-        if (kind.StartsWith("ilgpu-", StringComparison.Ordinal))
-            return TryCreateIlgpuAccelerator(kind, why: "", output, error, out owner, out accelerator);
-        var context = Context.CreateDefault();
-        var wanted = kind switch { "cuda" => AcceleratorType.Cuda, "opencl" => AcceleratorType.OpenCL, "cpu" => AcceleratorType.CPU, _ => (AcceleratorType?)null };
-        Device? device = wanted is { } type ? context.Devices.FirstOrDefault(d => d.AcceleratorType == type) : context.GetPreferredDevice(preferCPU: false);
-        if (device is null)
+        if (kind.StartsWith("ilgpu-", StringComparison.Ordinal) && !IlgpuAvailable)
         {
-            var probe = context.Backends.FirstOrDefault(b => b.Type == wanted);
-            error.WriteLine($"error: no {kind} accelerator: {probe?.Reason ?? "the backend found no device"}. Run 'gpudeconv devices' to see what is available, or use --accelerator auto.");
-            context.Dispose();
+            error.WriteLine($"error: no {kind} accelerator: this gpudeconv was built without ILGPU (-p:GpuDeconvIlgpu=false, or a trimmed publish); use cuda, opencl or cpu.");
             return false;
         }
-        if (wanted is null && device.UnusableReason is { } unusable && IlgpuAvailable)
+        try
         {
-            // A CUDA device without NVRTC: ILGPU's CUDA backend compiles the same kernels with the driver alone.
-            context.Dispose();
-            return TryCreateIlgpuAccelerator("ilgpu-cuda", $" (auto: {device.Name} has no NVRTC route: {unusable}; taking ILGPU's CUDA backend)", output, error, out owner, out accelerator);
+            accelerator = Accelerators.Create(kind, out string description);
+            output.WriteLine($"accelerator: {description}");
+            return true;
         }
-        if (device.UnusableReason is { } reason)
+        catch (AcceleratorUnavailableException e)
         {
-            error.WriteLine($"error: the {device.AcceleratorType} device '{device.Name}' cannot be used: {reason}." +
-                (IlgpuAvailable ? " --accelerator ilgpu-cuda runs the same kernels through ILGPU, which needs only the NVIDIA driver." : ""));
-            context.Dispose();
+            error.WriteLine($"error: {e.Message}. Run 'gpudeconv devices' to see what is available, or use --accelerator auto.");
             return false;
         }
-        string why = wanted is null
-            ? $" (auto: CUDA, then OpenCL, then CPU; {string.Join("; ", context.Backends.Where(b => !b.IsAvailable).Select(b => $"{b.Type} unavailable: {b.Reason}").DefaultIfEmpty("all backends available"))})"
-            : "";
-        output.WriteLine($"accelerator: {device.AcceleratorType} {device.Name}{why}");
-        accelerator = device.CreateAccelerator(context);
-        owner = context;
-        return true;
     }
 
     /// <summary>Reports on the training thread, so the progress bar sees every logged step in order.</summary>

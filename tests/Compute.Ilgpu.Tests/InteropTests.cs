@@ -4,7 +4,7 @@ using GpuDeconv.Layers;
 using ILGPU.Runtime;
 using Xunit;
 using IL = ILGPU;
-using Shape = GpuDeconv.Kernels.Shape;
+using Shape = GpuDeconv.Layers.Shape;
 
 namespace GpuDeconv.Compute.Ilgpu.Tests;
 

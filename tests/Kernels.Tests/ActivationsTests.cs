@@ -22,7 +22,7 @@ public sealed class ActivationsTests
     [Theory, MemberData(nameof(Sizes))]
     public void ForwardMatchesDoubleReferences(string accelerator, int n)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         float[] x = Host.Random(21, n, -6f, 6f);
@@ -38,10 +38,10 @@ public sealed class ActivationsTests
         Check.Close(Array.ConvertAll(x, v => Math.Tanh(v)), FiniteDifference.ToDouble(Host.Download(y)), 1e-6, 1e-5, "tanh");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SigmoidAndTanhSaturateWithoutNaN(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         float[] x = [100f, -100f, 88.8f, -88.8f, 1e30f, -1e30f, float.PositiveInfinity, float.NegativeInfinity, 0f];
         var xv = scope.Upload(x, x.Length);
@@ -59,10 +59,10 @@ public sealed class ActivationsTests
         Assert.Equal([1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 0f], t);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ReluPassesNaNThrough(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         var y = scope.Allocate<float>(3);
         Activations.Relu(acc.DefaultStream, scope.Upload([float.NaN, -1f, 2f], 3), y);
@@ -72,10 +72,10 @@ public sealed class ActivationsTests
     }
 
     // op-semantics.md section 4, "Related methods": f is the forward input, R the signal from above.
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ReluBackwardRulesOnHandMadeVectors(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         float[] f = [1f, -1f, 2f, -2f, 0f, 3f, 0.5f];
         float[] r = [0.5f, 0.5f, -0.5f, -0.5f, 1f, 0f, 4f];
@@ -93,7 +93,7 @@ public sealed class ActivationsTests
     [Theory, MemberData(nameof(Sizes))]
     public void BackwardKernelsMatchTheirFormulas(string accelerator, int n)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         float[] dy = Host.Random(22, n, -2f, 2f), y = Host.Random(23, n), f = Host.Random(24, n);
@@ -127,7 +127,7 @@ public sealed class ActivationsTests
     [Theory, MemberData(nameof(Backwards))]
     public void BackwardMatchesFiniteDifferences(string accelerator, string op)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         const int n = 23;
@@ -168,7 +168,7 @@ public sealed class ActivationsTests
     [Fact]
     public void ErrorsNameTheOpTheShapesAndTheRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         var a = scope.Allocate<float>(4, 5);

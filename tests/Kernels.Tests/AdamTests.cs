@@ -10,10 +10,10 @@ public sealed class AdamTests
 {
     private const int Count = 517;
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MatchesTensorFlowForStepsOneToThree(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         const float lr = 0.01f, beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;
         var parameter = Host.Random(1, Count);
@@ -63,7 +63,7 @@ public sealed class AdamTests
     public void FirstStepMovesEachParameterByTheLearningRate()
     {
         // At t = 1 from zero moments, mHat = g and vHat = g^2, so the step is lr * g / (|g| + eps'), i.e. lr * sign(g).
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var gradient = new float[] { 3f, -0.25f, 1e-2f, -40f };
         var (pBuffer, p) = Host.Upload(acc, new float[4], new Shape(4));
         var (gBuffer, g) = Host.Upload(acc, gradient, new Shape(4));
@@ -80,7 +80,7 @@ public sealed class AdamTests
     [Fact]
     public void ErrorsNameOpArgumentAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         var (pBuffer, p) = Host.Allocate<float>(acc, new Shape(4));
         var (gBuffer, g) = Host.Allocate<float>(acc, new Shape(4));

@@ -29,30 +29,30 @@ public sealed class AvgPoolTests
         return Host.Download(inputGrad.View);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExample7cCountsOnlyRealCells(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var options = new PoolOptions(2, 2, Padding.Same);
         Assert.Equal([3f, 4.5f, 7.5f, 9f], Forward(acc, Host.Iota(9), new Shape(1, 3, 3, 1), options));
         // Backward: window counts 4, 2, 2, 1.
         Assert.Equal([1f, 1f, 2f, 1f, 1f, 2f, 4f, 4f, 8f], Backward(acc, [4, 4, 8, 8], new Shape(1, 3, 3, 1), options));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void GlobalAveragePoolIsThePlainMean(string accelerator)
     {
         // op-semantics.md section 1: the CIFAR net's 6x6 s6 SAME pool over 6x6 has no padding: the mean of 36.
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var x = Host.Iota(36 * 2);
         var y = Forward(acc, x, new Shape(1, 6, 6, 2), new PoolOptions(6, 6, Padding.Same));
         Assert.Equal([36f, 37f], y);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardMatchesReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int k = 0; k < PoolReference.Cases.Length; k++)
         {
             var g = PoolReference.Cases[k];
@@ -62,10 +62,10 @@ public sealed class AvgPoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int k = 0; k < PoolReference.Cases.Length; k++)
         {
             var g = PoolReference.Cases[k];
@@ -75,10 +75,10 @@ public sealed class AvgPoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         PoolReference.Geometry[] cases =
         [
             new(1, 5, 4, 2, 3, 3, 1, 1, Padding.Same),
@@ -98,8 +98,8 @@ public sealed class AvgPoolTests
     [Fact]
     public void BitIdenticalOnCpuAndOpenCl()
     {
-        var cpu = Accelerators.Cpu;
-        var opencl = Accelerators.Get("opencl");
+        var cpu = TestAccelerators.Cpu;
+        var opencl = TestAccelerators.Get("opencl");
         var g = new PoolReference.Geometry(3, 9, 8, 5, 3, 3, 2, 1, Padding.Same);
         var x = Host.Random(81, g.InputSize);
         var dy = Host.Random(82, g.OutputSize);
@@ -110,7 +110,7 @@ public sealed class AvgPoolTests
     [Fact]
     public void ShapeErrorsNameTheOpShapesAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         var options = new PoolOptions(2, 2, Padding.Same);
         var x = Host.Upload(acc, Host.Random(1, 75), new Shape(1, 5, 5, 3));

@@ -24,7 +24,7 @@ public sealed class BiasAddTests
     [Theory, MemberData(nameof(Shapes))]
     public void ForwardAndSubtractAddTheBiasPerChannel(string accelerator, int[] shape)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         int size = (int)new Shape(shape).Size, channels = shape[^1];
@@ -44,7 +44,7 @@ public sealed class BiasAddTests
     [Theory, MemberData(nameof(Shapes))]
     public void BackwardBiasSumsEveryRow(string accelerator, int[] shape)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         int channels = shape[^1];
         float[] dy = Host.Random(13, new Shape(shape).Size);
         // Float sums of up to 1000 values in [-1, 1): |a - ref| <= 1e-4 + 1e-5 |ref|.
@@ -54,10 +54,10 @@ public sealed class BiasAddTests
     // The training shape: 73,728 rows, 288 chunks of 256 rows, 2 column tiles. Deterministic: two runs are
     // bit-identical, and so are the CPU and the device (the chunking depends only on the shape, the order of
     // additions is fixed, and no backend contracts or reassociates).
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardBiasOnTrainingRowsIsDeterministic(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         int[] shape = [128, 24, 24, 64];
         float[] dy = Host.Random(14, new Shape(shape).Size);
         float[] first = RunBiasGrad(acc, dy, shape), second = RunBiasGrad(acc, dy, shape);
@@ -65,15 +65,15 @@ public sealed class BiasAddTests
         // 73,728 values in [-1, 1) per channel, summed in float in blocks: |a - ref| <= 1e-3 + 1e-5 |ref|.
         Check.Close(ReferenceBiasGrad(dy, 64), FiniteDifference.ToDouble(first), 1e-3, 1e-5, "db", c => $"channel {c}");
         if (accelerator != "cpu")
-            Check.Equal<float>(RunBiasGrad(Accelerators.Cpu, dy, shape), first, "CPU vs " + accelerator + " (bit-identical)");
+            Check.Equal<float>(RunBiasGrad(TestAccelerators.Cpu, dy, shape), first, "CPU vs " + accelerator + " (bit-identical)");
     }
 
     // More rows than 4096 chunks of 256: the chunks grow (1,050,000 rows: 4086 chunks of 257 rows).
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardBiasOnAMillionRows(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.SkipScaleTestOnDebugDevice(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.SkipScaleTestOnDebugDevice(accelerator);
         int[] shape = [1050000, 2];
         Assert.Equal(257, BiasAdd.ChunkRows(1050000));
         float[] dy = Host.Random(18, 2 * 1050000);
@@ -84,13 +84,13 @@ public sealed class BiasAddTests
     [Fact]
     public void BackwardBiasOfNoRowsIsZero()
     {
-        Check.Equal<float>(new float[5], RunBiasGrad(Accelerators.Cpu, [], [0, 4, 5]), "db of an empty batch");
+        Check.Equal<float>(new float[5], RunBiasGrad(TestAccelerators.Cpu, [], [0, 4, 5]), "db of an empty batch");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardBiasMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         int[] shape = [2, 3, 2, 4];
         const int channels = 4, size = 48;
         double[] x = FiniteDifference.ToDouble(Host.Random(15, size));
@@ -107,7 +107,7 @@ public sealed class BiasAddTests
     [Fact]
     public void ShapeErrorsNameTheOpBothShapesAndTheRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         var x = scope.Allocate<float>(2, 3, 3, 64);

@@ -23,7 +23,7 @@ public sealed class ConcatTests
     [Theory, MemberData(nameof(Axes))]
     public void JoinsAndSlicesAlongEveryAxis(string accelerator, int axis)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         int a = axis < 0 ? axis + 4 : axis;
@@ -46,10 +46,10 @@ public sealed class ConcatTests
     }
 
     // The tutorial's summary image: concat([x, layer1, layer2], axis=2) -> 24x72x3.
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void TutorialSummaryImageIs24By72By3(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         float[][] images = [Host.Random(43, 24 * 24 * 3), Host.Random(44, 24 * 24 * 3), Host.Random(45, 24 * 24 * 3)];
         var output = scope.Allocate<float>(1, 24, 72, 3);
@@ -62,10 +62,10 @@ public sealed class ConcatTests
     }
 
     // Batch 128 along width, and a single input (identity).
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void Batch128AndSingleInput(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         float[][] data = [Host.Random(46, 128 * 2 * 3 * 2), Host.Random(47, 128 * 2 * 1 * 2)];
         int[][] shapes = [[128, 2, 3, 2], [128, 2, 1, 2]];
@@ -79,10 +79,10 @@ public sealed class ConcatTests
     }
 
     // d<dy, concat(x0, x1)>/dx by central differences equals the slices of dy.
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         int[][] shapes = [[2, 2, 3], [2, 1, 3]];
         float[] x = Host.Random(48, 18);
@@ -101,7 +101,7 @@ public sealed class ConcatTests
     [Fact]
     public void ErrorsNameTheOpTheShapesAndTheRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         var a = scope.Allocate<float>(1, 24, 24, 3);

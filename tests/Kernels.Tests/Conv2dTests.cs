@@ -123,21 +123,21 @@ internal static class ConvRunner
     public static float[] Forward(Accelerator acc, float[] x, Shape xs, float[] w, Shape ws, Conv2dOptions o, float[]? bias = null,
                                   ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
-        var ys = Conv2d.OutputShape(xs, ws, o);
+        var ys = Conv2dKernels.OutputShape(xs, ws, o);
         if (bias is null)
-            return Run(acc, (s, xv, wv, yv) => Conv2d.Forward(s, xv, wv, yv, o, algorithm: algorithm), x, xs, w, ws, ys);
+            return Run(acc, (s, xv, wv, yv) => Conv2dKernels.Forward(s, xv, wv, yv, o, algorithm: algorithm), x, xs, w, ws, ys);
         var (biasBuffer, biasView) = Host.Upload(acc, bias, new Shape(bias.Length));
         using (biasBuffer)
-            return Run(acc, (s, xv, wv, yv) => Conv2d.Forward(s, xv, wv, yv, o, biasView, algorithm), x, xs, w, ws, ys);
+            return Run(acc, (s, xv, wv, yv) => Conv2dKernels.Forward(s, xv, wv, yv, o, biasView, algorithm), x, xs, w, ws, ys);
     }
 
     public static float[] BackwardInput(Accelerator acc, float[] dy, Shape dys, float[] w, Shape ws, Shape xs, Conv2dOptions o,
                                         ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
-        Run(acc, (s, dyv, wv, dxv) => Conv2d.BackwardInput(s, dyv, wv, dxv, o, algorithm), dy, dys, w, ws, xs);
+        Run(acc, (s, dyv, wv, dxv) => Conv2dKernels.BackwardInput(s, dyv, wv, dxv, o, algorithm), dy, dys, w, ws, xs);
 
     public static float[] BackwardFilter(Accelerator acc, float[] x, Shape xs, float[] dy, Shape dys, Shape ws, Conv2dOptions o,
                                          ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
-        Run(acc, (s, xv, dyv, dwv) => Conv2d.BackwardFilter(s, xv, dyv, dwv, o, algorithm), x, xs, dy, dys, ws);
+        Run(acc, (s, xv, dyv, dwv) => Conv2dKernels.BackwardFilter(s, xv, dyv, dwv, o, algorithm), x, xs, dy, dys, ws);
 
     public static double[] D(float[] values) => FiniteDifference.ToDouble(values);
 
@@ -175,7 +175,7 @@ public sealed class Conv2dTests
         get
         {
             var data = new TheoryData<string, ConvAlgorithm>();
-            foreach (var row in Accelerators.Names)
+            foreach (var row in TestAccelerators.Names)
             {
                 data.Add(row.Data, ConvAlgorithm.ImplicitGemm);
                 data.Add(row.Data, ConvAlgorithm.Vector);
@@ -193,8 +193,8 @@ public sealed class Conv2dTests
     [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
     public void ForwardMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
-        var acc = Accelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
@@ -209,12 +209,12 @@ public sealed class Conv2dTests
     [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
     public void BackwardInputMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
-        var acc = Accelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
-            var ys = Conv2d.OutputShape(xs, ws, o);
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
             var dy = Host.Random(400 + i, ys.Size);
             var w = Host.Random(500 + i, ws.Size);
             var expected = Conv2dReference.BackwardInput(ConvRunner.D(dy), ys, ConvRunner.D(w), ws, xs, o);
@@ -225,12 +225,12 @@ public sealed class Conv2dTests
     [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
     public void BackwardFilterMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
-        var acc = Accelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
-            var ys = Conv2d.OutputShape(xs, ws, o);
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
             var x = Host.Random(600 + i, xs.Size);
             var dy = Host.Random(700 + i, ys.Size);
             var expected = Conv2dReference.BackwardFilter(ConvRunner.D(x), xs, ConvRunner.D(dy), ws, o);
@@ -243,10 +243,10 @@ public sealed class Conv2dTests
     {
         // N*OH*OW = 128*8*8 = 8192 rows must go through several split-K slices and the ordered reduce (checked against
         // the reference above); here the split result must also equal a sum over batch halves done separately.
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         Shape xs = new(128, 8, 8, 3), ws = new(3, 3, 3, 4);
         var o = Conv2dOptions.Default;
-        var ys = Conv2d.OutputShape(xs, ws, o);
+        var ys = Conv2dKernels.OutputShape(xs, ws, o);
         var x = Host.Random(1, xs.Size);
         var dy = Host.Random(2, ys.Size);
         var whole = ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o);
@@ -258,11 +258,11 @@ public sealed class Conv2dTests
         Check.Close(sum, ConvRunner.D(whole), atol: 1e-3, rtol: 1e-4, "dw of 128 images vs the sum of two halves");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleA_StrideTwoGivesMinusTwo(string accelerator)
     {
         // op-semantics.md 7(a): x = ones(1x4x4x1), F = [1,0,-1,-2], stride 2: VALID and SAME both give -2 everywhere.
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var x = Enumerable.Repeat(1f, 16).ToArray();
         float[] f = [1, 0, -1, -2];
         foreach (var padding in new[] { Padding.Valid, Padding.Same })
@@ -272,10 +272,10 @@ public sealed class Conv2dTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleA2_NoFlipAndChannelLayout(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         // 7(a2): stride 1 SAME, k = 3, F = 1..9, delta at (0,0) of a 3x3 image -> [5,4,0] / [2,1,0] / [0,0,0].
         var delta = new float[9];
         delta[0] = 1;
@@ -286,11 +286,11 @@ public sealed class Conv2dTests
         Assert.Equal([22f, 28f], channels);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleF_OneRowStrideFour(string accelerator)
     {
         // 7(f): x = 0..96 in one row, F = [1,2,3], stride 4 SAME (pad 1/1) -> 25 outputs, y[0]=3, y[1]=26, y[23]=554, y[24]=287.
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var y = ConvRunner.Forward(acc, Host.Iota(97, 0), new(1, 1, 97, 1), [1, 2, 3], new(1, 3, 1, 1), new((1, 4), Padding.Same));
         Assert.Equal(25, y.Length);
         Assert.Equal(3f, y[0]);
@@ -302,8 +302,8 @@ public sealed class Conv2dTests
     [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
     public void GradientsMatchFiniteDifferences(string accelerator, ConvAlgorithm algorithm)
     {
-        var acc = Accelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
         (Shape X, Shape W, Conv2dOptions O)[] cases =
         [
             (new(1, 5, 4, 2), new(3, 2, 2, 3), new(2, Padding.Same)),
@@ -312,7 +312,7 @@ public sealed class Conv2dTests
         ];
         foreach (var (xs, ws, o) in cases)
         {
-            var ys = Conv2d.OutputShape(xs, ws, o);
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
             var x = Host.Random(11, xs.Size);
             var w = Host.Random(12, ws.Size);
             var dy = Host.Random(13, ys.Size);
@@ -330,12 +330,12 @@ public sealed class Conv2dTests
         // Both accelerators run the same fixed-order sums (the implicit GEMM without FMA contraction, the vector kernels
         // with explicit fused multiply-adds), so results match bit for bit.
         if (!AcceleratorCatalog.TryGet("opencl", out var cl, out string reason)) Assert.Skip($"opencl accelerator unavailable: {reason}");
-        var cpu = Accelerators.Cpu;
+        var cpu = TestAccelerators.Cpu;
         foreach (var algorithm in new[] { ConvAlgorithm.ImplicitGemm, ConvAlgorithm.Vector })
         foreach (int i in new[] { 2, 6, 10, 11, 12, 13 })
         {
             var (xs, ws, o) = Cases[i];
-            var ys = Conv2d.OutputShape(xs, ws, o);
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
             var x = Host.Random(800 + i, xs.Size);
             var w = Host.Random(900 + i, ws.Size);
             var dy = Host.Random(1000 + i, ys.Size);
@@ -349,11 +349,11 @@ public sealed class Conv2dTests
     public void EmptyForwardOutputGivesZeroGradients(string accelerator, ConvAlgorithm algorithm)
     {
         // VALID 5x5 on 4x4 gives a 0x0 output (n - k + s = 0 is allowed): dx and dw must be written as zeros, not left stale.
-        var acc = Accelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
         Shape xs = new(1, 4, 4, 3), ws = new(5, 5, 3, 2), ys = new(1, 0, 0, 2);
         var o = new Conv2dOptions(1, Padding.Valid);
-        Assert.Equal(ys, Conv2d.OutputShape(xs, ws, o));
+        Assert.Equal(ys, Conv2dKernels.OutputShape(xs, ws, o));
         Assert.All(ConvRunner.BackwardInput(acc, [], ys, Host.Random(1, ws.Size), ws, xs, o, algorithm), v => Assert.Equal(0f, v));
         Assert.All(ConvRunner.BackwardFilter(acc, Host.Random(2, xs.Size), xs, [], ys, ws, o, algorithm), v => Assert.Equal(0f, v));
         Assert.Empty(ConvRunner.Forward(acc, Host.Random(3, xs.Size), xs, Host.Random(1, ws.Size), ws, o, algorithm: algorithm));
@@ -362,35 +362,35 @@ public sealed class Conv2dTests
     [Fact]
     public void OutputShapeFollowsTensorFlow()
     {
-        Assert.Equal(new Shape(128, 24, 24, 64), Conv2d.OutputShape(new(128, 24, 24, 3), new(5, 5, 3, 64), Conv2dOptions.Default));
-        Assert.Equal(new Shape(1, 28, 28, 6), Conv2d.OutputShape(new(1, 32, 32, 1), new(5, 5, 1, 6), new(1, Padding.Valid)));
-        Assert.Equal(new Shape(3, 33, 33, 20), Conv2d.OutputShape(new(3, 97, 97, 3), new(3, 3, 3, 20), new(3, Padding.Same)));
-        var g = Conv2d.Geometry(new(1, 97, 97, 1), new(3, 3, 1, 1), new(4, Padding.Same));
+        Assert.Equal(new Shape(128, 24, 24, 64), Conv2dKernels.OutputShape(new(128, 24, 24, 3), new(5, 5, 3, 64), Conv2dOptions.Default));
+        Assert.Equal(new Shape(1, 28, 28, 6), Conv2dKernels.OutputShape(new(1, 32, 32, 1), new(5, 5, 1, 6), new(1, Padding.Valid)));
+        Assert.Equal(new Shape(3, 33, 33, 20), Conv2dKernels.OutputShape(new(3, 97, 97, 3), new(3, 3, 3, 20), new(3, Padding.Same)));
+        var g = Conv2dKernels.Geometry(new(1, 97, 97, 1), new(3, 3, 1, 1), new(4, Padding.Same));
         Assert.Equal((25, 1), (g.OutH, g.PadTop));
     }
 
     [Fact]
     public void ErrorsNameTheOpShapesAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         // Rank.
-        var rank = Assert.Throws<ArgumentException>(() => Conv2d.OutputShape(new(4, 4, 3), new(3, 3, 3, 2), Conv2dOptions.Default));
+        var rank = Assert.Throws<ArgumentException>(() => Conv2dKernels.OutputShape(new(4, 4, 3), new(3, 3, 3, 2), Conv2dOptions.Default));
         Assert.Contains("Conv2d", rank.Message);
         Assert.Contains("[4, 4, 3]", rank.Message);
         Assert.Contains("rank 4", rank.Message);
         // Channels.
-        var channels = Assert.Throws<ArgumentException>(() => Conv2d.OutputShape(new(1, 4, 4, 3), new(3, 3, 2, 5), Conv2dOptions.Default));
+        var channels = Assert.Throws<ArgumentException>(() => Conv2dKernels.OutputShape(new(1, 4, 4, 3), new(3, 3, 2, 5), Conv2dOptions.Default));
         Assert.Contains("Conv2d", channels.Message);
         Assert.Contains("[1, 4, 4, 3]", channels.Message);
         Assert.Contains("[3, 3, 2, 5]", channels.Message);
         Assert.Contains("input[3] == filter[2]", channels.Message);
         // Dilation with stride.
-        var dilation = Assert.Throws<ArgumentException>(() => Conv2d.OutputShape(new(1, 9, 9, 1), new(3, 3, 1, 1), new(2, Padding.Same, 2)));
+        var dilation = Assert.Throws<ArgumentException>(() => Conv2dKernels.OutputShape(new(1, 9, 9, 1), new(3, 3, 1, 1), new(2, Padding.Same, 2)));
         Assert.Contains("dilation above 1 needs stride 1", dilation.Message);
 
         // Forward: wrong output shape.
         var wrongOutput = Assert.Throws<ArgumentException>(() =>
-            ConvRunner.Run(acc, (s, x, w, y) => Conv2d.Forward(s, x, w, y, Conv2dOptions.Default), new float[48], new(1, 4, 4, 3), new float[54], new(3, 3, 3, 2), new(1, 4, 4, 3)));
+            ConvRunner.Run(acc, (s, x, w, y) => Conv2dKernels.Forward(s, x, w, y, Conv2dOptions.Default), new float[48], new(1, 4, 4, 3), new float[54], new(3, 3, 3, 2), new(1, 4, 4, 3)));
         Assert.Contains("Conv2d: output must have shape [1, 4, 4, 2]", wrongOutput.Message);
         Assert.Contains("[1, 4, 4, 3]", wrongOutput.Message);
         Assert.Contains("[3, 3, 3, 2]", wrongOutput.Message);
@@ -399,7 +399,7 @@ public sealed class Conv2dTests
         using (biasBuffer)
         {
             var wrongBias = Assert.Throws<ArgumentException>(() =>
-                ConvRunner.Run(acc, (s, x, w, y) => Conv2d.Forward(s, x, w, y, Conv2dOptions.Default, biasView), new float[48], new(1, 4, 4, 3), new float[54], new(3, 3, 3, 2), new(1, 4, 4, 2)));
+                ConvRunner.Run(acc, (s, x, w, y) => Conv2dKernels.Forward(s, x, w, y, Conv2dOptions.Default, biasView), new float[48], new(1, 4, 4, 3), new float[54], new(3, 3, 3, 2), new(1, 4, 4, 2)));
             Assert.Contains("bias must have shape [2]", wrongBias.Message);
             Assert.Contains("[3]", wrongBias.Message);
         }

@@ -20,7 +20,7 @@ public sealed class Conv2dTransposeTests
         (new(2, 12, 12, 3), new(5, 5, 3, 64), new(1, Padding.Same)),
     ];
 
-    private static Shape ValueShape(Shape output, Shape filter, Conv2dOptions o) => Conv2d.OutputShape(output, filter, o);
+    private static Shape ValueShape(Shape output, Shape filter, Conv2dOptions o) => Conv2dKernels.OutputShape(output, filter, o);
 
     private static float[] Forward(Accelerator acc, float[] v, Shape vs, float[] f, Shape fs, Shape outShape, Conv2dOptions o) =>
         ConvRunner.Run(acc, (s, vv, fv, ov) => Conv2dTranspose.Forward(s, vv, fv, ov, o), v, vs, f, fs, outShape);
@@ -34,10 +34,10 @@ public sealed class Conv2dTransposeTests
     private static float[] Row(Accelerator acc, int o) =>
         Forward(acc, Enumerable.Repeat(1f, 25).ToArray(), new(1, 1, 25, 1), [1, 2, 3], new(1, 3, 1, 1), new(1, 1, o, 1), new((1, 4), Padding.Same));
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardMatchesReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (os, fs, o) = Cases[i];
@@ -50,10 +50,10 @@ public sealed class Conv2dTransposeTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardsMatchReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (os, fs, o) = Cases[i];
@@ -69,11 +69,11 @@ public sealed class Conv2dTransposeTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleA_TransposeOfTheStrideTwoConv(string accelerator)
     {
         // 7(a): conv2d_transpose(conv = -2 everywhere, F = [1,0,-1,-2], [1,4,4,1], s = 2), the same for VALID and SAME.
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         foreach (var padding in new[] { Padding.Valid, Padding.Same })
         {
             var y = Forward(acc, [-2, -2, -2, -2], new(1, 2, 2, 1), [1, 0, -1, -2], new(2, 2, 1, 1), new(1, 4, 4, 1), new(2, padding));
@@ -81,10 +81,10 @@ public sealed class Conv2dTransposeTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleA2_PlacementFlipAndChannels(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         // v = [[1,2],[3,4]], F = [1,0,-1,-2], VALID, s = 2.
         var placed = Forward(acc, [1, 2, 3, 4], new(1, 2, 2, 1), [1, 0, -1, -2], new(2, 2, 1, 1), new(1, 4, 4, 1), new(2, Padding.Valid));
         Assert.Equal([1f, 0, 2, 0, -1, -2, -2, -4, 3, 0, 4, 0, -3, -6, -4, -8], placed);
@@ -102,11 +102,11 @@ public sealed class Conv2dTransposeTests
         Assert.Equal(302f, 1 * channels[0] + 2 * channels[1] + 3 * channels[2]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleD_OddSizesForStrideTwoSame(string accelerator)
     {
         // 7(d): v = ones(3x3), F = [[1,2],[3,4]], s = 2 SAME: o = 5 (pad 0/1) and o = 6 (no padding).
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var ones = Enumerable.Repeat(1f, 9).ToArray();
         var five = Forward(acc, ones, new(1, 3, 3, 1), [1, 2, 3, 4], new(2, 2, 1, 1), new(1, 5, 5, 1), new(2, Padding.Same));
         float[] odd = [1, 2, 1, 2, 1], even = [3, 4, 3, 4, 3];
@@ -125,11 +125,11 @@ public sealed class Conv2dTransposeTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleE_KernelThreeStrideTwo(string accelerator)
     {
         // 7(e): k = 3, s = 2 SAME, v = 1..9 (3x3), F = 1..9.
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var five = Forward(acc, Host.Iota(9), new(1, 3, 3, 1), Host.Iota(9), new(3, 3, 1, 1), new(1, 5, 5, 1), new(2, Padding.Same));
         Assert.Equal(
         [
@@ -151,11 +151,11 @@ public sealed class Conv2dTransposeTests
         ], six);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleF_OneRowOutputs97To100(string accelerator)
     {
         // 7(f): v = ones(25), F = [1,2,3], stride 4 SAME; outputs 97..100 are all accepted.
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         Assert.Equal((97, 100), Conv2dTranspose.AcceptedOutputSizes(25, 3, 4, 1, Padding.Same));
         var y97 = Row(acc, 97);
         Assert.Equal([2f, 3, 0, 1, 2, 3, 0], y97[..7]);
@@ -201,11 +201,11 @@ public sealed class Conv2dTransposeTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void AdjointOfConv2d(string accelerator)
     {
         // <conv2d(x), y> == <x, conv2d_transpose(y)> with the same filter and options, both computed on the accelerator.
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, fs, o) = Cases[i];
@@ -219,10 +219,10 @@ public sealed class Conv2dTransposeTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardsMatchFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         (Shape Out, Shape F, Conv2dOptions O)[] cases =
         [
             (new(1, 5, 4, 2), new(2, 3, 2, 3), new(2, Padding.Same)),
@@ -263,7 +263,7 @@ public sealed class Conv2dTransposeTests
         Assert.Contains("output sizes 7..8 (height) and 7..8 (width)", valid.Message);
 
         // The launch API checks too, in its own argument names.
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var launch = Assert.Throws<ArgumentException>(() =>
             ConvRunner.Run(acc, (s, v, f, y) => Conv2dTranspose.Forward(s, v, f, y, o), new float[9], new(1, 3, 3, 1), new float[4], new(2, 2, 1, 1), new(1, 7, 7, 1)));
         Assert.Contains("Conv2dTranspose: output [1, 7, 7, 1]", launch.Message);

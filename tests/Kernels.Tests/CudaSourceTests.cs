@@ -16,7 +16,7 @@ public sealed class CudaSourceTests
     {
         string? compiler = FindCompiler();
         if (compiler is null) Assert.Skip("g++ not found on PATH: install g++ to check the generated CUDA C without a GPU");
-        RuntimeHelpers.RunModuleConstructor(typeof(Conv2d).Module.ModuleHandle);
+        RuntimeHelpers.RunModuleConstructor(typeof(Conv2dKernels).Module.ModuleHandle);
         var kernels = KernelRegistry.All.Where(k => k.Key.StartsWith("GpuDeconv.Kernels.", StringComparison.Ordinal)).ToList();
         Assert.True(kernels.Count >= 50, $"expected the kernels of GpuDeconv.Kernels in the registry, found {kernels.Count}");
         string folder = Directory.CreateTempSubdirectory("gpudeconv-cuda-").FullName;

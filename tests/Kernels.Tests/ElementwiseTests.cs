@@ -24,7 +24,7 @@ public sealed class ElementwiseTests
     [Theory, MemberData(nameof(Sizes))]
     public void EveryOpMatchesAPlainLoop(string accelerator, int n)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         float[] a = Host.Random(1, n), b = Host.Random(2, n), c = Host.Random(3, n);
@@ -51,10 +51,10 @@ public sealed class ElementwiseTests
         Check.Equal<float>(Loop(n, i => expected[i] + a[i] * b[i]), Host.Download(accumulator), "MultiplyAdd");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void OutputsMayAliasInputs(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         const int n = 1031;
@@ -68,10 +68,10 @@ public sealed class ElementwiseTests
         Check.Equal<float>(Loop(n, i => (a[i] + b[i]) * b[i]), Host.Download(bv), "b after Multiply into b");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void EmptyTensorsLaunchNothing(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         var empty = scope.Allocate<float>(3, 0, 2);
         Elementwise.Add(acc.DefaultStream, empty, empty, empty);
@@ -82,7 +82,7 @@ public sealed class ElementwiseTests
     [Fact]
     public void ShapeErrorsNameTheOpBothShapesAndTheRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope(acc);
         var a = scope.Allocate<float>(2, 3);
         var b = scope.Allocate<float>(3, 2);
@@ -106,7 +106,7 @@ public sealed class ElementwiseTests
     [Fact]
     public void ViewsOnAnotherAcceleratorAreRejected()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var other = AcceleratorCatalog.CreateSecondCpuAccelerator();
         using var scope = new TensorScope(acc);
         using var foreign = new TensorScope(other);

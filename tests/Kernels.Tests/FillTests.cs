@@ -22,7 +22,7 @@ public sealed class FillTests
     [Theory, MemberData(nameof(Sizes))]
     public void WritesEveryElement(string accelerator, int n)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         var floats = scope.Allocate<float>(n, 1);
         Fill.Forward(acc.DefaultStream, floats, -0.75f);
@@ -35,10 +35,10 @@ public sealed class FillTests
         Check.Equal<long>(Enumerable.Repeat(5_000_000_000L, n).ToArray(), Host.Download(longs), "long fill");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ScalarsAndEmptyTensors(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         var scalar = scope.Allocate<float>();
         Fill.Forward(acc.DefaultStream, scalar, 2f);
@@ -51,7 +51,7 @@ public sealed class FillTests
     [Fact]
     public void AViewThatDoesNotHoldItsShapeIsRejected()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope(acc);
         var view = scope.Allocate<long>(6);
         var error = Assert.Throws<ArgumentException>(() => Fill.Forward(acc.DefaultStream, new TensorView<long>(view.Data, new Shape(2, 4)), 1L));

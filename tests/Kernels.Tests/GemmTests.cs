@@ -28,10 +28,10 @@ public sealed class GemmTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MatchesTripleLoopForAllTransposes(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         int seed = 1;
         foreach (var (m, k, n) in Sizes)
         {
@@ -50,10 +50,10 @@ public sealed class GemmTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void AlphaAndBetaScaleProductAndC(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         foreach (var (m, k, n, transposeA, transposeB) in new[] { (70, 19, 33, false, true), (9, 130, 66, true, false), (1, 1, 1, true, true) })
         {
             var a = Host.Random(11, (long)m * k);
@@ -65,10 +65,10 @@ public sealed class GemmTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BetaZeroNeverReadsC(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         const int m = 67, k = 21, n = 65;
         var a = Host.Random(21, m * k);
         var b = Host.Random(22, k * n);
@@ -79,10 +79,10 @@ public sealed class GemmTests
         Check.Close(expected, actual, 2e-6 * k, 1e-5, $"{accelerator} Gemm beta 0 over NaN-filled c", i => $"c[{i / n}, {i % n}]");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void EmptyInnerDimensionGivesBetaTimesC(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var c = Host.Iota(6);
         var scaled = Run(acc, [], 2, 0, false, [], 3, false, c, 1f, 3f);
         Check.Equal<float>(new float[] { 3, 6, 9, 12, 15, 18 }, scaled, $"{accelerator} Gemm K = 0, beta 3");
@@ -97,7 +97,7 @@ public sealed class GemmTests
     [Theory, MemberData(nameof(Devices))]
     public void BitIdenticalToCpu(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         foreach (var (m, k, n) in new[] { (128, 400, 120), (65, 33, 17), (400, 128, 120) })
         {
             foreach (bool transposeA in new[] { false, true })
@@ -107,7 +107,7 @@ public sealed class GemmTests
                     var a = Host.Random(31, (long)m * k);
                     var b = Host.Random(32, (long)k * n);
                     var c = Host.Random(33, (long)m * n);
-                    var expected = Run(Accelerators.Cpu, a, m, k, transposeA, b, n, transposeB, c, 0.75f, 0.25f);
+                    var expected = Run(TestAccelerators.Cpu, a, m, k, transposeA, b, n, transposeB, c, 0.75f, 0.25f);
                     var actual = Run(acc, a, m, k, transposeA, b, n, transposeB, c, 0.75f, 0.25f);
                     Check.Equal<float>(expected, actual, $"{accelerator} vs cpu Gemm M={m} K={k} N={n} transposeA={transposeA} transposeB={transposeB}",
                         i => $"c[{i / n}, {i % n}]");
@@ -118,11 +118,11 @@ public sealed class GemmTests
 
     // The host-CPU algorithm (packed panel, Float8 lanes) against the tiled one on the same accelerator: the same bits,
     // for every size (ragged rows and columns, K = 0), transpose combination and epilogue.
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void VectorAndTiledAlgorithmsGiveTheSameBits(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.RequireHostShaped(acc);
         foreach (var (m, k, n) in Sizes.Append((6, 0, 5)).Append((3, 9, 33)))
         {
             foreach (bool transposeA in new[] { false, true })
@@ -146,10 +146,10 @@ public sealed class GemmTests
 
     // The fully connected backward pass through the same kernel: for Y = X W and upstream dY,
     // dX = dY W^T (transposeB) and dW = X^T dY (transposeA), checked against central differences of <dY, X W>.
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardIdentitiesMatchFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         const int batch = 3, inputs = 5, outputs = 4;
         var x = Host.Random(41, batch * inputs);
         var w = Host.Random(42, inputs * outputs);
@@ -170,7 +170,7 @@ public sealed class GemmTests
     [Fact]
     public void ShapeErrorsNameOpShapesAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         var (aBuffer, a) = Host.Allocate<float>(acc, new Shape(3, 4));
         var (bBuffer, b) = Host.Allocate<float>(acc, new Shape(5, 6));

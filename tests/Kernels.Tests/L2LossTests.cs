@@ -24,8 +24,8 @@ public sealed class L2LossTests
     [Theory, MemberData(nameof(Sizes))]
     public void ForwardIsHalfTheSumOfSquares(string accelerator, int n)
     {
-        var acc = Accelerators.Get(accelerator);
-        if (n > 100_000) Accelerators.SkipScaleTestOnDebugDevice(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
+        if (n > 100_000) TestAccelerators.SkipScaleTestOnDebugDevice(accelerator);
         float[] x = Host.Random(31, n);
         float first = Run(acc, x), second = Run(acc, x);
         double expected = 0;
@@ -35,13 +35,13 @@ public sealed class L2LossTests
         Check.Close([expected], [(double)first], 1e-6, 1e-5, $"l2_loss of {n} values");
         Check.Equal(BitConverter.SingleToInt32Bits(first), BitConverter.SingleToInt32Bits(second), "two runs (bit-identical)");
         if (accelerator != "cpu")
-            Check.Equal(BitConverter.SingleToInt32Bits(Run(Accelerators.Cpu, x)), BitConverter.SingleToInt32Bits(first), "CPU vs " + accelerator + " (bit-identical)");
+            Check.Equal(BitConverter.SingleToInt32Bits(Run(TestAccelerators.Cpu, x)), BitConverter.SingleToInt32Bits(first), "CPU vs " + accelerator + " (bit-identical)");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ScalarOutputsAndEmptyInput(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc, ownStream: true);
         var scalar = scope.Allocate<float>();
         L2Loss.Forward(scope.Stream, scope.Upload([3f, 4f], 1, 2), scalar);
@@ -51,10 +51,10 @@ public sealed class L2LossTests
         Assert.Equal([0f], scope.Download(one));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         const int n = 19;
         float[] x = Host.Random(32, n, -2f, 2f);
@@ -69,10 +69,10 @@ public sealed class L2LossTests
         Check.Close(numeric, FiniteDifference.ToDouble(Host.Download(dx)), 1e-6, 1e-5, "dx vs central differences");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardIsUpstreamTimesX(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         const int n = 7 * 10001;
         float[] x = Host.Random(33, n);
@@ -84,7 +84,7 @@ public sealed class L2LossTests
     [Fact]
     public void ErrorsNameTheOpTheShapesAndTheRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope(acc);
         var x = scope.Allocate<float>(3, 4);
         var error = Assert.Throws<ArgumentException>(() => L2Loss.Forward(acc.DefaultStream, x, scope.Allocate<float>(2)));

@@ -30,10 +30,10 @@ public sealed class MaxPoolTests
         return Host.Download(inputGrad.View);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExample7c(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var options = new PoolOptions(2, 2, Padding.Same);
         Assert.Equal([5f, 6f, 8f, 9f], Forward(acc, Host.Iota(9), new Shape(1, 3, 3, 1), options));
         // The gradient of each window lands on its maximum, the argmax cells 4, 5, 7, 8.
@@ -42,10 +42,10 @@ public sealed class MaxPoolTests
         Assert.Equal([5f, 0f, 0f, 0f], Backward(acc, [7, 7, 7, 7], [5], new Shape(1, 2, 2, 1), options));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void NaNPropagatesAndReceivesTheGradient(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         float nan = float.NaN;
         var shape = new Shape(1, 2, 4, 1);
         var options = new PoolOptions(2, 2, Padding.Valid);
@@ -56,10 +56,10 @@ public sealed class MaxPoolTests
         Assert.Equal([0f, 2f, 3f, 0f, 0f, 0f, 0f, 0f], Backward(acc, x, [2, 3], shape, options));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardMatchesReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int k = 0; k < PoolReference.Cases.Length; k++)
         {
             var g = PoolReference.Cases[k];
@@ -69,10 +69,10 @@ public sealed class MaxPoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int k = 0; k < PoolReference.Cases.Length; k++)
         {
             var g = PoolReference.Cases[k];
@@ -84,10 +84,10 @@ public sealed class MaxPoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         PoolReference.Geometry[] cases =
         [
             new(1, 5, 4, 2, 3, 3, 1, 1, Padding.Same),
@@ -106,8 +106,8 @@ public sealed class MaxPoolTests
     [Fact]
     public void BitIdenticalOnCpuAndOpenCl()
     {
-        var cpu = Accelerators.Cpu;
-        var opencl = Accelerators.Get("opencl");
+        var cpu = TestAccelerators.Cpu;
+        var opencl = TestAccelerators.Get("opencl");
         var g = new PoolReference.Geometry(3, 9, 8, 5, 3, 3, 2, 1, Padding.Same);
         var x = Array.ConvertAll(Host.Random(71, g.InputSize), v => MathF.Round(v * 2) / 2);
         var dy = Host.Random(72, g.OutputSize);
@@ -118,7 +118,7 @@ public sealed class MaxPoolTests
     [Fact]
     public void ShapeErrorsNameTheOpShapesAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         var options = new PoolOptions((3, 2), (2, 1), Padding.Valid);
         var x = Host.Upload(acc, Host.Random(1, 2 * 7 * 5 * 3), new Shape(2, 7, 5, 3));

@@ -51,10 +51,10 @@ public sealed class MaxPoolWithArgmaxTests
         return x;
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExample7b(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var (values, argmax) = Forward(acc, RowsInput(1), new Shape(1, 4, 4, 2), Pool2x2Same);
         Assert.Equal([1f, 5f, 1f, 5f, 3f, 7f, 3f, 7f], values);
         Assert.Equal([8L, 9, 12, 13, 24, 25, 28, 29], argmax);
@@ -67,10 +67,10 @@ public sealed class MaxPoolWithArgmaxTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExample7bWithBatchInIndex(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var shape = new Shape(2, 4, 4, 2);
         var (_, inclusive) = Forward(acc, RowsInput(2), shape, Pool2x2Same, includeBatch: true);
         Assert.Equal([8L, 9, 12, 13, 24, 25, 28, 29, 40, 41, 44, 45, 56, 57, 60, 61], inclusive);
@@ -78,19 +78,19 @@ public sealed class MaxPoolWithArgmaxTests
         Assert.Equal([8L, 9, 12, 13, 24, 25, 28, 29, 8, 9, 12, 13, 24, 25, 28, 29], perImage);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void PyTorchDocsExample(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var (values, argmax) = Forward(acc, Host.Iota(16), new Shape(1, 4, 4, 1), new PoolOptions(2, 2, Padding.Valid));
         Assert.Equal([6f, 8f, 14f, 16f], values);
         Assert.Equal([5L, 7, 13, 15], argmax);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExample7cSamePaddingAndEqualValues(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var (values, argmax) = Forward(acc, Host.Iota(9), new Shape(1, 3, 3, 1), Pool2x2Same);
         Assert.Equal([5f, 6f, 8f, 9f], values);
         Assert.Equal([4L, 5, 7, 8], argmax);
@@ -100,10 +100,10 @@ public sealed class MaxPoolWithArgmaxTests
         Assert.Equal([0L], equalIndex);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void TiesGoToTheFirstMaximumInRowMajorOrder(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         // 2x2 stride-1 windows over [[1,2,2],[2,0,2],[2,2,1]]: each window holds several 2s.
         var shape = new Shape(1, 3, 3, 1);
         var options = new PoolOptions(2, 1, Padding.Valid);
@@ -115,12 +115,12 @@ public sealed class MaxPoolWithArgmaxTests
         Assert.Equal([0f, 11f, 0f, 100f, 0f, 1000f, 0f, 0f, 0f], dx);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardIgnoresSwitchesOutsideTheirWindow(string accelerator)
     {
         // 2x2 stride-2 windows (the scatter path) over a 2x4 image: window 0 holds cells 0, 1, 4, 5 and window 1 cells
         // 2, 3, 6, 7. Window 0's switch (5) is its own; window 1's (0) lies in window 0, so its gradient goes nowhere.
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var shape = new Shape(1, 2, 4, 1);
         var dx = Backward(acc, [2, 3], [5L, 0L], shape, new PoolOptions(2, 2, Padding.Valid), includeBatch: false);
         Assert.Equal([0f, 0f, 0f, 0f, 0f, 2f, 0f, 0f], dx);
@@ -129,10 +129,10 @@ public sealed class MaxPoolWithArgmaxTests
         Assert.Equal([0f, 0f, 0f, 0f, 0f, 2f, 0f, 0f, 0f, 4f, 0f, 0f, 0f, 0f, 0f, 5f], batch);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void NaNPropagatesAndTheFirstNaNWins(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         float nan = float.NaN, ninf = float.NegativeInfinity;
         // Window 0 holds 1, NaN (index 1), NaN (index 4), 5; window 1 is all -inf.
         var shape = new Shape(1, 2, 4, 1);
@@ -154,10 +154,10 @@ public sealed class MaxPoolWithArgmaxTests
         Check.Equal<long>(expected.Argmax, actual.Argmax, $"argmax with NaNs, {g}");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardMatchesReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int k = 0; k < PoolReference.Cases.Length; k++)
         {
             var g = PoolReference.Cases[k];
@@ -173,10 +173,10 @@ public sealed class MaxPoolWithArgmaxTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int k = 0; k < PoolReference.Cases.Length; k++)
         {
             var g = PoolReference.Cases[k];
@@ -192,10 +192,10 @@ public sealed class MaxPoolWithArgmaxTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         PoolReference.Geometry[] cases =
         [
             new(1, 4, 5, 2, 3, 3, 1, 1, Padding.Same),
@@ -217,8 +217,8 @@ public sealed class MaxPoolWithArgmaxTests
     [Fact]
     public void BackwardIsBitIdenticalOnCpuAndOpenCl()
     {
-        var cpu = Accelerators.Cpu;
-        var opencl = Accelerators.Get("opencl");
+        var cpu = TestAccelerators.Cpu;
+        var opencl = TestAccelerators.Get("opencl");
         var g = new PoolReference.Geometry(3, 9, 8, 5, 3, 3, 1, 1, Padding.Same);
         var x = Array.ConvertAll(Host.Random(41, g.InputSize), v => MathF.Round(v * 2) / 2);
         var dy = Host.Random(42, g.OutputSize);
@@ -233,7 +233,7 @@ public sealed class MaxPoolWithArgmaxTests
     [Fact]
     public void ShapeErrorsNameTheOpShapesAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         var x = Host.Upload(acc, Host.Random(1, 75), new Shape(1, 5, 5, 3));
         using var xBuffer = x.Buffer;

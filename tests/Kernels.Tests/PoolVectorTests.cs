@@ -66,11 +66,11 @@ public sealed class PoolVectorTests
 
     private static bool NonOverlapping(PoolReference.Geometry g) => g.KH <= g.SH && g.KW <= g.SW;
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardMatchesTheLaneKernelAndTheReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.RequireHostShaped(acc);
         int k = 0;
         foreach (var g in All)
         {
@@ -88,11 +88,11 @@ public sealed class PoolVectorTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardKeepsTheFirstMaximumAndTheFirstNaNInEveryChannel(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.RequireHostShaped(acc);
         // One 2x2 window, 11 channels (a block and a tail); channel c holds the pattern written in its column.
         var g = new PoolReference.Geometry(1, 2, 2, 11, 2, 2, 2, 2, Padding.Valid);
         float nan = float.NaN, inf = float.PositiveInfinity, ninf = float.NegativeInfinity;
@@ -114,11 +114,11 @@ public sealed class PoolVectorTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesTheLaneKernel(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.RequireHostShaped(acc);
         int k = 0;
         foreach (var g in All)
         {
@@ -166,11 +166,11 @@ public sealed class PoolVectorTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void UnpoolOfSwitchesMatchesTheLaneKernels(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.RequireHostShaped(acc);
         int k = 0;
         foreach (var g in All.Where(NonOverlapping))
         {
@@ -193,11 +193,11 @@ public sealed class PoolVectorTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ValidatedUnpoolFallsBackForDuplicatesAndForeignTargets(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.RequireHostShaped(acc);
         var valuesShape = new Shape(2, 3, 3, 5);
         var outputShape = new Shape(2, 6, 5, 5);
         var values = Input(31, valuesShape.Size);
@@ -232,11 +232,11 @@ public sealed class PoolVectorTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ValidatedUnpoolNamesTheFirstBadElementOnBothPaths(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.RequireHostShaped(acc);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.RequireHostShaped(acc);
         var g = new PoolReference.Geometry(2, 6, 6, 9, 2, 2, 2, 2, Padding.Same);
         var (values, argmax) = PoolReference.MaxWithArgmax(Input(41, g.InputSize), g, includeBatch: false);
         long image = (long)g.H * g.W * g.C;

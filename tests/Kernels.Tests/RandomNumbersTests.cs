@@ -36,10 +36,10 @@ public sealed class RandomNumbersTests
             Philox([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], 0xa4093822, 0x299f31d0));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BitsAreHostPhilox(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var zero = Generate<uint>(acc, 6, (s, view) => RandomNumbers.Bits(s, view, 0));
         Assert.Equal(new uint[] { 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8 }, zero[..4]);
 
@@ -48,10 +48,10 @@ public sealed class RandomNumbersTests
         Check.Equal<uint>(HostBits(n, Seed, Offset), bits, $"{accelerator} Bits vs host Philox", i => $"element {i}");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void UniformIsTopBitsScaledIntoRange(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         const int n = 1003;
         const float low = -2f, high = 3f;
         var values = Generate<float>(acc, n, (s, view) => RandomNumbers.Uniform(s, view, Seed, low, high, Offset));
@@ -62,10 +62,10 @@ public sealed class RandomNumbersTests
         Assert.All(values, v => Assert.InRange(v, low, MathF.BitDecrement(high)));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void NormalIsBoxMuller(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         const int n = 4003;
         var values = Generate<float>(acc, n, (s, view) => RandomNumbers.Normal(s, view, Seed, 0f, 1f, Offset));
         var bits = HostBits(n + 3, Seed, Offset);
@@ -79,10 +79,10 @@ public sealed class RandomNumbersTests
         Check.Close(expected, FiniteDifference.ToDouble(values), 4e-6, 1e-6, $"{accelerator} Normal vs double Box-Muller", i => $"element {i}");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void TruncatedNormalRedrawsBeyondTwoStddev(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         const int n = 4003;
         const float mean = 1.5f, stddev = 0.5f;
         var values = Generate<float>(acc, n, (s, view) => RandomNumbers.TruncatedNormal(s, view, Seed, mean, stddev, Offset));
@@ -111,21 +111,21 @@ public sealed class RandomNumbersTests
     [Theory, MemberData(nameof(Devices))]
     public void BitIdenticalToCpu(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         const int n = 100_003;
         foreach (var (name, fill) in Ops())
         {
-            var expected = Generate<float>(Accelerators.Cpu, n, fill);
+            var expected = Generate<float>(TestAccelerators.Cpu, n, fill);
             var actual = Generate<float>(acc, n, fill);
             Check.Equal<float>(expected, actual, $"{accelerator} vs cpu {name}", i => $"element {i}");
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SeedAndOffsetSelectTheStream(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
-        Accelerators.SkipScaleTestOnDebugDevice(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
+        TestAccelerators.SkipScaleTestOnDebugDevice(accelerator);
         const int n = 1001;
         foreach (var (name, _) in Ops())
         {
@@ -141,10 +141,10 @@ public sealed class RandomNumbersTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MomentsOfOneHundredThousandSamples(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         const int n = 100_000;
         // 5-sigma bounds: the mean's standard error is sigma / sqrt(n); the variance's is sqrt((mu4 - sigma^4) / n).
 
@@ -174,10 +174,10 @@ public sealed class RandomNumbersTests
         Assert.All(truncated, v => Assert.True(Math.Abs(v + 1) < 4, $"{v} lies 2 stddev or more from -1"));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void EmptyOutputLaunchesNothing(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         foreach (var (name, fill) in Ops())
             Assert.Empty(Generate<float>(acc, 0, fill));
     }
@@ -185,7 +185,7 @@ public sealed class RandomNumbersTests
     [Fact]
     public void ErrorsNameOpArgumentAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         var (buffer, view) = Host.Allocate<float>(acc, new Shape(8));
         using (buffer)

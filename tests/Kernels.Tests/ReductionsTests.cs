@@ -43,10 +43,10 @@ public sealed class ReductionsTests
         ([128, 5, 5, 3], [0, 1, 2]),
     ];
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SumMeanMaxMatchReferenceOnAwkwardShapes(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int c = 0; c < Cases.Length; c++)
         {
             var (dims, axes) = Cases[c];
@@ -64,10 +64,10 @@ public sealed class ReductionsTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void FullSumOfAMillionAndOneElements(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         const int n = 1_048_577;
         var shape = new Shape(n);
 
@@ -91,10 +91,10 @@ public sealed class ReductionsTests
         Check.Equal((float)Reference(Kind.Max, values, shape, [0], out _)[0], Run(acc, Kind.Max, values, shape, [0], keepDims: false)[0], "max");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ResultsAreBitIdenticalAcrossRunsAndAccelerators(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         // A split full reduction, a split column reduction and a multi-step non-contiguous one.
         (int[] Shape, int[] Axes)[] cases = [([200_003], [0]), ([20_000, 3], [0]), ([37, 5, 41, 3], [0, 2])];
         foreach (var (dims, axes) in cases)
@@ -108,15 +108,15 @@ public sealed class ReductionsTests
                 float[] second = Run(acc, kind, data, shape, axes, keepDims: false);
                 Check.Equal<float>(first, second, what + ", second run");
                 // The order of every sum depends only on the shape, and no backend contracts to FMA.
-                Check.Equal<float>(Run(Accelerators.Cpu, kind, data, shape, axes, keepDims: false), first, what + ", vs the CPU accelerator");
+                Check.Equal<float>(Run(TestAccelerators.Cpu, kind, data, shape, axes, keepDims: false), first, what + ", vs the CPU accelerator");
             }
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void EmptyReductionsGiveTheIdentityAndEmptyOutputsLaunchNothing(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var shape = new Shape(2, 0, 3);
         Check.Equal<float>([0, 0, 0, 0, 0, 0], Run(acc, Kind.Sum, [], shape, [1], keepDims: false), "sum over an empty axis");
         Assert.All(Run(acc, Kind.Mean, [], shape, [1], keepDims: true), v => Assert.True(float.IsNaN(v), "mean of nothing is 0/0 = NaN"));
@@ -124,10 +124,10 @@ public sealed class ReductionsTests
         Assert.Empty(Run(acc, Kind.Sum, [], shape, [2], keepDims: false));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MaxPropagatesNaN(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         // Rows of 5 and a long row (group kernel): a NaN anywhere makes the row's max NaN.
         float[] small = [1, float.NaN, 3, 2, 0, 4, 5, -1, 2, 1];
         float[] result = Run(acc, Kind.Max, small, new Shape(2, 5), [1], keepDims: false);
@@ -139,10 +139,10 @@ public sealed class ReductionsTests
         Assert.True(float.IsNaN(Run(acc, Kind.Sum, longRow, new Shape(5000), [0], keepDims: false)[0]));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ArgmaxMatchesReferenceAlongEachAxis(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var shape = new Shape(3, 7, 5, 2);
         // Few distinct values, so ties are common and "first wins" is exercised on every axis.
         var random = new Random(21);
@@ -160,10 +160,10 @@ public sealed class ReductionsTests
         Check.Equal<long>(ReferenceArgmax(logits, new Shape(128, 10), 1), RunArgmax(acc, logits, new Shape(128, 10), 1), "argmax [128, 10]");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ArgmaxTiesTakeTheFirstAndNaNCountsAsLargest(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         float[] data =
         [
             2, 5, 5, 1,                       // tie: first 5 wins -> 1
@@ -176,10 +176,10 @@ public sealed class ReductionsTests
         Check.Equal<long>([1, 2, 2, 2], RunArgmax(acc, data, new Shape(4, 4), 0), "argmax columns");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardBroadcastsMatchReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         (int[] Shape, int[] Axes)[] cases =
         [
             ([7], [0]), ([2, 3, 4, 5], [1, 2]), ([2, 3, 4, 5], [0, 2]), ([2, 3, 4, 5], [1, 3]), ([2, 3, 4, 5], []),
@@ -204,10 +204,10 @@ public sealed class ReductionsTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         (int[] Shape, int[] Axes)[] cases = [([2, 3, 4], [1]), ([2, 3, 4], [0, 2]), ([3, 5], [0, 1])];
         foreach (var (dims, axes) in cases)
         {
@@ -234,10 +234,10 @@ public sealed class ReductionsTests
         Assert.Equal(shape, Reductions.OutputShape(shape, [], keepDims: false));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ShapeErrorsNameTheOpTheShapesAndTheRule(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         var x = Host.Upload(acc, Host.Random(1, 2 * 3 * 4 * 5), new Shape(2, 3, 4, 5));
         using var xBuffer = x.Buffer;

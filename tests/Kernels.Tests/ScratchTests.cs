@@ -7,7 +7,7 @@ public sealed class ScratchTests
     [Fact]
     public async Task ThreadsSharingAStreamGetSeparateMemory()
     {
-        var stream = Accelerators.Cpu.DefaultStream;
+        var stream = TestAccelerators.Cpu.DefaultStream;
         var mine = Scratch.Get<float>(stream, Scratch.SplitK, 64);
         var theirs = await Task.Factory.StartNew(() => Scratch.Get<float>(stream, Scratch.SplitK, 64),
             TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -17,7 +17,7 @@ public sealed class ScratchTests
     [Fact]
     public void SlotsAreReusedAndGrow()
     {
-        using var stream = Accelerators.Cpu.CreateStream();
+        using var stream = TestAccelerators.Cpu.CreateStream();
         var first = Scratch.Get<float>(stream, Scratch.Counts, 100);
         var again = Scratch.Get<float>(stream, Scratch.Counts, 50);
         Assert.Same(first.Memory, again.Memory);

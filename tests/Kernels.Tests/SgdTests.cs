@@ -10,7 +10,7 @@ public sealed class SgdTests
     private const int Count = 1031;   // not a multiple of any group size
     private const int Steps = 4;
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MomentumMatchesTensorFlowOverSeveralSteps(string accelerator)
     {
         foreach (bool nesterov in new[] { false, true })
@@ -20,10 +20,10 @@ public sealed class SgdTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void PlainStepSubtractsScaledGradient(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         var parameter = Host.Random(1, Count);
         var gradient = Host.Random(2, Count);
@@ -43,7 +43,7 @@ public sealed class SgdTests
     {
         // var 1, grad 0.5, accum 2, lr 0.1, momentum 0.9: accum = 2*0.9 + 0.5 = 2.3; var = 1 - 0.23 = 0.77;
         // nesterov: var = 1 - (0.05 + 2.3*0.9*0.1) = 1 - 0.257 = 0.743.
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         foreach (var (nesterov, expected) in new[] { (false, 0.77), (true, 0.743) })
         {
             var (pBuffer, p) = Host.Upload(acc, [1f], new Shape(1));
@@ -61,7 +61,7 @@ public sealed class SgdTests
     [Fact]
     public void ErrorsNameOpArgumentAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         var (pBuffer, p) = Host.Allocate<float>(acc, new Shape(2, 3));
         var (gBuffer, g) = Host.Allocate<float>(acc, new Shape(3, 2));
@@ -89,7 +89,7 @@ public sealed class SgdTests
 
     private static void RunAndCompare(string accelerator, float momentum, bool nesterov)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var stream = acc.DefaultStream;
         const float lr = 0.05f;
         var parameter = Host.Random(10, Count);

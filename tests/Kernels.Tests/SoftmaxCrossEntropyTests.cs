@@ -11,10 +11,10 @@ public sealed class SoftmaxCrossEntropyTests
 {
     private static readonly int[][] Shapes = [[1, 1], [7, 10], [128, 10], [4, 65], [3, 1000]];
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardMatchesReferenceForBothLabelForms(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int c = 0; c < Shapes.Length; c++)
         {
             var shape = new Shape(Shapes[c]);
@@ -32,10 +32,10 @@ public sealed class SoftmaxCrossEntropyTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ExtremeLogitsGiveFiniteLosses(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         // Rows: the label at +1000 (loss 0), the label at -1000 (loss 2000), all -1000 (loss log 3).
         float[] logits = [1000, -1000, 0, 1000, -1000, 0, -1000, -1000, -1000];
         int[] labels = [0, 1, 2];
@@ -59,10 +59,10 @@ public sealed class SoftmaxCrossEntropyTests
         Check.Close(wideExpected, FiniteDifference.ToDouble(wideLoss), 1e-3, 1e-6, "soft-label loss of a wide +-1000 row");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesReferenceForBothLabelForms(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int c = 0; c < Shapes.Length; c++)
         {
             var shape = new Shape(Shapes[c]);
@@ -78,10 +78,10 @@ public sealed class SoftmaxCrossEntropyTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         // K = 4 (thread per row) and K = 70 (group per row); soft labels sum to 1, where TF's gradient is exact.
         foreach (int[] dims in new[] { new[] { 3, 4 }, new[] { 2, 70 } })
         {
@@ -102,10 +102,10 @@ public sealed class SoftmaxCrossEntropyTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void OutOfRangeLabelsGiveNaNRows(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         foreach (int classes in new[] { 5, 80 })
         {
             var shape = new Shape(4, classes);
@@ -126,10 +126,10 @@ public sealed class SoftmaxCrossEntropyTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MeanLossAndCorrectMatchReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         // 128 x 10 (training shape), 300 rows (lanes take two rows), 5 x 300 (group-per-row statistics).
         foreach (int[] dims in new[] { new[] { 128, 10 }, new[] { 300, 7 }, new[] { 5, 300 } })
         {
@@ -157,10 +157,10 @@ public sealed class SoftmaxCrossEntropyTests
         Assert.Equal(0, empty.Correct);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ShapeErrorsNameTheOpTheShapesAndTheRule(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var s = acc.DefaultStream;
         var logits = Host.Upload(acc, Host.Random(1, 12), new Shape(3, 4));
         using var logitsBuffer = logits.Buffer;

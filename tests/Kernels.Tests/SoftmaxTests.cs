@@ -9,10 +9,10 @@ public sealed class SoftmaxTests
     // K <= 64 takes one thread per row, K > 64 a group per row; 1000 classes cross several lane strides.
     private static readonly int[][] Shapes = [[1, 1], [3, 7], [128, 10], [4, 64], [2, 65], [5, 1000], [3, 257]];
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardMatchesReference(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         for (int c = 0; c < Shapes.Length; c++)
         {
             var shape = new Shape(Shapes[c]);
@@ -22,10 +22,10 @@ public sealed class SoftmaxTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ExtremeLogitsStayFinite(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         float[] logits = [1000, -1000, 0, -1000, -1000, -1000];
         Check.Close([1, 0, 0, 1.0 / 3, 1.0 / 3, 1.0 / 3], FiniteDifference.ToDouble(Run(acc, logits, new Shape(2, 3))), 1e-7, 1e-6, "softmax of +-1000");
 
@@ -39,10 +39,10 @@ public sealed class SoftmaxTests
         Check.Close(Reference(wide, 2, 100), FiniteDifference.ToDouble(result), 1e-7, 1e-6, "softmax of a wide +-1000 row");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ShapeErrorsNameTheOpTheShapesAndTheRule(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var logits = Host.Upload(acc, Host.Random(1, 12), new Shape(3, 4));
         using var logitsBuffer = logits.Buffer;
         var wrong = Host.Allocate<float>(acc, new Shape(4, 3));

@@ -27,7 +27,7 @@ public sealed class TransposeTests
     [Theory, MemberData(nameof(Rank3And4))]
     public void EveryPermutationMatchesTheReference(string accelerator, int[] shape)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         float[] x = Host.Random(51, new Shape(shape).Size);
         var xv = scope.Upload(x, shape);
@@ -70,17 +70,17 @@ public sealed class TransposeTests
     [Theory, MemberData(nameof(TiledCases))]
     public void AwkwardShapesMatchTheReference(string accelerator, int[] shape, int[] perm)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         float[] x = Host.Random(52, new Shape(shape).Size);
         Run(scope, x, scope.Upload(x, shape), shape, perm);
     }
 
     // The tile kernel loops over batches when there are more than grid rows (65535 in a real launch): here 2 rows for 5.
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void TileKernelLoopsOverBatchesBeyondTheGrid(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         using var scope = new TensorScope(acc);
         int[] shape = [5, 40, 33];
         float[] x = Host.Random(53, 5 * 40 * 33);
@@ -118,7 +118,7 @@ public sealed class TransposeTests
     [Fact]
     public void ErrorsNameTheOpTheShapesAndTheRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         using var scope = new TensorScope(acc);
         var x = scope.Allocate<float>(2, 3, 4);

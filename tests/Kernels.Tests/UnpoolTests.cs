@@ -71,10 +71,10 @@ public sealed class UnpoolTests
         return indices;
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExample7bUnpooled(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var options = new PoolOptions(2, 2, Padding.Same);
         var shape = new Shape(2, 4, 4, 2);
         foreach (bool includeBatch in new[] { false, true })
@@ -100,10 +100,10 @@ public sealed class UnpoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void OddPrePoolSizesRoundTrip(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         PoolReference.Geometry[] cases =
         [
             new(3, 5, 5, 2, 2, 2, 2, 2, Padding.Same),   // 5x5 -> 3x3 -> 5x5, the tutorial's Wout = 2*Wpool gets this wrong
@@ -129,10 +129,10 @@ public sealed class UnpoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void DuplicatesSumInElementOrderAndRepeatBitForBit(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var valuesShape = new Shape(2, 3, 4, 3);
         var outputShape = new Shape(2, 2, 2, 3);   // 12 cells per image for 36 elements: about 3 per target
         var values = Host.Random(11, valuesShape.Size, -10, 10);
@@ -157,8 +157,8 @@ public sealed class UnpoolTests
     [Fact]
     public void DuplicatesAreBitIdenticalOnCpuAndOpenCl()
     {
-        var cpu = Accelerators.Cpu;
-        var opencl = Accelerators.Get("opencl");
+        var cpu = TestAccelerators.Cpu;
+        var opencl = TestAccelerators.Get("opencl");
         var valuesShape = new Shape(4, 9, 7, 5);
         var outputShape = new Shape(4, 5, 5, 5);
         var values = Host.Random(21, valuesShape.Size);
@@ -167,10 +167,10 @@ public sealed class UnpoolTests
                            Forward(opencl, values, argmax, valuesShape, outputShape, false), "unpool CPU vs OpenCL");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void OutOfRangeIndexIsAnErrorNamingTheElement(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var valuesShape = new Shape(2, 2, 2, 3);
         var outputShape = new Shape(2, 2, 2, 3);
         var values = Host.Random(31, valuesShape.Size);
@@ -203,10 +203,10 @@ public sealed class UnpoolTests
         Assert.Contains("Unpool: output [2, 0, 2, 3] has no cells", empty.Message);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void TrustedUniqueStoresAndSkipsOutOfRange(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var valuesShape = new Shape(2, 2, 3, 2);
         var outputShape = new Shape(2, 4, 5, 2);
         var values = Host.Random(41, valuesShape.Size);
@@ -237,10 +237,10 @@ public sealed class UnpoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardGathersAtTheTargets(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var valuesShape = new Shape(3, 3, 2, 4);
         var outputShape = new Shape(3, 5, 3, 4);
         var dy = Host.Random(51, outputShape.Size);
@@ -259,10 +259,10 @@ public sealed class UnpoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardMatchesFiniteDifferences(string accelerator)
     {
-        var acc = Accelerators.Get(accelerator);
+        var acc = TestAccelerators.Get(accelerator);
         var valuesShape = new Shape(2, 2, 3, 2);
         var outputShape = new Shape(2, 3, 3, 2);
         var values = FiniteDifference.ToDouble(Host.Random(61, valuesShape.Size));
@@ -280,7 +280,7 @@ public sealed class UnpoolTests
     [Fact]
     public void ShapeErrorsNameTheOpShapesAndRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var stream = acc.DefaultStream;
         var values = Host.Upload(acc, Host.Random(1, 24), new Shape(2, 2, 2, 3));
         using var valuesBuffer = values.Buffer;

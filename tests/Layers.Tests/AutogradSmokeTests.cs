@@ -7,10 +7,10 @@ namespace GpuDeconv.Layers.Tests;
 // In the allocator-counter collection: its steady-step test reads DeviceAllocations, which parallel tests would change.
 public sealed class AutogradSmokeTests
 {
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ConvReluSumGradientMatchesFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var random = new Random(7);
         float[] xs = Enumerable.Range(0, 2 * 5 * 5 * 2).Select(_ => random.NextSingle() * 2 - 1).ToArray();
@@ -44,7 +44,7 @@ public sealed class AutogradSmokeTests
     [Fact]
     public void GradientsAccumulateWhenATensorIsUsedTwice()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope();
         var a = Tensor.FromArray(acc, [1f, 2f, 3f], [3], requiresGrad: true);
         var y = Functional.ReduceSum(Functional.Multiply(a, a));   // d/da sum(a^2) = 2a
@@ -57,7 +57,7 @@ public sealed class AutogradSmokeTests
     [Fact]
     public void BackwardFromANonScalarNeedsASeed()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope();
         var a = Tensor.FromArray(acc, [1f, 2f], [2], requiresGrad: true);
         var error = Assert.Throws<InvalidOperationException>(() => Functional.Relu(a).Backward());
@@ -68,7 +68,7 @@ public sealed class AutogradSmokeTests
     [Fact]
     public void GradientsSurviveTheStepScopeUntilZeroGrad()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var a = Tensor.FromArray(acc, [1f, 2f], [2], requiresGrad: true);
         for (int step = 0; step < 2; step++)
         {
@@ -88,7 +88,7 @@ public sealed class AllocatorSmokeTests
     [Fact]
     public void ASteadyStepAllocatesNoDeviceMemory()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var w = Tensor.FromArray(acc, Enumerable.Repeat(0.1f, 3 * 3 * 1 * 4).ToArray(), [3, 3, 1, 4], requiresGrad: true);
         var x = Tensor.FromArray(acc, Enumerable.Repeat(1f, 2 * 6 * 6).ToArray(), [2, 6, 6, 1]);
         void Step()

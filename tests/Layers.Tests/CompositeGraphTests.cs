@@ -9,10 +9,10 @@ namespace GpuDeconv.Layers.Tests;
 // StopGradient. Gradients are checked against finite differences of the whole graph's double-precision reference.
 public sealed class CompositeGraphTests
 {
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ASharedFilterUsedInTwoBranchesGetsTheSumOfBothGradients(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [1, 4, 4, 2], ws = [2, 2, 2, 3];
         float[] first = TestData.Uniform(51, 32), second = TestData.Uniform(52, 32);
         double[] x1 = FiniteDifference.ToDouble(first), x2 = FiniteDifference.ToDouble(second);
@@ -28,10 +28,10 @@ public sealed class CompositeGraphTests
             [In(TestData.Uniform(53, 24), ws)]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ATensorUsedTwiceAndDiamondsAccumulateGradients(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] shape = [2, 3];
         var input = In(TestData.AwayFromZero(54, 6), shape);
         // x * x + x: one op sees the tensor twice, a second op sees it again.
@@ -57,12 +57,12 @@ public sealed class CompositeGraphTests
             [input, In(TestData.Uniform(55, 9), ws)]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void CustomOpsThatHandTheirGradientOnUnchangedKeepItForEveryInput(string name)
     {
         // Backward disposes each gradient once it is spent; an op recorded with Autograd.Record may hand the tensor it
         // was given straight on, to one input or to several, and every input must still get the right sum.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var a = Tensor.FromArray(acc, [1f, 2, 3], [3], requiresGrad: true);
         var b = Tensor.FromArray(acc, [4f, 5, 6], [3], requiresGrad: true);
@@ -84,10 +84,10 @@ public sealed class CompositeGraphTests
         Assert.Equal([10f, 14, 18], b.Grad!.ToArray());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void GradientsAccumulateAcrossBackwardCallsAndScopesUntilZeroGrad(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var outer = new TensorScope();
         var a = Tensor.FromArray(acc, [1f, 2f, 3f], [3], requiresGrad: true);
         using (var step = new TensorScope())
@@ -111,10 +111,10 @@ public sealed class CompositeGraphTests
         Assert.Equal([1f, 1f, 1f], a.Grad!.ToArray());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void OnlyLeavesThatRequireGradientsReceiveOne(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var w = Tensor.FromArray(acc, [1f, -2f], [2], requiresGrad: true);
         var data = Tensor.FromArray(acc, [3f, 4f], [2]);
@@ -127,10 +127,10 @@ public sealed class CompositeGraphTests
         Assert.Null(hidden.Grad);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void NoGradRecordsNothing(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var w = Tensor.FromArray(acc, [1f, 2f], [2], requiresGrad: true);
         Tensor y;
@@ -154,12 +154,12 @@ public sealed class CompositeGraphTests
         Assert.Equal([1f, 1f], w.Grad!.ToArray());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void StopGradientOnTheUnpooledSignalCutsTheGraphAsTheTutorialDoes(string name)
     {
         // The tutorial's projection reuses the forward pass's pooled values and switches without differentiating
         // through them: loss = sum(unpool(stop(pooled), argmax) * x) has d/dx = the unpooled map and nothing else.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         float[] data = TestData.Distinct(56, 32);
         var x = Tensor.FromArray(acc, data, [1, 4, 4, 2], requiresGrad: true);
@@ -177,10 +177,10 @@ public sealed class CompositeGraphTests
         Assert.Equal(unpooled.ToArray().Select(v => 2 * v).ToArray(), x.Grad!.ToArray());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void DetachSharesDataButNotTheGraph(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var w = Tensor.FromArray(acc, [1f, 2f, 3f], [3], requiresGrad: true);
         var detached = w.Detach();
@@ -192,10 +192,10 @@ public sealed class CompositeGraphTests
         Assert.Contains("does not depend", error.Message);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardWithASeedWeightsEveryOutput(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var a = Tensor.FromArray(acc, [1f, 2f, 3f, 4f], [2, 2], requiresGrad: true);
         var y = Functional.Multiply(a, a);

@@ -39,12 +39,12 @@ public sealed class DeconvnetTests
         return (trace, x, h);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void FusedTracesProjectExactlyAsTheUnfusedOne(string name)
     {
         // ForwardTrace.Conv2dRelu records the ReLU with its output as input, and Conv2dReluMaxPool a whole layer from one
         // op; every variant's projection must not notice.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var x = Tensor.FromArray(acc, TestData.Uniform(61, 2 * 8 * 8 * 2), [2, 8, 8, 2]);
         var w1 = Tensor.FromArray(acc, TestData.Uniform(62, 3 * 3 * 2 * 3), [3, 3, 2, 3]);
@@ -76,10 +76,10 @@ public sealed class DeconvnetTests
             }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void HandNetworkForwardIsTheWorkedExample(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var (trace, _, top) = HandNetwork(acc);
         Assert.Equal(2, trace.LayerCount);
@@ -93,10 +93,10 @@ public sealed class DeconvnetTests
         Assert.Equal([3.5f], top.ToArray());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void TutorialVariantMatchesTheHandComputation(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var (trace, _, _) = HandNetwork(acc);
 
@@ -113,10 +113,10 @@ public sealed class DeconvnetTests
             Deconvnet.Project(trace, 0, DeconvnetVariant.Tutorial), "tutorial layer 1");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void TutorialSubtractsTheBiasFromZeroFilledCells(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var (trace, _, _) = HandNetwork(acc);
         // A zero seed at layer 1's pooled output: every unpooled cell is a zero-filled one and becomes -b1 = 1; the
@@ -133,10 +133,10 @@ public sealed class DeconvnetTests
         Assert.Equal(0f, Deconvnet.Project(trace, 0, DeconvnetVariant.ZeilerFergus).ToArray()[1]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ReluVariantsMatchTheHandComputation(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var (trace, _, _) = HandNetwork(acc);
         // Layer 2, all variants: unpool(h_pool2) = [[3.5,0],[0,0]]; its ReLU crossing keeps 3.5 (R > 0 and f2 = 3.5 > 0);
@@ -159,10 +159,10 @@ public sealed class DeconvnetTests
             AssertClose(layer1, Deconvnet.Project(trace, 0, variant), $"{variant} layer 1");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SelectionsKeepOneMapOrItsStrongestActivation(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         // Two images, 2x2, two maps; map 1 of image 1 has a tie (5 at (0,1) and (1,1)): the first in row-major order wins.
         float[] a =
@@ -233,7 +233,7 @@ public sealed class DeconvnetTests
     [Theory, MemberData(nameof(AcceleratorsAndVariants))]
     public void TwoLayerProjectionsMatchTheReference(string name, DeconvnetVariant variant)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         var random = new Random(11);
         var ops = TwoLayers(random);
         float[] x = Values(random, 2 * 7 * 7 * 1);
@@ -244,7 +244,7 @@ public sealed class DeconvnetTests
     [Theory, MemberData(nameof(AcceleratorsAndVariants))]
     public void ThreeLayerProjectionsMatchTheReference(string name, DeconvnetVariant variant)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         var random = new Random(23);
         var ops = ThreeLayers(random);
         float[] x = Values(random, 2 * 9 * 9 * 2);
@@ -277,11 +277,11 @@ public sealed class DeconvnetTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void RandomNetworkSeparatesTheVariants(string name)
     {
         // The reference comparisons would not notice a variant that behaves like another: on this network all four differ.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var random = new Random(23);
         var ops = ThreeLayers(random);
@@ -300,7 +300,7 @@ public sealed class DeconvnetTests
     [Theory, MemberData(nameof(AcceleratorsAndReluVariants))]
     public void ReluVariantsEqualAutogradWithTheMatchingReluRule(string name, DeconvnetVariant variant)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         var rule = variant switch
         {
             DeconvnetVariant.Gradient => ReluBackwardRule.Gradient,
@@ -329,10 +329,10 @@ public sealed class DeconvnetTests
 
     // ---- saliency, stitching, memory and errors -------------------------------------------------------------------
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SaliencyIsTheLargestMagnitudeOverChannels(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var p = Tensor.FromArray(acc, [1f, -3, 2, 0.5f, -0.25f, 0, 0, 0, 0, -7, 7, 1], [1, 2, 2, 3]);
         var saliency = Deconvnet.Saliency(p);
@@ -340,10 +340,10 @@ public sealed class DeconvnetTests
         Assert.Equal([3f, 0.5f, 0, 7], saliency.ToArray());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void StitchPlacesImagesSideBySide(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var input = Tensor.FromArray(acc, [1f, 2], [1, 2, 1, 1]);
         var layer1 = Tensor.FromArray(acc, [3f, 4, 5, 6], [1, 2, 2, 1]);
@@ -358,7 +358,7 @@ public sealed class DeconvnetTests
     [Fact]
     public void ErrorsNameTheOpTheShapesAndTheRule()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope();
         var (trace, _, _) = HandNetwork(acc);
 
@@ -437,7 +437,7 @@ public sealed class DeconvnetMemoryTests
     [Fact]
     public void AProjectionKeepsOnlyItsResult()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope();
         var (trace, _, _) = DeconvnetTests.HandNetwork(acc);
         using (Deconvnet.Project(trace, 1, DeconvnetVariant.Tutorial, ProjectionSelection.StrongestActivation(0))) { }   // warm the cache

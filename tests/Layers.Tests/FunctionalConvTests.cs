@@ -24,7 +24,7 @@ public sealed class FunctionalConvTests
     [Theory, MemberData(nameof(ConvCases))]
     public void Conv2dMatchesLoopsAndFiniteDifferences(string name, int sh, int sw, bool same, bool withBias)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [2, 5, 4, 2], ws = [3, 2, 2, 3];
         var inputs = new List<Input> { In(TestData.Uniform(1, 80), xs), In(TestData.Uniform(2, 36), ws) };
         if (withBias) inputs.Add(In(TestData.Uniform(3, 3), [3]));
@@ -38,7 +38,7 @@ public sealed class FunctionalConvTests
     [Theory, MemberData(nameof(ConvCases))]
     public void Conv2dReluMatchesReluOfConv2dAndFiniteDifferences(string name, int sh, int sw, bool same, bool withBias)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [2, 5, 4, 2], ws = [3, 2, 2, 3];
         var inputs = new List<Input> { In(TestData.Uniform(11, 80), xs), In(TestData.Uniform(12, 36), ws) };
         if (withBias) inputs.Add(In(TestData.Uniform(13, 3), [3]));
@@ -77,7 +77,7 @@ public sealed class FunctionalConvTests
     [Theory, MemberData(nameof(ConvPoolCases))]
     public void Conv2dReluMaxPoolMatchesLoopsFiniteDifferencesAndTheUnfusedOpsBitForBit(string name, int size, int stride, bool same, bool withBias)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [2, 7, 5, 2], ws = [3, 3, 2, 4];
         var pool = new PoolOptions(size, stride, same ? Padding.Same : Padding.Valid);
         var convolution = new Conv2dOptions(1, Padding.Same);
@@ -124,7 +124,7 @@ public sealed class FunctionalConvTests
     [Theory, MemberData(nameof(TransposeCases))]
     public void Conv2dTransposeMatchesLoopsAndFiniteDifferences(string name, int stride, bool same, int outSize)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int vSize = stride == 1 ? outSize : 3;
         int[] vs = [2, vSize, vSize, 3], ws = [3, 3, 2, 3], outShape = [2, outSize, outSize, 2];
         var padding = same ? Padding.Same : Padding.Valid;
@@ -134,11 +134,11 @@ public sealed class FunctionalConvTests
             [In(TestData.Uniform(4, 2 * vSize * vSize * 3), vs), In(TestData.Uniform(5, 54), ws)]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void Conv2dTransposeReproducesTheTutorialExample(string name)
     {
         // op-semantics.md 7(a): conv of ones with F = [1,0,-1,-2], stride 2, then its transpose back to 4x4.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var x = Tensor.Ones(acc, [1, 4, 4, 1]);
         var f = Tensor.FromArray(acc, [1f, 0f, -1f, -2f], [2, 2, 1, 1]);
@@ -151,10 +151,10 @@ public sealed class FunctionalConvTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BiasAddAndBiasSubtractMatchLoopsAndFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [2, 3, 1, 4];
         foreach (float sign in new[] { 1f, -1f })
         {
@@ -170,11 +170,11 @@ public sealed class FunctionalConvTests
             [In(TestData.Uniform(8, 6), [2, 3]), In(TestData.Uniform(9, 3), [3])]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BiasSubtractFillsZeroCellsWithMinusTheBias(string name)
     {
         // The tutorial subtracts the bias from every unpooled cell, zeros included (op-semantics.md section 4).
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var unpooled = Tensor.FromArray(acc, [0f, 0f, 5f, 7f], [1, 1, 2, 2]);
         var bias = Tensor.FromArray(acc, [1f, 2f], [2]);

@@ -11,10 +11,10 @@ public sealed class FunctionalErrorTests
         foreach (string part in parts) Assert.True(error.Message.Contains(part, StringComparison.Ordinal), $"'{part}' missing from: {error.Message}");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MismatchedShapesNameTheOpAndBothShapes(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var x = Tensor.Zeros(acc, [1, 4, 4, 2]);
         AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Conv2d(x, Tensor.Zeros(acc, [3, 3, 3, 8]))),
@@ -55,10 +55,10 @@ public sealed class FunctionalErrorTests
             "Unpool", "40");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void WrongRanksNameTheOpAndTheShape(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var image = Tensor.Zeros(acc, [4, 4, 2]);
         AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Conv2d(image, Tensor.Zeros(acc, [3, 3, 2, 8]))), "Conv2d", "[4, 4, 2]", "rank 4");
@@ -75,10 +75,10 @@ public sealed class FunctionalErrorTests
         AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Concat([image], 3)), "Concat", "[4, 4, 2]", "axis 3");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void IntegerTensorsWhereFloatsAreExpectedNameTheOpAndTheType(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var labels = Tensor.FromArray(acc, [1, 2, 3, 4], [2, 2]);
         var floats = Tensor.Zeros(acc, [2, 2]);
@@ -98,8 +98,8 @@ public sealed class FunctionalErrorTests
     [Fact]
     public void TensorsOnDifferentAcceleratorsNameBothAcceleratorsAndTheOp()
     {
-        var cpu = Accelerators.Cpu;
-        var opencl = Accelerators.Get("opencl");
+        var cpu = TestAccelerators.Cpu;
+        var opencl = TestAccelerators.Get("opencl");
         using var scope = new TensorScope();
         var a = Tensor.Zeros(cpu, [2, 3]);
         var b = Tensor.Zeros(opencl, [2, 3]);
@@ -125,10 +125,10 @@ public sealed class FunctionalErrorTests
         AssertMentions(unpool, "Unpool", cpu.ToString(), opencl.ToString());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardNeedsASeedOfTheRightShapeForANonScalar(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var w = Tensor.Ones(acc, [2, 3], requiresGrad: true);
         var y = Functional.Relu(w);
@@ -147,8 +147,8 @@ public sealed class FunctionalErrorTests
     [Fact]
     public void BackwardRejectsASeedOnAnotherAccelerator()
     {
-        var cpu = Accelerators.Cpu;
-        var opencl = Accelerators.Get("opencl");
+        var cpu = TestAccelerators.Cpu;
+        var opencl = TestAccelerators.Get("opencl");
         using var scope = new TensorScope();
         var y = Functional.Relu(Tensor.Ones(cpu, [2], requiresGrad: true));
         AssertMentions(Assert.Throws<ArgumentException>(() => y.Backward(Tensor.Ones(opencl, [2]))), "Backward", cpu.ToString(), opencl.ToString());

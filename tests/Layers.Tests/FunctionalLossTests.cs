@@ -7,18 +7,18 @@ namespace GpuDeconv.Layers.Tests;
 // Softmax, SoftmaxCrossEntropy (int and float labels) and L2Loss: forward against loops, backward against finite differences.
 public sealed class FunctionalLossTests
 {
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SoftmaxMatchesLoopsAndFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         Run(acc, "Softmax", t => Functional.Softmax(t[0]), x => Reference.Softmax(x[0], 3, 4),
             [In(TestData.Uniform(41, 12, -3f, 3f), [3, 4])]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SoftmaxCrossEntropyWithIntLabelsMatchesLoopsAndFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] labels = [2, 0, 3];
         var oneHot = new double[12];
         for (int b = 0; b < 3; b++) oneHot[b * 4 + labels[b]] = 1;
@@ -32,10 +32,10 @@ public sealed class FunctionalLossTests
             [In(TestData.Uniform(43, 12, -3f, 3f), [3, 4])]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SoftmaxCrossEntropyWithFloatLabelsMatchesLoopsAndFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         // Soft labels (rows sum to 1) and a one-hot row.
         float[] labels = [0.1f, 0.2f, 0.3f, 0.4f, /**/ 0f, 1f, 0f, 0f, /**/ 0.25f, 0.25f, 0.5f, 0f];
         var p = FiniteDifference.ToDouble(labels);
@@ -45,10 +45,10 @@ public sealed class FunctionalLossTests
             [In(TestData.Uniform(44, 12, -3f, 3f), [3, 4])]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SoftmaxCrossEntropyIsAScalarThatBackwardAcceptsWithoutASeed(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var logits = Tensor.FromArray(acc, [0f, 0f, 0f, 0f], [2, 2], requiresGrad: true);
         var loss = Functional.SoftmaxCrossEntropy(logits, Tensor.FromArray(acc, [0, 1], [2]));
@@ -59,10 +59,10 @@ public sealed class FunctionalLossTests
         Check.Close([-0.25f, 0.25f, 0.25f, -0.25f], logits.Grad!.ToArray(), 1e-6, 1e-6, "gradient");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void L2LossMatchesLoopsAndFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         Run(acc, "L2Loss",
             t =>
             {

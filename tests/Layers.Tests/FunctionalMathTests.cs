@@ -9,10 +9,10 @@ namespace GpuDeconv.Layers.Tests;
 // finite differences.
 public sealed class FunctionalMathTests
 {
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ActivationsMatchLoopsAndFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] shape = [2, 3, 5];
         var input = In(TestData.AwayFromZero(21, 30), shape);
         Run(acc, "Relu", t => Functional.Relu(t[0]), x => x[0].Select(v => Math.Max(v, 0)).ToArray(), [input]);
@@ -21,11 +21,11 @@ public sealed class FunctionalMathTests
         Run(acc, "Tanh", t => Functional.Tanh(t[0]), x => x[0].Select(Math.Tanh).ToArray(), [wide]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ReluBackwardRulesFollowTheDeconvnetPapers(string name)
     {
         // op-semantics.md section 4: gradient R[f>0], deconvnet R[R>0], guided R[f>0][R>0], for every sign pair.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         float[] f = [-2f, -1f, 1f, 2f, 0f, 0f];
         float[] r = [-3f, 3f, -3f, 3f, 3f, -3f];
         var expected = new Dictionary<ReluBackwardRule, float[]>
@@ -45,10 +45,10 @@ public sealed class FunctionalMathTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ElementwiseArithmeticMatchesLoopsAndFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] shape = [3, 4];
         var a = In(TestData.Uniform(23, 12), shape);
         var b = In(TestData.Uniform(24, 12), shape);
@@ -71,7 +71,7 @@ public sealed class FunctionalMathTests
     [Theory, MemberData(nameof(MatMulCases))]
     public void MatMulMatchesLoopsAndFiniteDifferences(string name, bool transposeA, bool transposeB)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         const int m = 3, k = 5, n = 2;
         int[] ashape = transposeA ? [k, m] : [m, k], bshape = transposeB ? [n, k] : [k, n];
         Run(acc, $"MatMul transposeA {transposeA} transposeB {transposeB}",
@@ -85,10 +85,10 @@ public sealed class FunctionalMathTests
             [In(TestData.Uniform(25, m * k), ashape), In(TestData.Uniform(26, k * n), bshape)]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ReshapeAndConcatMatchLoopsAndFiniteDifferences(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         Run(acc, "Reshape", t => Functional.Reshape(t[0], [3, 4]), x => x[0], [In(TestData.Uniform(27, 12), [2, 2, 3])]);
         Run(acc, "Reshape twice", t => Functional.Reshape(Functional.Reshape(t[0], [12]), [6, 2]), x => x[0], [In(TestData.Uniform(28, 12), [2, 6])]);
 
@@ -140,7 +140,7 @@ public sealed class FunctionalMathTests
     [Theory, MemberData(nameof(ReduceCases))]
     public void ReductionsMatchLoopsAndFiniteDifferences(string name, int[]? axes, bool keepDims)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] shape = [2, 3, 4];
         int[] all = axes ?? [0, 1, 2];
         string label = $"axes [{string.Join(", ", all)}] keepDims {keepDims}";
@@ -161,10 +161,10 @@ public sealed class FunctionalMathTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ArgmaxFindsTheFirstMaximumAlongAnAxis(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         float[] data = [1f, 7f, 7f, 0f, /**/ 3f, 2f, 9f, 9f, /**/ -1f, -1f, -1f, -2f];
         var x = Tensor.FromArray(acc, data, [3, 4]);
@@ -185,10 +185,10 @@ public sealed class FunctionalMathTests
         Check.Equal<long>(expected, Functional.Argmax(Tensor.FromArray(acc, values, [2, 3, 2, 5]), 3).ToArray<long>(), "Argmax axis 3");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void StopGradientPassesValuesAndNoGradient(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var a = Tensor.FromArray(acc, [1f, 2f, 3f], [3], requiresGrad: true);
         var stopped = Functional.StopGradient(Functional.Scale(a, 2f));

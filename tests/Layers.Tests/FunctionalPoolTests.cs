@@ -24,7 +24,7 @@ public sealed class FunctionalPoolTests
     [Theory, MemberData(nameof(PoolCases))]
     public void MaxPoolWithArgmaxMatchesLoopsAndFiniteDifferences(string name, int size, int stride, bool same)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [2, 5, 4, 3];
         var padding = same ? Padding.Same : Padding.Valid;
         float[] data = TestData.Distinct(11, 120);
@@ -47,11 +47,11 @@ public sealed class FunctionalPoolTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MaxPoolWithArgmaxAndUnpoolReproduceTheTutorialExample(string name)
     {
         // op-semantics.md 7(b): every row r holds the pixel [r, r+4]; 2x2 s2 SAME.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var data = new float[32];
         for (int r = 0; r < 4; r++)
@@ -89,7 +89,7 @@ public sealed class FunctionalPoolTests
     [Theory, MemberData(nameof(UnpoolCases))]
     public void UnpoolMatchesLoopsAndFiniteDifferences(string name, bool includeBatch, bool trusted)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [2, 5, 5, 2];   // odd pre-pool size: 5x5 -> 3x3 -> 5x5
         float[] data = TestData.Distinct(12, 100);
         var (_, switches) = Reference.MaxPoolWithArgmax(FiniteDifference.ToDouble(data), xs, 2, 2, 2, 2, true, includeBatch);
@@ -101,11 +101,11 @@ public sealed class FunctionalPoolTests
             [In(TestData.Uniform(13, 36), vs)]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void UnpoolSumsDuplicateSwitches(string name)
     {
         // Overlapping windows can share a maximum; scatter_nd adds both values there.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var values = Tensor.FromArray(acc, [1f, 2f, 4f], [1, 1, 3, 1]);
         var argmax = Tensor.FromArray(acc, [2L, 2L, 0L], [1, 1, 3, 1]);
@@ -115,7 +115,7 @@ public sealed class FunctionalPoolTests
     [Theory, MemberData(nameof(PoolCases))]
     public void MaxPoolMatchesLoopsAndFiniteDifferences(string name, int size, int stride, bool same)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [2, 5, 4, 3];
         var padding = same ? Padding.Same : Padding.Valid;
         Run(acc, $"MaxPool {size}/{stride} {padding}",
@@ -127,7 +127,7 @@ public sealed class FunctionalPoolTests
     [Theory, MemberData(nameof(PoolCases))]
     public void AvgPoolMatchesLoopsAndFiniteDifferences(string name, int size, int stride, bool same)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         int[] xs = [2, 5, 4, 3];
         var padding = same ? Padding.Same : Padding.Valid;
         Run(acc, $"AvgPool {size}/{stride} {padding}",
@@ -136,11 +136,11 @@ public sealed class FunctionalPoolTests
             [In(TestData.Uniform(15, 120), xs)]);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void PoolingTakesAHeightWidthPair(string name)
     {
         // op-semantics.md 7(c) in one dimension: a 3x1 column pooled with (2, 1) windows, SAME: pad one row after.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var x = Tensor.FromArray(acc, [1f, 5f, 3f], [1, 3, 1, 1]);
         Assert.Equal([5f, 3f], Functional.MaxPool(x, (2, 1), (2, 1)).ToArray());

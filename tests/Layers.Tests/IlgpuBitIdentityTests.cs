@@ -26,13 +26,13 @@ public sealed class IlgpuBitIdentityTests
     {
         Assert.False(Reference.Device.RunsHostKernels);
         Assert.Contains("GPU-shaped kernels", Reference.Device.Name, StringComparison.Ordinal);
-        Assert.True(Accelerators.Cpu.Device.RunsHostKernels);
+        Assert.True(TestAccelerators.Cpu.Device.RunsHostKernels);
     }
 
     [Fact]
     public void ThreeAdamStepsOfATinyCnnGiveTheSameParametersBitForBit()
     {
-        var ilgpu = Accelerators.Get("ilgpu-cpu");
+        var ilgpu = TestAccelerators.Get("ilgpu-cpu");
         var expected = Train(Reference);
         var actual = Train(ilgpu);
         foreach (var (name, values) in expected)
@@ -42,7 +42,7 @@ public sealed class IlgpuBitIdentityTests
     [Fact]
     public void TheDeconvnetPathGivesTheSameBits()
     {
-        var ilgpu = Accelerators.Get("ilgpu-cpu");
+        var ilgpu = TestAccelerators.Get("ilgpu-cpu");
         var expected = Deconv(Reference);
         var actual = Deconv(ilgpu);
         foreach (var (name, values) in expected)

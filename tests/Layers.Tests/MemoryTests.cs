@@ -8,10 +8,10 @@ namespace GpuDeconv.Layers.Tests;
 [Collection(nameof(AllocatorStatistics))]
 public sealed class MemoryTests
 {
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ATrainingStepAllocatesNoDeviceMemoryAfterWarmUpAndReturnsEveryByte(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         var allocator = DeviceAllocator.For(acc);
         long baseline = allocator.Statistics.BytesInUse;
         using (var parameters = new TensorScope())
@@ -61,10 +61,10 @@ public sealed class MemoryTests
         Assert.Equal(baseline, allocator.Statistics.BytesInUse);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void Conv2dReluMaxPoolKeepsOnlyThePooledValuesAndTheSwitches(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         var allocator = DeviceAllocator.For(acc);
         using var scope = new TensorScope();
         var x = Tensor.Uniform(acc, [4, 16, 16, 3], -1f, 1f, seed: 5, requiresGrad: true);
@@ -86,52 +86,85 @@ public sealed class MemoryTests
         Assert.False(trace.Steps[0].Output.IsDisposed);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void FreeingIntermediatesLowersTheBackwardPeakAndKeepsTheGradientsBitForBit(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         var allocator = DeviceAllocator.For(acc);
         using var scope = new TensorScope();
         var x = Tensor.Uniform(acc, [8, 64], -1f, 1f, seed: 7);
         var weights = Enumerable.Range(0, 4).Select(i => Tensor.Uniform(acc, [64, 64], -0.2f, 0.2f, seed: (ulong)(10 + i), requiresGrad: true)).ToArray();
         var side = Tensor.Uniform(acc, [8, 64], -1f, 1f, seed: 20);
 
-        (long Peak, float[][] Grads, Tensor[] Hidden, Tensor Loss) Step(bool free)
+        // The forward pass's outputs are the graph's (TensorScope.ForIntermediates), except the first layer's
+        // activations, which the caller keeps (as it would keep logits for an accuracy), and the loss.
+        (long Peak, float[][] Grads, Tensor Held, Tensor[] Released, Tensor Loss) Step(bool free)
         {
             foreach (var w in weights) w.ZeroGrad();
-            var hidden = new List<Tensor>();
-            var h = x;
-            foreach (var w in weights)
+            var released = new List<Tensor>();
+            Tensor held, loss;
+            using (var intermediates = TensorScope.ForIntermediates())
             {
-                h = Functional.Relu(Functional.MatMul(h, w));
-                hidden.Add(h);
+                var h = x;
+                foreach (var w in weights)
+                {
+                    var product = Functional.MatMul(h, w);
+                    h = Functional.Relu(product);
+                    released.Add(product);
+                    released.Add(h);
+                }
+                held = intermediates.Keep(released[1]);
+                released.RemoveAt(1);
+                loss = intermediates.Keep(Functional.ReduceSum(Functional.Multiply(h, side)));
             }
-            var loss = Functional.ReduceSum(Functional.Multiply(h, side));
+            Assert.All(released, t => Assert.True(t.IsReleasedToGraph));
             allocator.ResetPeak();
             long start = allocator.Statistics.BytesInUse;
             loss.Backward(freeIntermediates: free);
-            return (allocator.Statistics.PeakBytesInUse - start, [.. weights.Select(w => w.Grad!.ToArray())], [.. hidden], loss);
+            return (allocator.Statistics.PeakBytesInUse - start, [.. weights.Select(w => w.Grad!.ToArray())], held, [.. released], loss);
         }
 
         var kept = Step(free: false);
         var freed = Step(free: true);
         for (int i = 0; i < weights.Length; i++) Assert.Equal(kept.Grads[i], freed.Grads[i]);
-        Assert.All(kept.Hidden, t => Assert.False(t.IsDisposed));
-        Assert.All(freed.Hidden, t => Assert.True(t.IsDisposed));
-        // The loss the pass started from, the leaves, their gradients and tensors made without autograd all stay.
+        Assert.All(kept.Released, t => Assert.False(t.IsDisposed));
+        Assert.All(freed.Released, t => Assert.True(t.IsDisposed));
+        // What the caller holds stays: the intermediate it kept (readable after Backward), the loss, the leaves,
+        // their gradients and the tensors made without autograd.
+        Assert.False(freed.Held.IsDisposed);
+        Assert.Equal(kept.Held.ToArray(), freed.Held.ToArray());
         Assert.False(freed.Loss.IsDisposed);
         Assert.All(weights, w => Assert.False(w.IsDisposed || w.Grad!.IsDisposed));
         Assert.False(x.IsDisposed || side.IsDisposed);
         // Each layer gives back its activations (and its matmul's output) while the earlier layers' gradients are made.
         Assert.True(freed.Peak < kept.Peak, $"backward peak {freed.Peak} bytes with freeing, {kept.Peak} without");
-        var e = Assert.Throws<ObjectDisposedException>(() => freed.Hidden[0].ToArray());
+        var e = Assert.Throws<ObjectDisposedException>(() => freed.Released[0].ToArray());
         Assert.Contains("[8, 64]", e.Message);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Fact]
+    public void BackwardNeverFreesATensorAnOpReturnedToTheCaller()
+    {
+        // The case: logits kept for an accuracy are read after a backward pass that frees intermediates.
+        var acc = TestAccelerators.Cpu;
+        using var scope = new TensorScope();
+        var w = Tensor.Uniform(acc, [16, 4], -0.5f, 0.5f, seed: 3, requiresGrad: true);
+        var images = Tensor.Uniform(acc, [8, 16], -1f, 1f, seed: 4);
+        var labels = Tensor.FromArray(acc, [0, 1, 2, 3, 0, 1, 2, 3], [8]);
+        var hidden = Functional.Relu(Functional.MatMul(images, w));
+        var logits = Functional.Scale(hidden, 2f);
+        float[] before = logits.ToArray();
+        var loss = Functional.SoftmaxCrossEntropy(logits, labels);
+        loss.Backward(freeIntermediates: true);
+        Assert.Equal(before, logits.ToArray());
+        Assert.Equal(8 * 4, hidden.ToArray().Length);
+        Assert.NotNull(w.Grad);
+    }
+
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ResetPeakStartsANewPeakAtTheBytesInUse(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         var allocator = DeviceAllocator.For(acc);
         using var scope = new TensorScope();
         var kept = Tensor.Zeros(acc, [1024]);
@@ -147,12 +180,12 @@ public sealed class MemoryTests
         GC.KeepAlive(kept);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BackwardHandsEachSpentGradientBackAtOnce(string name)
     {
         // A chain of 8 ops on 64 KiB tensors: the forward keeps all 8 outputs (the caller's scope owns them), but the
         // backward needs only the gradient in flight and the next one, as in PyTorch, not all 8 at once.
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         var allocator = DeviceAllocator.For(acc);
         const long Bytes = 16 * 1024 * 4;
         using var scope = new TensorScope();

@@ -28,7 +28,7 @@ public sealed class ModuleTests
     public void NamedParametersFollowRegistrationOrderWithPaths()
     {
         using var scope = new TensorScope();
-        using var net = new Net(Accelerators.Cpu);
+        using var net = new Net(TestAccelerators.Cpu);
         string[] expected = ["features/0/weight", "features/0/bias", "scale", "fc1/weight"];
         Assert.Equal(expected, net.NamedParameters().Keys);
         Assert.Equal(expected, net.Parameters().Select(p => p.Name));   // tensors carry their paths (for error messages)
@@ -52,16 +52,16 @@ public sealed class ModuleTests
     public void RegisteringATakenOrInvalidNameFailsWithTheName()
     {
         using var scope = new TensorScope();
-        var taken = Assert.Throws<ArgumentException>(() => new BadNames(Accelerators.Cpu, "w", "w").Build());
+        var taken = Assert.Throws<ArgumentException>(() => new BadNames(TestAccelerators.Cpu, "w", "w").Build());
         Assert.Contains("'w' is already registered", taken.Message);
-        var slash = Assert.Throws<ArgumentException>(() => new BadNames(Accelerators.Cpu, "a/b", "c").Build());
+        var slash = Assert.Throws<ArgumentException>(() => new BadNames(TestAccelerators.Cpu, "a/b", "c").Build());
         Assert.Contains("'a/b'", slash.Message);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void InitialisationIsATruncatedNormalAndAConstantBiasReproducibleBySeed(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var conv = new Conv2d(acc, 3, 64, 5, seed: 42, stddev: 0.1f, biasValue: 0.1f);
         float[] w = conv.Weight.ToArray();
@@ -76,7 +76,7 @@ public sealed class ModuleTests
 
         // Same seed: the same bits, also across accelerators; another seed: other values.
         Assert.Equal(w, new Conv2d(acc, 3, 64, 5, seed: 42, stddev: 0.1f).Weight.ToArray());
-        Assert.Equal(w, new Conv2d(Accelerators.Cpu, 3, 64, 5, seed: 42, stddev: 0.1f).Weight.ToArray());
+        Assert.Equal(w, new Conv2d(TestAccelerators.Cpu, 3, 64, 5, seed: 42, stddev: 0.1f).Weight.ToArray());
         Assert.NotEqual(w, new Conv2d(acc, 3, 64, 5, seed: 43, stddev: 0.1f).Weight.ToArray());
 
         // The defaults are the deconv tutorial's: stddev 0.01 and bias 0.01.
@@ -85,10 +85,10 @@ public sealed class ModuleTests
         Assert.All(defaults.Bias!.ToArray(), b => Assert.Equal(0.01f, b));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void LinearComputesXTimesWPlusB(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var fc = new Linear(acc, 3, 2, seed: 5, stddev: 1f, biasValue: 0.5f);
         float[] w = fc.Weight.ToArray();
@@ -103,10 +103,10 @@ public sealed class ModuleTests
             }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void Conv2dForwardIsFunctionalConv2dPlusBias(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var conv = new Conv2d(acc, 2, 3, (3, 2), seed: 9, stride: (2, 1), padding: Padding.Valid, stddev: 0.5f, biasValue: 0.25f);
         var x = Tensor.Uniform(acc, [2, 5, 4, 2], -1f, 1f, seed: 11);
@@ -121,7 +121,7 @@ public sealed class ModuleTests
     public void WrongInputShapesNameTheLayerAndBothShapes()
     {
         using var scope = new TensorScope();
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var net = new TinyCnn(acc, seed: 1);
         var conv = Assert.Throws<ArgumentException>(() => net.Conv1.Forward(Tensor.Zeros(acc, [1, 8, 8, 3])));
         Assert.Contains("conv1/weight", conv.Message);
@@ -136,10 +136,10 @@ public sealed class ModuleTests
         Assert.Contains("[64, 2]", fc.Message);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ExportedParametersLoadIntoAnotherModel(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var source = new TinyCnn(acc, seed: 1);
         var target = new TinyCnn(acc, seed: 100);
@@ -157,7 +157,7 @@ public sealed class ModuleTests
     public void ImportingMismatchedParametersFailsAndChangesNothing()
     {
         using var scope = new TensorScope();
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         var model = new TinyCnn(acc, seed: 1);
         float[] before = model.Conv1.Weight.ToArray();
         var values = new Dictionary<string, HostArray>(model.ExportParameters());
@@ -187,7 +187,7 @@ public sealed class ModuleMemoryTests
     [Fact]
     public void DisposingAModelReturnsItsParametersToTheAllocator()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         long before = DeviceAllocator.For(acc).Statistics.BytesInUse;
         var model = new TinyCnn(acc, seed: 1);
         using (var scope = new TensorScope())

@@ -41,10 +41,10 @@ public sealed class OptimizerTests
         Assert.Equal(3, optimizer.StepCount);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SgdMatchesTheHostReferenceOverThreeSteps(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         foreach (var (momentum, nesterov) in new[] { (0f, false), (0.9f, false), (0.9f, true) })
         {
             using var scope = new TensorScope();
@@ -69,10 +69,10 @@ public sealed class OptimizerTests
         }
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void AdamMatchesTheHostReferenceOverThreeSteps(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var (p0, c0) = Problem(2);
         var p = Tensor.FromArray(acc, p0, [7], requiresGrad: true);
@@ -102,10 +102,10 @@ public sealed class OptimizerTests
         AssertClose(name, v, state["adam/v/w"].Data, "v");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void StepSkipsParametersWithoutAGradient(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var used = Tensor.FromArray(acc, [1f, 2f], [2], requiresGrad: true);
         var unused = Tensor.FromArray(acc, [3f, 4f], [2], requiresGrad: true);
@@ -122,7 +122,7 @@ public sealed class OptimizerTests
     [Fact]
     public void RestoringTheStateAndContinuingMatchesNeverStoppingBitForBit()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope();
         var images = Tensor.Uniform(acc, [4, 8, 8, 1], 0f, 1f, seed: 5);
         var labels = Tensor.FromArray(acc, [0, 1, 1, 0], [4]);
@@ -164,7 +164,7 @@ public sealed class OptimizerTests
     [Fact]
     public void ImportingMismatchedStateFailsWithNamesAndShapes()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope();
         var model = new TinyCnn(acc, seed: 1);
         using var adam = new AdamOptimizer(model);
@@ -192,7 +192,7 @@ public sealed class OptimizerTests
     [Fact]
     public void BadHyperparametersAndParametersAreRejected()
     {
-        var acc = Accelerators.Cpu;
+        var acc = TestAccelerators.Cpu;
         using var scope = new TensorScope();
         var p = Tensor.Zeros(acc, [2], requiresGrad: true);
         Assert.Contains("beta1", Assert.Throws<ArgumentException>(() => new AdamOptimizer([p], beta1: 1f)).Message);

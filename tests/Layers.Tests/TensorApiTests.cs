@@ -7,10 +7,10 @@ namespace GpuDeconv.Layers.Tests;
 // Tensor creation, reading, views, copies between accelerators, disposal and scopes.
 public sealed class TensorApiTests
 {
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void FromArrayRoundTripsFloatIntAndLongData(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var f = Tensor.FromArray(acc, [1.5f, -2f, 3f, float.NaN, 0f, -0f], [2, 3]);
         Assert.Equal(DType.Float32, f.DType);
@@ -38,10 +38,10 @@ public sealed class TensorApiTests
         Assert.Empty(empty.ToArray());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void FromArrayRejectsDataThatDoesNotFillTheShape(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var error = Assert.Throws<ArgumentException>(() => Tensor.FromArray(acc, new float[5], [2, 3]));
         Assert.Equal("data", error.ParamName);
@@ -54,10 +54,10 @@ public sealed class TensorApiTests
         Assert.Throws<ArgumentException>(() => new Shape(2, -1));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ZerosOnesAndFillWriteEveryElement(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         Assert.All(Tensor.Zeros(acc, [3, 5, 7]).ToArray(), v => Assert.Equal(0f, v));
         Assert.All(Tensor.Ones(acc, [1027]).ToArray(), v => Assert.Equal(1f, v));
@@ -70,10 +70,10 @@ public sealed class TensorApiTests
         Assert.Equal([2f], scalar.ToArray());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SeededRandomTensorsAreRepeatableAndInRange(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         float[] normal = Tensor.TruncatedNormal(acc, [40, 50], stddev: 0.5f, seed: 42, mean: 1f).ToArray();
         Assert.Equal(normal, Tensor.TruncatedNormal(acc, [40, 50], stddev: 0.5f, seed: 42, mean: 1f).ToArray());
@@ -90,8 +90,8 @@ public sealed class TensorApiTests
     [Fact]
     public void SeededRandomTensorsAreBitIdenticalOnCpuAndOpenCL()
     {
-        var cpu = Accelerators.Cpu;
-        var opencl = Accelerators.Get("opencl");
+        var cpu = TestAccelerators.Cpu;
+        var opencl = TestAccelerators.Get("opencl");
         using var scope = new TensorScope();
         Check.Equal<float>(Tensor.TruncatedNormal(cpu, [33, 31], 0.1f, seed: 2024).ToArray(),
             Tensor.TruncatedNormal(opencl, [33, 31], 0.1f, seed: 2024).ToArray(), "TruncatedNormal cpu vs opencl");
@@ -99,10 +99,10 @@ public sealed class TensorApiTests
             Tensor.Uniform(opencl, [1001], -1f, 1f, seed: 9).ToArray(), "Uniform cpu vs opencl");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ShapePrintsAsTensorFlowDoes(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var t = Tensor.Zeros(acc, [128, 24, 24, 3]);
         Assert.Equal("[128, 24, 24, 3]", t.Shape.ToString());
@@ -115,10 +115,10 @@ public sealed class TensorApiTests
         Assert.Equal("[]", Tensor.Zeros(acc, []).Shape.ToString());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ReshapeSharesMemoryWithItsSource(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var x = Tensor.FromArray(acc, [1f, 2f, 3f, 4f, 5f, 6f], [2, 3]);
         var view = x.Reshape([3, 2, 1]);
@@ -139,10 +139,10 @@ public sealed class TensorApiTests
         Assert.Contains("[4, 2]", error.Message);
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void CloneIsAnIndependentCopyThatGradientsFlowThrough(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var a = Tensor.FromArray(acc, [1f, 2f, 3f], [3], requiresGrad: true);
         var copy = a.Clone();
@@ -160,8 +160,8 @@ public sealed class TensorApiTests
     [Fact]
     public void ToMovesTensorsBetweenCpuAndOpenCLAndGradientsFlowBack()
     {
-        var cpu = Accelerators.Cpu;
-        var opencl = Accelerators.Get("opencl");
+        var cpu = TestAccelerators.Cpu;
+        var opencl = TestAccelerators.Get("opencl");
         using var scope = new TensorScope();
         var w = Tensor.FromArray(cpu, [1f, -2f, 3f], [3], requiresGrad: true);
         var onDevice = w.To(opencl);
@@ -178,10 +178,10 @@ public sealed class TensorApiTests
         Assert.Equal([4L, 5L], Tensor.FromArray(opencl, [4L, 5L], [2]).To(cpu).ToArray<long>());
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void DisposingTwiceIsSafeAndUseAfterDisposeNamesTheTensor(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var w = Tensor.Ones(acc, [5, 5, 3, 64]);
         w.Name = "conv1/weight";
@@ -197,10 +197,10 @@ public sealed class TensorApiTests
         Assert.Throws<ObjectDisposedException>(() => w.To(acc));
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ScopesDisposeTheirTensorsExceptKeptOnes(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         Tensor kept, inner, outerTemp, keptToOuter;
         using (var outer = new TensorScope())
         {

@@ -38,11 +38,11 @@ public sealed class TrainingTests
         return loss.ToArray()[0];
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void TrainingATinyCnnOnSquaresDrivesItsLossDown(string name)
     {
-        var acc = Accelerators.Get(name);
-        Accelerators.SkipScaleTestOnDebugDevice(name);
+        var acc = TestAccelerators.Get(name);
+        TestAccelerators.SkipScaleTestOnDebugDevice(name);
         using var scope = new TensorScope();
         var (images, labels, labelValues) = Squares(acc, 16, seed: 3);
         var model = new TinyCnn(acc, seed: 11);
@@ -58,10 +58,10 @@ public sealed class TrainingTests
         Assert.True(accuracy >= 0.9, $"accuracy {accuracy}; losses {trace}");
     }
 
-    [Theory, MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ASteadyTrainingStepAllocatesNoDeviceMemory(string name)
     {
-        var acc = Accelerators.Get(name);
+        var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var (images, labels, _) = Squares(acc, 4, seed: 4);
         var model = new TinyCnn(acc, seed: 12);

@@ -8,7 +8,7 @@ namespace GpuDeconv.Testing;
 /// The accelerators every kernel test runs on (an xunit theory over <see cref="Names"/>): CPU always,
 /// OpenCL and CUDA skip with the reason when the machine has none, never a silent pass.
 /// </summary>
-public static class Accelerators
+public static class TestAccelerators
 {
     /// <summary>Theory data: one row per accelerator name.</summary>
     public static TheoryData<string> Names

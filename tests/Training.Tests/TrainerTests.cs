@@ -32,10 +32,10 @@ public class TrainerTests
         [.. Events(logdir).Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value.Select(v => (e.Step, v)))];
 
     [Theory]
-    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void CifarNetRunsEndToEndAndLogsTheDeconvImages(string name)
     {
-        var accelerator = Accelerators.Get(name);
+        var accelerator = TestAccelerators.Get(name);
         using var temp = new TempDirectory();
         var (train, test) = CifarFiles(temp, train: 12, test: 5);
         string logdir = temp["runs/cifar"];
@@ -91,10 +91,10 @@ public class TrainerTests
     }
 
     [Theory]
-    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void LeNetRunsEndToEndAndLogsHistogramsAndKernels(string name)
     {
-        var accelerator = Accelerators.Get(name);
+        var accelerator = TestAccelerators.Get(name);
         using var temp = new TempDirectory();
         var (train, test) = MnistFiles(temp, train: 20, test: 7);
         string logdir = temp["runs/lenet"];
@@ -129,7 +129,7 @@ public class TrainerTests
     [Fact]
     public void ResumingGivesTheSameParametersAsAnUninterruptedRun()
     {
-        var cpu = Accelerators.Cpu;
+        var cpu = TestAccelerators.Cpu;
         using var temp = new TempDirectory();
         var (train, test) = CifarFiles(temp, train: 10, test: 3);
         // Distortions and shuffles both depend on (seed, epoch, index): 10 examples in batches of 4 is 2 steps an epoch,
@@ -171,7 +171,7 @@ public class TrainerTests
         var (train, test) = CifarFiles(temp, train: 8, test: 2);
         TrainerOptions Options(LearningRateSchedule? schedule, int? warmup) =>
             new(temp["run"]) { Steps = 11, BatchSize = 4, LearningRate = 0.01f, LearningRateSchedule = schedule, WarmupSteps = warmup };
-        using (var cosine = new Trainer(Accelerators.Cpu, Options(LearningRateSchedule.Cosine, 4), train, test))
+        using (var cosine = new Trainer(TestAccelerators.Cpu, Options(LearningRateSchedule.Cosine, 4), train, test))
         {
             // Steps 0..3 climb 1/4, 2/4, 3/4, 4/4 of the rate; then half a cosine over the 7 steps left: 1 at step 4, 1/2
             // halfway (step 7.5), 0 after the last.
@@ -183,9 +183,9 @@ public class TrainerTests
             Assert.Equal("Cosine", cosine.Settings()["learning_rate_schedule"]);
             Assert.Equal("4", cosine.Settings()["warmup_steps"]);
         }
-        using var constant = new Trainer(Accelerators.Cpu, Options(LearningRateSchedule.Constant, 0), train, test);
+        using var constant = new Trainer(TestAccelerators.Cpu, Options(LearningRateSchedule.Constant, 0), train, test);
         Assert.All(Enumerable.Range(0, 11), s => Assert.Equal(0.01f, constant.LearningRateAt(s)));
-        Assert.Throws<ArgumentException>(() => new Trainer(Accelerators.Cpu, Options(null, -1), train, test));
+        Assert.Throws<ArgumentException>(() => new Trainer(TestAccelerators.Cpu, Options(null, -1), train, test));
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public class TrainerTests
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var options = new TrainerOptions(temp["run"]) { Steps = 1000, BatchSize = 2, LogEvery = 1, LoaderThreads = 1 };
         TrainingResult result;
-        using (var trainer = new Trainer(Accelerators.Cpu, options, train, test))
+        using (var trainer = new Trainer(TestAccelerators.Cpu, options, train, test))
             result = trainer.Run(new SynchronousProgress<TrainingProgress>(p => { if (p.Step == 2) cancel.Cancel(); }), cancel.Token);
         Assert.True(result.Cancelled);
         Assert.Equal(2, result.Step);
@@ -224,7 +224,7 @@ public class TrainerTests
         };
         foreach (var (options, (train, test)) in runs)
         {
-            using var trainer = new Trainer(Accelerators.Cpu, options, train, test);
+            using var trainer = new Trainer(TestAccelerators.Cpu, options, train, test);
             trainer.Run(cancellationToken: TestContext.Current.CancellationToken);
         }
         var values = runs.SelectMany(r => Values(r.Options.LogDirectory)).Select(v => v.Value).ToList();
@@ -248,7 +248,7 @@ public class TrainerTests
     {
         using var temp = new TempDirectory();
         var (train, test) = CifarFiles(temp, train: 4, test: 7);
-        using var trainer = new Trainer(Accelerators.Cpu, new TrainerOptions(temp["run"]) { Steps = 1, BatchSize = 4, EvalBatchSize = 3 }, train, test);
+        using var trainer = new Trainer(TestAccelerators.Cpu, new TrainerOptions(temp["run"]) { Steps = 1, BatchSize = 4, EvalBatchSize = 3 }, train, test);
         // All logits of the fresh network are nearly equal; whatever it predicts, the accuracy counts sevenths (3 + 3 + 1 examples).
         float accuracy = trainer.Evaluate();
         Assert.Equal(Math.Round(accuracy * 7), accuracy * 7, 4);
@@ -262,7 +262,7 @@ public class TrainerTests
     {
         using var temp = new TempDirectory();
         var (train, test) = CifarFiles(temp, train: 4, test: 2);
-        var e = Assert.Throws<ArgumentException>(() => new Trainer(Accelerators.Cpu, new TrainerOptions(temp["run"]) { Top9Maps = maps }, train, test));
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(TestAccelerators.Cpu, new TrainerOptions(temp["run"]) { Top9Maps = maps }, train, test));
         Assert.Contains(message, e.Message);
     }
 
@@ -271,7 +271,7 @@ public class TrainerTests
     {
         using var temp = new TempDirectory();
         var (train, test) = CifarFiles(temp, train: 4, test: 2);
-        var e = Assert.Throws<ArgumentException>(() => new Trainer(Accelerators.Cpu, new TrainerOptions(temp["run"]) { Model = ModelKind.LeNet5 }, train, test));
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(TestAccelerators.Cpu, new TrainerOptions(temp["run"]) { Model = ModelKind.LeNet5 }, train, test));
         Assert.Contains("[32, 32, 3]", e.Message);
         Assert.Contains("[28, 28, 1]", e.Message);
     }

@@ -159,7 +159,24 @@ public abstract partial class Accelerator : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         DisposeCore();
+        IDisposable[] owned;
+        lock (_owned) owned = [.. _owned];
+        for (int i = owned.Length - 1; i >= 0; i--) owned[i].Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    private readonly List<IDisposable> _owned = [];
+
+    /// <summary>
+    /// Makes this accelerator own <paramref name="resource"/> (the context or backend it was created in): disposing the
+    /// accelerator disposes it afterwards, last given first. <see cref="AcceleratorKinds.Create(string)"/> uses this so
+    /// that one <c>using</c> frees an accelerator and what it lives in.
+    /// </summary>
+    public void DisposeAlso(IDisposable resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        ThrowIfDisposed();
+        lock (_owned) _owned.Add(resource);
     }
 
     public override string ToString() => $"{AcceleratorType} {Name}";

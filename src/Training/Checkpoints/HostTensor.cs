@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 
 namespace GpuDeconv.Training;
 

@@ -13,6 +13,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 
 namespace GpuDeconv.Training;
 

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 
 namespace GpuDeconv.Training;
 

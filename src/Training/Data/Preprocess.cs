@@ -1,4 +1,5 @@
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 
 namespace GpuDeconv.Training;
 

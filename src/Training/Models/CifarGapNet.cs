@@ -81,11 +81,14 @@ public sealed class CifarGapNet : Module
         // relu(conv + bias) and the argmax max-pool 2x2 SAME as one op: without a trace each block's pre-pool activations,
         // its largest tensor, are freed as soon as they are pooled rather than kept through the training step.
         var pool = new PoolOptions(2, 2, Padding.Same);
+        // Without a trace, the blocks' outputs are the graph's alone (freed as Backward passes them); a trace keeps them.
+        using var intermediates = trace is null ? TensorScope.ForIntermediates() : null;
         var (h, _) = Conv1.ForwardReluMaxPool(images, pool, trace);                            // [N, H/2, W/2, 64]
         (h, _) = Conv2.ForwardReluMaxPool(h, pool, trace);                                     // [N, H/4, W/4, 64]
         h = Conv3.ForwardRelu(h);                                                              // [N, H/4, W/4, classes]
         // The tutorial's avg_pool_6x6 (ksize = stride = 6, SAME) on a 6x6 map is the mean over the whole map.
         var pooled = Functional.AvgPool(h, size: (PooledHeight, PooledWidth), stride: (PooledHeight, PooledWidth), padding: Padding.Valid);
-        return pooled.Reshape([pooled.Shape[0], Classes]);
+        var logits = pooled.Reshape([pooled.Shape[0], Classes]);
+        return intermediates is null ? logits : intermediates.Keep(logits);
     }
 }

@@ -70,13 +70,15 @@ public sealed class LeNet5 : Module
     public override Tensor Forward(Tensor input)
     {
         CheckImages(input);
-        if (Activation != Activation.Relu) return Run(input).Logits;
+        // Only the logits go to the caller: every other activation is the graph's alone.
+        using var intermediates = TensorScope.ForIntermediates();
+        if (Activation != Activation.Relu) return intermediates.Keep(Run(input).Logits);
         // relu(conv) and the 2x2 max-pool as one op per block (the same values and gradients as Run's ops): the
         // conv maps, which only Run hands out, are freed as soon as they are pooled instead of living through the step.
         var pool = new PoolOptions(2, 2, Padding.Valid);
         var (h, _) = Conv1.ForwardReluMaxPool(input, pool);
         (h, _) = Conv2.ForwardReluMaxPool(h, pool);
-        return Classify(h).Logits;
+        return intermediates.Keep(Classify(h).Logits);
     }
 
     /// <summary>The forward pass with its intermediate activations (for feature-map images and the fc2 class maps).</summary>

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using GpuDeconv.Kernels;
+using GpuDeconv.Layers;
 using Xunit;
 
 namespace GpuDeconv.Training.Tests;

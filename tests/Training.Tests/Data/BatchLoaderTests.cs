@@ -4,7 +4,7 @@ namespace GpuDeconv.Training.Tests;
 
 public class BatchLoaderTests
 {
-    private static readonly Kernels.Shape Pixel = new(1, 1, 1);
+    private static readonly Layers.Shape Pixel = new(1, 1, 1);
 
     /// <summary>n one-pixel images whose value is their index (so a batch's images say which examples it holds), label index % 10.</summary>
     private static Dataset Numbered(int n) =>
@@ -101,7 +101,7 @@ public class BatchLoaderTests
 
         Assert.Equal([0, 1, 2, 0, 1, 2, 0, 1], batch.Indices.ToArray());
         Assert.Equal(5, batch.WrappedCount);
-        Assert.Equal(new Kernels.Shape(8, 1, 1, 1), batch.Shape);
+        Assert.Equal(new Layers.Shape(8, 1, 1, 1), batch.Shape);
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public class BatchLoaderTests
         var one = Run(1, 1);
         var many = Run(4, 3);
         Assert.Equal(8, one.Count);
-        Assert.Equal(new Kernels.Shape(24, 24, 3), Preprocess.CifarTrain.Output);
+        Assert.Equal(new Layers.Shape(24, 24, 3), Preprocess.CifarTrain.Output);
         for (int i = 0; i < one.Count; i++)
         {
             Assert.Equal(one[i].Step, many[i].Step);

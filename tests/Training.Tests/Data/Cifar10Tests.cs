@@ -15,7 +15,7 @@ public class Cifar10Tests
         var data = Cifar10.ReadBatchFile(temp["subset.bin"]);
 
         Assert.Equal(3, data.Count);
-        Assert.Equal(new Kernels.Shape(32, 32, 3), data.ImageShape);
+        Assert.Equal(new Layers.Shape(32, 32, 3), data.ImageShape);
         Assert.Equal([9, 8, 7], data.Labels.ToArray());
         for (int r = 0; r < 3; r++)
         {

@@ -14,7 +14,7 @@ public class DatasetTests
         var data = TwoByTwo();
         Assert.Equal(2, data.Count);
         Assert.Equal(12, data.ImageSize);
-        Assert.Equal(new Kernels.Shape(2, 2, 3), data.ImageShape);
+        Assert.Equal(new Layers.Shape(2, 2, 3), data.ImageShape);
         Assert.Equal(new byte[] { 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 }, data.ImageSpan(1).ToArray());
         Assert.Equal(0, data.Label(1));
         Assert.Equal(["a", "b"], data.ClassNames);

@@ -23,7 +23,7 @@ public class MnistTests
         var train = Mnist.Load(temp.Path, DatasetSplit.Train);
         var test = Mnist.Load(temp.Path, DatasetSplit.Test);
 
-        Assert.Equal(new Kernels.Shape(28, 28, 1), train.ImageShape);
+        Assert.Equal(new Layers.Shape(28, 28, 1), train.ImageShape);
         Assert.Equal([5, 0, 4], train.Labels.ToArray());
         Assert.Equal([7, 2], test.Labels.ToArray());
         Assert.Equal(Pixel(2, 783), train.ImageSpan(2)[783]);

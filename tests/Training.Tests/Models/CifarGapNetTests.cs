@@ -8,7 +8,7 @@ public class CifarGapNetTests
     [Fact]
     public void ParametersAreTheTutorialsNamesShapesAndInitialValues()
     {
-        using var model = new CifarGapNet(Accelerators.Cpu, 24, 24, 3);
+        using var model = new CifarGapNet(TestAccelerators.Cpu, 24, 24, 3);
         var parameters = model.NamedParameters();
         Assert.Equal(["conv1/weight", "conv1/bias", "conv2/weight", "conv2/bias", "conv3/weight", "conv3/bias"], parameters.Keys);
         Assert.Equal(new[] { 5, 5, 3, 64 }, parameters["conv1/weight"].Shape.Dims);
@@ -21,15 +21,15 @@ public class CifarGapNetTests
         double std = Math.Sqrt(w.Select(v => (double)v * v).Average());
         Assert.InRange(std, 0.007, 0.0095);
         Assert.Equal((6, 6), (model.PooledHeight, model.PooledWidth));
-        using var gray = new CifarGapNet(Accelerators.Cpu, 28, 28, 1);
+        using var gray = new CifarGapNet(TestAccelerators.Cpu, 28, 28, 1);
         Assert.Equal((7, 7), (gray.PooledHeight, gray.PooledWidth));
     }
 
     [Theory]
-    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardBackwardAndProjectionsOnATinyBatch(string name)
     {
-        var accelerator = Accelerators.Get(name);
+        var accelerator = TestAccelerators.Get(name);
         // 10x10x1: pools to 5x5 then 3x3 (SAME rounds up), so the average pool covers an odd map.
         using var model = new CifarGapNet(accelerator, 10, 10, 1, classes: 3, seed: 7);
         using var scope = new TensorScope();
@@ -61,11 +61,11 @@ public class CifarGapNetTests
     }
 
     [Theory]
-    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardIsTheTracedPassBitForBit(string name)
     {
         // Forward runs each block as one op and frees what the traced pass keeps; the numbers must not move.
-        var accelerator = Accelerators.Get(name);
+        var accelerator = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var images = Tensor.Uniform(accelerator, [3, 10, 10, 2], -1f, 1f, seed: 4);
         var labels = Tensor.FromArray(accelerator, new[] { 0, 2, 1 }, [3]);
@@ -86,9 +86,9 @@ public class CifarGapNetTests
     [Fact]
     public void WrongImageShapeNamesBothShapes()
     {
-        using var model = new CifarGapNet(Accelerators.Cpu, 24, 24, 3);
+        using var model = new CifarGapNet(TestAccelerators.Cpu, 24, 24, 3);
         using var scope = new TensorScope();
-        var e = Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Zeros(Accelerators.Cpu, [1, 32, 32, 3])));
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Zeros(TestAccelerators.Cpu, [1, 32, 32, 3])));
         Assert.Contains("[1, 32, 32, 3]", e.Message);
         Assert.Contains("[N, 24, 24, 3]", e.Message);
     }

@@ -8,7 +8,7 @@ public class LeNet5Tests
     [Fact]
     public void ParametersAreTheTutorialsLayers()
     {
-        using var model = new LeNet5(Accelerators.Cpu);
+        using var model = new LeNet5(TestAccelerators.Cpu);
         var shapes = model.NamedParameters().ToDictionary(p => p.Key, p => p.Value.Shape.ToString());
         Assert.Equal(new Dictionary<string, string>
         {
@@ -25,10 +25,10 @@ public class LeNet5Tests
     }
 
     [Theory]
-    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardBackwardOnATinyBatch(string name)
     {
-        var accelerator = Accelerators.Get(name);
+        var accelerator = TestAccelerators.Get(name);
         foreach (var activation in new[] { Activation.Relu, Activation.Sigmoid })
         {
             using var model = new LeNet5(accelerator, activation, seed: 5);
@@ -51,12 +51,12 @@ public class LeNet5Tests
     }
 
     [Theory]
-    [MemberData(nameof(Accelerators.Names), MemberType = typeof(Accelerators))]
+    [MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ForwardIsRunBitForBit(string name)
     {
         // With ReLU, Forward pools through switches (Conv2dReluMaxPool) where Run pools the kept maps (MaxPool): the
         // same maxima, the same first-of-ties cells (windows of ReLU zeros), so the same logits and gradients.
-        var accelerator = Accelerators.Get(name);
+        var accelerator = TestAccelerators.Get(name);
         foreach (var activation in new[] { Activation.Relu, Activation.Sigmoid })
         {
             using var scope = new TensorScope();
@@ -80,9 +80,9 @@ public class LeNet5Tests
     [Fact]
     public void RejectsUnpaddedImages()
     {
-        using var model = new LeNet5(Accelerators.Cpu);
+        using var model = new LeNet5(TestAccelerators.Cpu);
         using var scope = new TensorScope();
-        var e = Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Zeros(Accelerators.Cpu, [1, 28, 28, 1])));
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Zeros(TestAccelerators.Cpu, [1, 28, 28, 1])));
         Assert.Contains("[1, 28, 28, 1]", e.Message);
         Assert.Contains("[N, 32, 32, 1]", e.Message);
     }

@@ -17,46 +17,10 @@ using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
 
-/// <summary>Stride, padding and dilation of a 2-D convolution (TF's <c>strides</c>, <c>padding</c>, <c>dilations</c> for NHWC).</summary>
-/// <param name="Stride">Rows and columns between window positions.</param>
-/// <param name="Padding">SAME or VALID, with TF's split (the odd zero after the data).</param>
-/// <param name="Dilation">Rows and columns between window taps; above 1 it needs stride 1 (as in TF).</param>
-public readonly record struct Conv2dOptions(Size2d Stride, Padding Padding, Size2d Dilation)
+/// <summary>The GEMM an <see cref="Conv2dKernels.ImplicitGemmKernel"/> launch computes, passed by value.</summary>
+internal struct ConvGemm
 {
-    /// <summary>Stride <paramref name="stride"/>, the given padding and no dilation.</summary>
-    public Conv2dOptions(Size2d stride, Padding padding) : this(stride, padding, 1)
-    {
-    }
-
-    /// <summary>Stride 1, SAME, dilation 1 (tf.nn.conv2d's usual call).</summary>
-    public static Conv2dOptions Default => new(1, Padding.Same, 1);
-
-    /// <summary>Formats the options as in shape messages, e.g. <c>stride 3, SAME</c> or <c>stride 1, VALID, dilation 2</c>.</summary>
-    public override string ToString()
-    {
-        string text = $"stride {Format(Stride)}, {(Padding == Padding.Same ? "SAME" : Padding == Padding.Valid ? "VALID" : Padding.ToString())}";
-        return Dilation == new Size2d(1, 1) ? text : $"{text}, dilation {Format(Dilation)}";
-    }
-
-    internal static string Format(Size2d size) =>
-        size.Height == size.Width ? size.Height.ToString(CultureInfo.InvariantCulture) : size.ToString();
-}
-
-/// <summary>Which kernels compute a convolution.</summary>
-public enum ConvAlgorithm
-{
-    /// <summary><see cref="Vector"/> on devices that run on the host CPU (the CPU accelerator, pocl), <see cref="ImplicitGemm"/> elsewhere.</summary>
-    Auto,
-    /// <summary>The tiled implicit GEMM (<see cref="Conv2d.ImplicitGemmKernel"/>): 256-lane groups, shared-memory stages; shaped for GPUs.</summary>
-    ImplicitGemm,
-    /// <summary>Direct convolution with Float8 lanes (<see cref="Conv2dVector"/>); shaped for CPUs. The input gradient with a stride above 1 runs <see cref="ImplicitGemm"/>.</summary>
-    Vector,
-}
-
-/// <summary>The GEMM an <see cref="Conv2d.ImplicitGemmKernel"/> launch computes, passed by value.</summary>
-public struct ConvGemm
-{
-    /// <summary>Which gather: <see cref="Conv2d.ModeForward"/>, <see cref="Conv2d.ModeBackwardInput"/> or <see cref="Conv2d.ModeBackwardFilter"/>.</summary>
+    /// <summary>Which gather: <see cref="Conv2dKernels.ModeForward"/>, <see cref="Conv2dKernels.ModeBackwardInput"/> or <see cref="Conv2dKernels.ModeBackwardFilter"/>.</summary>
     public int Mode;
     /// <summary>Rows of C.</summary>
     public int M;
@@ -75,14 +39,14 @@ public struct ConvGemm
 }
 
 /// <summary>2-D convolution over NHWC data with HWIO filters (tf.nn.conv2d) and its input and filter gradients.</summary>
-public static class Conv2d
+public static class Conv2dKernels
 {
     /// <summary>ConvGemm.Mode: y = conv(x, w).</summary>
-    public const int ModeForward = 0;
+    internal const int ModeForward = 0;
     /// <summary>ConvGemm.Mode: dx from dy and w.</summary>
-    public const int ModeBackwardInput = 1;
+    internal const int ModeBackwardInput = 1;
     /// <summary>ConvGemm.Mode: dw from x and dy.</summary>
-    public const int ModeBackwardFilter = 2;
+    internal const int ModeBackwardFilter = 2;
 
     /// <summary>Lanes per group (one-dimensional).</summary>
     public const int Threads = 256;
@@ -107,7 +71,7 @@ public static class Conv2d
 
     /// <summary>The window geometry of conv2d(input, filter): sizes, strides, dilations and TF's pad_top / pad_left.</summary>
     /// <exception cref="ArgumentException">A rank is not 4, the channels disagree, or the options or sizes are invalid.</exception>
-    public static WindowGeometry Geometry(Shape input, Shape filter, Conv2dOptions options) =>
+    internal static WindowGeometry Geometry(Shape input, Shape filter, Conv2dOptions options) =>
         Geometry("Conv2d", "input", input, "filter", filter, options);
 
     /// <summary>y = conv2d(input, filter) (+ bias[Cout] broadcast over N, H, W when given).</summary>
@@ -260,7 +224,7 @@ public static class Conv2d
     /// channels of the NHWC / HWIO source. Grid: (M tiles, N tiles, K slices); slice z reduces
     /// [z*Chunk, (z+1)*Chunk) and writes C at offset z*M*N.
     /// </summary>
-    public static void ImplicitGemmKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> c,
+    internal static void ImplicitGemmKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> c,
                                           WindowGeometry g, ConvGemm p)
     {
         // [TileK][tileM + 1] and [TileK][TileN + 1]: the padding column keeps the k-first stores free of bank conflicts.

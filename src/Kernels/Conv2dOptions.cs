@@ -1,0 +1,39 @@
+using System.Globalization;
+
+namespace GpuDeconv.Layers;
+
+/// <summary>Stride, padding and dilation of a 2-D convolution (TF's <c>strides</c>, <c>padding</c>, <c>dilations</c> for NHWC).</summary>
+/// <param name="Stride">Rows and columns between window positions.</param>
+/// <param name="Padding">SAME or VALID, with TF's split (the odd zero after the data).</param>
+/// <param name="Dilation">Rows and columns between window taps; above 1 it needs stride 1 (as in TF).</param>
+public readonly record struct Conv2dOptions(Size2d Stride, Padding Padding, Size2d Dilation)
+{
+    /// <summary>Stride <paramref name="stride"/>, the given padding and no dilation.</summary>
+    public Conv2dOptions(Size2d stride, Padding padding) : this(stride, padding, 1)
+    {
+    }
+
+    /// <summary>Stride 1, SAME, dilation 1 (tf.nn.conv2d's usual call).</summary>
+    public static Conv2dOptions Default => new(1, Padding.Same, 1);
+
+    /// <summary>Formats the options as in shape messages, e.g. <c>stride 3, SAME</c> or <c>stride 1, VALID, dilation 2</c>.</summary>
+    public override string ToString()
+    {
+        string text = $"stride {Format(Stride)}, {(Padding == Padding.Same ? "SAME" : Padding == Padding.Valid ? "VALID" : Padding.ToString())}";
+        return Dilation == new Size2d(1, 1) ? text : $"{text}, dilation {Format(Dilation)}";
+    }
+
+    internal static string Format(Size2d size) =>
+        size.Height == size.Width ? size.Height.ToString(CultureInfo.InvariantCulture) : size.ToString();
+}
+
+/// <summary>Which kernels compute a convolution.</summary>
+public enum ConvAlgorithm
+{
+    /// <summary><see cref="Vector"/> on devices that run on the host CPU (the CPU accelerator, pocl), <see cref="ImplicitGemm"/> elsewhere.</summary>
+    Auto,
+    /// <summary>The tiled implicit GEMM (<c>Conv2dKernels.ImplicitGemmKernel</c>): 256-lane groups, shared-memory stages; shaped for GPUs.</summary>
+    ImplicitGemm,
+    /// <summary>Direct convolution with Float8 lanes (<c>Conv2dVector</c>); shaped for CPUs. The input gradient with a stride above 1 runs <see cref="ImplicitGemm"/>.</summary>
+    Vector,
+}
