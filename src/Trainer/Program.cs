@@ -36,7 +36,15 @@ public static partial class Program
             e.Cancel = true;
             cancel.Cancel();
         };
-        return Run(args, Console.Out, Console.Error, AnsiConsole.Console, cancel.Token);
+        // A terminal gets colour and a live progress bar; a file or a pipe gets plain lines, without escape sequences.
+        bool redirected = Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
+        });
+        return Run(args, Console.Out, Console.Error, console, cancel.Token);
     }
 
     /// <summary>Runs the command line with the given writers (tests capture them); <paramref name="console"/> draws the progress and summary.</summary>
@@ -49,7 +57,15 @@ public static partial class Program
         root.Subcommands.Add(VisualizeCommand(output, error));
         root.Subcommands.Add(DevicesCommand(output));
         var parse = root.Parse(args);
-        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (DescribeFailure(e) is var (line, code))
+        {
+            error.WriteLine(line);
+            return code;
+        }
     }
 
     private static Option<string> AcceleratorOption() => new Option<string>("--accelerator")
@@ -215,7 +231,14 @@ public static partial class Program
             output.WriteLine($"model {options.Model} on {data.Name} ({data.Train.Count} training, {data.Test.Count} test images {data.Train.ImageShape}); " +
                              $"{trainer.TotalSteps} steps of {options.BatchSize}, {options.Optimizer.ToString().ToLowerInvariant()} lr {trainer.BaseLearningRate.ToString("G3", CultureInfo.InvariantCulture)}{Describe(trainer)}{(trainer.Step > 0 ? $", resuming at step {trainer.Step}" : "")}; logs in {options.LogDirectory}");
             TrainingResult? result = null;
-            console.Progress()
+            static string Line(TrainingProgress p) =>
+                string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps}  loss {p.Loss:F4}  accuracy {p.Accuracy:P1}  {p.ImagesPerSecond:F0} images/s");
+            if (!console.Profile.Capabilities.Interactive)
+            {
+                // A file or a pipe: one plain line per logged step, nothing redrawn.
+                result = trainer.Run(new InlineProgress(p => output.WriteLine(Line(p))), cancellationToken);
+            }
+            else console.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(context =>
@@ -225,12 +248,13 @@ public static partial class Program
                     result = trainer.Run(new InlineProgress(p =>
                     {
                         task.Value = p.Step;
-                        task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps}  loss {p.Loss:F4}  accuracy {p.Accuracy:P1}  {p.ImagesPerSecond:F0} images/s");
+                        task.Description = Line(p);
                     }), cancellationToken);
                     task.Value = result.Step;
                 });
             var r = result!;
             var table = new Table().AddColumn("").AddColumn(r.Cancelled ? "stopped early" : "done");
+            if (!console.Profile.Capabilities.Interactive) table.Border(TableBorder.Ascii);
             table.AddRow("steps", $"{r.Step}{(r.ResumedFrom > 0 ? $" (resumed from {r.ResumedFrom})" : "")}");
             table.AddRow("last batch loss", r.Loss.ToString("F4", CultureInfo.InvariantCulture));
             table.AddRow("test accuracy", $"{r.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture)} on {(r.TestImages == data.Test.Count ? "all" : $"the first {r.TestImages} of")} {data.Test.Count} test images");

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using GpuDeconv.Training;
+using GpuDeconv.Training.Tests;
+using Xunit;
+
+namespace GpuDeconv.Trainer.Tests;
+
+/// <summary>Expected failures of the command line: one line each, a non-zero exit, and nothing the user had lost.</summary>
+public sealed class FailureTests
+{
+    private static void AssertOneLine(ProgramTests.Outcome outcome, int exitCode, string start)
+    {
+        Assert.True(outcome.ExitCode == exitCode, $"exit {outcome.ExitCode}, expected {exitCode}: {outcome.Error}");
+        var lines = outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, "expected one line on stderr, got:\n" + outcome.Error);
+        Assert.StartsWith(start, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", outcome.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADamagedCheckpointIsOneLineNamingTheFile()
+    {
+        using var temp = new TempDirectory();
+        string file = temp["checkpoint-00000001.safetensors"];
+        File.WriteAllBytes(file, [0, 0, 0, 0, 0, 0, 0xff, 0, .. "garbage"u8]);
+
+        var outcome = ProgramTests.Run("evaluate", "--checkpoint", file, "--accelerator", "cpu");
+
+        AssertOneLine(outcome, Program.MissingInput, $"error: {file}: not a valid safetensors file");
+    }
+
+    [Fact]
+    public void AnUnwritableLogDirectoryIsOneLine()
+    {
+        using var temp = new TempDirectory();
+        ProgramTests.WriteMnist(temp["data"], train: 4, test: 2);
+        string file = temp["not-a-directory"];
+        File.WriteAllText(file, "a file where the log directory should go");
+
+        var outcome = ProgramTests.Run("train", "--model", "lenet5", "--dataset", "mnist", "--data-dir", temp["data"], "--accelerator", "cpu",
+            "--steps", "1", "--batch-size", "2", "--logdir", Path.Combine(file, "run"));
+
+        AssertOneLine(outcome, Program.FileError, "error: ");
+        Assert.Contains("not-a-directory", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal("a file where the log directory should go", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void AFullDiskIsOneLineAndKeepsTheLastCheckpointReadableEventsAndNoTemporaryFiles()
+    {
+        using var temp = new TempDirectory();
+        ProgramTests.WriteMnist(temp["data"], train: 8, test: 4);
+        string small = temp["small"];
+        Directory.CreateDirectory(small);
+        // A 1400 KB file system: the first LeNet-5 checkpoint (about 740 KB with Adam's moments) and the event file fit,
+        // the second checkpoint does not.
+        if (Mount(small, "1400k") is { } why) Assert.Skip($"needs a small tmpfs to fill (mount as root): {why}");
+        try
+        {
+            string run = Path.Combine(small, "run");
+            var outcome = ProgramTests.Run("train", "--model", "lenet5", "--dataset", "mnist", "--data-dir", temp["data"], "--accelerator", "cpu",
+                "--steps", "40", "--batch-size", "4", "--checkpoint-every", "5", "--image-every", "5", "--log-every", "5", "--logdir", run);
+
+            AssertOneLine(outcome, Program.FileError, "error: the disk is full");
+            Assert.Empty(Directory.GetFiles(small, "*.tmp", SearchOption.AllDirectories));
+            var checkpoints = new CheckpointDirectory(Path.Combine(run, "checkpoints")).List();
+            Assert.Equal(5, Assert.Single(checkpoints).Step);
+            var events = Assert.Single(Directory.GetFiles(run, "events.out.tfevents.*"));
+            var contents = EventFileReader.Read(events);
+            Assert.True(contents.End is ReadEnd.CleanEof or ReadEnd.TruncatedTail, $"the event file ends in {contents.End}");
+            Assert.Contains(contents.Events, e => e.Summary?.Value.Any(v => v.Tag == "loss") == true);
+
+            var evaluate = ProgramTests.Run("evaluate", "--checkpoint", run, "--data-dir", temp["data"], "--accelerator", "cpu");
+            Assert.True(evaluate.ExitCode == 0, evaluate.Error);
+            Assert.Contains("(step 5): test accuracy", evaluate.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Unmount(small);
+        }
+    }
+
+    private static string? Mount(string directory, string size)
+    {
+        try
+        {
+            var (code, text) = Exec("mount", "-t", "tmpfs", "-o", $"size={size}", "tmpfs", directory);
+            return code == 0 ? null : $"mount exited {code}: {text.Trim()}";
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static void Unmount(string directory) => Exec("umount", directory);
+
+    private static (int Code, string Output) Exec(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+}
+
+/// <summary>The real entry point with its output in a pipe, as a log file or CI sees it.</summary>
+public sealed class PipedOutputTests
+{
+    [Fact]
+    public async Task ProgressToAPipeIsPlainLinesWithoutEscapeSequences()
+    {
+        using var temp = new TempDirectory();
+        ProgramTests.WriteMnist(temp["data"], train: 8, test: 4);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { typeof(Program).Assembly.Location, "train", "--model", "lenet5", "--dataset", "mnist", "--data-dir", temp["data"],
+                     "--accelerator", "cpu", "--steps", "4", "--batch-size", "4", "--log-every", "2", "--image-every", "100", "--checkpoint-every", "0", "--logdir", temp["run"] })
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        string stdout = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(process.ExitCode == 0, await stderr + stdout);
+        Assert.DoesNotContain('\u001b', stdout);
+        Assert.Contains("step 2/4", stdout, StringComparison.Ordinal);
+        Assert.Contains("test accuracy", stdout, StringComparison.Ordinal);
+    }
+}
