@@ -9,7 +9,7 @@ namespace GpuDeconv.Benchmarks;
 // Whole steps through the autograd engine, as the trainer runs them: one training step of each tutorial
 // model (forward, softmax cross-entropy, backward, Adam), and the tutorial's deconv images of a batch (forward
 // with a trace, then the layer-1 and layer-2 projections). benchmarks/compare/torch_ops.py builds the same
-// models in PyTorch. Work is counted as dense FLOP of the layers (perf-anchors.md section B), so the
+// models in PyTorch. Work is counted as dense FLOP of the layers (docs/reference/perf-anchors.md section B), so the
 // throughput column reads as GFLOP/s of useful arithmetic.
 
 /// <summary>A tutorial model at a batch size, with the dense FLOP of its training step or deconv images.</summary>

@@ -6,7 +6,7 @@ using GpuDeconv.Layers;
 
 namespace GpuDeconv.Benchmarks;
 
-// The kernels at the shapes of the deconv tutorial's CIFAR network (perf-anchors.md section B):
+// The kernels at the shapes of the deconv tutorial's CIFAR network (docs/reference/perf-anchors.md section B):
 // 24x24x3 -> conv 5x5 64 -> pool 2 -> conv 5x5 64 -> pool 2 -> conv 5x5 10, batch 128 (or
 // GPUDECONV_BENCH_BATCH), and at the benchmark issue's larger shape (batch 512, 64 -> 128 channels,
 // 32x32). benchmarks/compare/torch_ops.py times the same cases in PyTorch.

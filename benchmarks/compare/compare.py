@@ -2,7 +2,7 @@
 """Runs GpuDeconv's benchmarks and the same work in PyTorch in one go, and writes a markdown page with both side by
 side, their ratio, each rate as a percentage of the device's peak, a training step's memory, and a PNG chart.
 
-    python3 benchmarks/compare/compare.py [--device cpu|cuda] [--quick] [--bench-exe PATH] [--out docs/results/DATE-MACHINE.md]
+    python3 benchmarks/compare/compare.py [--device cpu|cuda] [--quick] [--bench-exe PATH] [--out docs/results/<date>-<machine>.md]
 
 GpuDeconv runs through BenchmarkDotNet (benchmarks/GpuDeconv.Benchmarks: the kernel classes ConvBenchmarks,
 LargeConvBenchmarks, PoolBenchmarks, DeconvBenchmarks and the end-to-end TrainingStepBenchmarks and

@@ -2,7 +2,7 @@
 """Times the kernels benchmark's shapes in PyTorch, so GpuDeconv can be compared side by side.
 
 The cases mirror benchmarks/GpuDeconv.Benchmarks (KernelBenchmarks.cs, EndToEndBenchmarks.cs): the CIFAR
-network of the deconv tutorial at batch 128 (op-semantics.md / perf-anchors.md): the three 5x5 SAME
+network of the deconv tutorial at batch 128 (docs/reference/op-semantics.md / docs/reference/perf-anchors.md): the three 5x5 SAME
 convolutions forward and both gradients, 2x2 argmax pooling and its backward, unpooling, the transposed
 convolutions of the deconv pass; the larger shape (batch 512, 64->128 channels, 32x32, 3x3) and its pool;
 one training step (forward, cross-entropy, backward, Adam) of the CIFAR network and of LeNet-5, and the

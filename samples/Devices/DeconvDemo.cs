@@ -3,7 +3,7 @@ using GpuDeconv.Kernels;
 using GpuDeconv.Layers;
 
 /// <summary>
-/// The deconv tutorial's two worked examples (op-semantics.md section 7) on one accelerator: argmax pooling
+/// The deconv tutorial's two worked examples (docs/reference/op-semantics.md section 7) on one accelerator: argmax pooling
 /// and unpooling of a 4x4x2 image, and a stride-2 convolution followed by its transpose.
 /// </summary>
 static class DeconvDemo

@@ -29,6 +29,7 @@ public sealed class IlgpuTwinGenerator : IIncrementalGenerator
     /// <summary>Twins of the classes of namespace N live in N.IlgpuTwins, under the same class names.</summary>
     private static string TwinNamespace(ClassInfo info) => (info.Namespace.Length > 0 ? info.Namespace + "." : "") + "IlgpuTwins";
 
+    /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         var files = context.AdditionalTextsProvider

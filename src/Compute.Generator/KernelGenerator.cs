@@ -20,6 +20,7 @@ namespace GpuDeconv.Compute.Generator;
 [Generator(LanguageNames.CSharp)]
 public sealed class KernelGenerator : IIncrementalGenerator
 {
+    /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         var fromCalls = context.SyntaxProvider.CreateSyntaxProvider(

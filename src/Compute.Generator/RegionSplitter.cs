@@ -20,7 +20,7 @@ internal sealed class SplitResult(string? code, string? reason)
 }
 
 /// <summary>
-/// Region splitting for the CPU accelerator (kernel-model.md section c): cuts an explicitly grouped
+/// Region splitting for the CPU accelerator (docs/reference/kernel-model.md section c): cuts an explicitly grouped
 /// kernel's body at its barriers and emits a C# method that runs one whole group on one thread,
 /// each phase a loop over the lanes, so a barrier is the end of a loop instead of a thread rendezvous.
 /// </summary>

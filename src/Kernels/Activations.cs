@@ -1,5 +1,5 @@
 // Pointwise activations and their backward passes (tf.nn.relu / sigmoid / tanh and TF's ReluGrad, SigmoidGrad,
-// TanhGrad), plus the two other ways a signal may cross a ReLU in the visualisation methods of op-semantics.md
+// TanhGrad), plus the two other ways a signal may cross a ReLU in the visualisation methods of docs/reference/op-semantics.md
 // section 4 ("Related methods").
 //   x, y, outputGrad, forwardInput, forwardOutput, inputGrad: any rank, all the same shape.
 //   Relu:    y = x < 0 ? 0 : x            (Eigen's max(x, 0): NaN stays NaN, as in TF on the CPU)

@@ -1,10 +1,10 @@
 // AvgPool: tf.nn.avg_pool and its gradient (TF's AvgPoolGrad).
 //
 // Shapes: input x: [N, H, W, C] NHWC; output y: [N, OutH, OutW, C].
-// Sizes (op-semantics.md section 1, TF GetWindowedOutputSizeVerbose, dilation 1):
+// Sizes (docs/reference/op-semantics.md section 1, TF GetWindowedOutputSizeVerbose, dilation 1):
 //   VALID: Out = (n - k + s) div s;  SAME: Out = ceil(n / s), P = max(0, (Out-1)*s + k - n), pad_before = P div 2.
 // y[b,oy,ox,c] = (sum of the real cells of the window) / count, where count is the number of real (non-padded)
-// cells (op-semantics.md section 3: TF divides by it, count_include_pad = false). Cells are added in row-major
+// cells (docs/reference/op-semantics.md section 3: TF divides by it, count_include_pad = false). Cells are added in row-major
 // window order in float, then divided once, as TF does.
 //
 // Backward (gather, deterministic): dx[b,y,x,c] = sum over the windows covering (y, x), in row-major window order,

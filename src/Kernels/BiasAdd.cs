@@ -2,7 +2,7 @@
 //   x, output, outputGrad: [..., C] with rank >= 2 (TF's BiasOp: "Input tensor must be at least 2D");
 //   bias, biasGrad: [C].
 //   Forward:      y[r, c] = x[r, c] + b[c]          (r runs over the R = size / C rows of all leading axes)
-//   Subtract:     y[r, c] = x[r, c] - b[c]          (op-semantics.md section 4: the tutorial subtracts the conv
+//   Subtract:     y[r, c] = x[r, c] - b[c]          (docs/reference/op-semantics.md section 4: the tutorial subtracts the conv
 //                                                    bias from every cell of the unpooled map)
 //   BackwardBias: db[c] = sum over r of dy[r, c]    (TF's BiasAddGrad)
 // The forward kernels are elementwise (one thread per element, c = i mod C). The gradient is a column reduction

@@ -2,7 +2,7 @@
 //   x: [N,H,W,Cin] NHWC, w: [KH,KW,Cin,Cout] HWIO, y: [N,OH,OW,Cout] NHWC, optional bias: [Cout].
 //   y[b,oy,ox,co] = sum_{kh,kw,ci} x[b, oy*sh + kh*dh - padTop, ox*sw + kw*dw - padLeft, ci] * w[kh,kw,ci,co]
 //   (taps outside x read 0). OH, OW and the padding split come from TF's GetWindowedOutputSizeVerbose
-//   (op-semantics.md section 1, Windowing.Compute): SAME OH = ceil(H/sh), VALID OH = ceil((H - eh + 1)/sh)
+//   (docs/reference/op-semantics.md section 1, Windowing.Compute): SAME OH = ceil(H/sh), VALID OH = ceil((H - eh + 1)/sh)
 //   with the dilated window eh = (KH-1)*dh + 1.
 //
 // All three ops are one implicit GEMM kernel (ImplicitGemmKernel) with a different gather:

@@ -2,7 +2,7 @@
 //   value v: [N, n_h, n_w, Cin_v] NHWC, filter: [KH, KW, Cout, Cin_v] (the forward conv's HWIO filter),
 //   output: [N, o_h, o_w, Cout] = outputShape (the forward conv's input shape).
 //   out[b, i*s + kh*d - padTop, j*s + kw*d - padLeft, co] += v[b, i, j, ci] * filter[kh, kw, co, ci]
-//   with pad_top / pad_left from TF's window rule applied to the OUTPUT size o (op-semantics.md section 2).
+//   with pad_top / pad_left from TF's window rule applied to the OUTPUT size o (docs/reference/op-semantics.md section 2).
 //   TF accepts outputShape when windowed_out(o, k, s, padding) == n per spatial dimension:
 //   SAME s(n-1)+1 <= o <= s*n, VALID (n-1)s+e <= o <= (n-1)s+e+s-1 with e = (k-1)*d + 1.
 // No kernels of its own: Forward is Conv2d's dgrad GEMM, BackwardValue its forward GEMM and BackwardFilter its

@@ -1,7 +1,7 @@
 // MaxPool: tf.nn.max_pool and its gradient (TF's MaxPoolGrad).
 //
 // Shapes: input x: [N, H, W, C] NHWC; output y: [N, OutH, OutW, C].
-// Sizes (op-semantics.md section 1, TF GetWindowedOutputSizeVerbose, dilation 1):
+// Sizes (docs/reference/op-semantics.md section 1, TF GetWindowedOutputSizeVerbose, dilation 1):
 //   VALID: Out = (n - k + s) div s;  SAME: Out = ceil(n / s), P = max(0, (Out-1)*s + k - n), pad_before = P div 2.
 // Padded cells are left out of the window. Ties and NaN as MaxPoolWithArgmax.cs: the first maximum in row-major
 // window order, the first NaN wins (so y is NaN where a window holds a NaN).

@@ -2,12 +2,12 @@
 // switches that unpooling (Unpool.cs) and the deconvnet reverse pass use.
 //
 // Shapes: input x: [N, H, W, C] NHWC; output y and argmax: [N, OutH, OutW, C].
-// Sizes (op-semantics.md section 1, TF GetWindowedOutputSizeVerbose, dilation 1):
+// Sizes (docs/reference/op-semantics.md section 1, TF GetWindowedOutputSizeVerbose, dilation 1):
 //   VALID: Out = (n - k + s) div s;  SAME: Out = ceil(n / s), P = max(0, (Out-1)*s + k - n), pad_before = P div 2.
 // Window of output (oy, ox): rows oy*sH - pad_top .. +KH-1, columns ox*sW - pad_left .. +KW-1; padded cells
 // are left out of the window, never candidates (every window holds at least one real cell, since pad_before < k).
 //
-// argmax is TF's flat index (op-semantics.md section 3): (y*W + x)*C + c, or ((b*H + y)*W + x)*C + c with
+// argmax is TF's flat index (docs/reference/op-semantics.md section 3): (y*W + x)*C + c, or ((b*H + y)*W + x)*C + c with
 // includeBatchInIndex; always a real input cell.
 // Ties: the first maximum in row-major window order wins (scan rows, then columns; replace only on a strict >),
 // as TF's GPU kernel does.

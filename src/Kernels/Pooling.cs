@@ -4,7 +4,7 @@ namespace GpuDeconv.Kernels;
 
 /// <summary>
 /// The window arithmetic shared by the pooling ops (MaxPoolWithArgmax, MaxPool, AvgPool): TF's
-/// GetWindowedOutputSizeVerbose with dilation 1 (op-semantics.md section 1), and their boundary checks.
+/// GetWindowedOutputSizeVerbose with dilation 1 (docs/reference/op-semantics.md section 1), and their boundary checks.
 /// </summary>
 internal static class Pooling
 {

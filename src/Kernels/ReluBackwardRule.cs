@@ -1,6 +1,6 @@
 namespace GpuDeconv.Layers;
 
-/// <summary>How a backward signal crosses a ReLU (op-semantics.md section 4): f is the forward input, R the signal from above.</summary>
+/// <summary>How a backward signal crosses a ReLU (docs/reference/op-semantics.md section 4): f is the forward input, R the signal from above.</summary>
 public enum ReluBackwardRule
 {
     /// <summary>The true gradient (saliency, Simonyan et al.): R * [f &gt; 0].</summary>

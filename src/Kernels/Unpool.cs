@@ -1,5 +1,5 @@
 // Unpool: the tutorials' un_max_pool, i.e. tf.scatter_nd of pooled values to the argmax switches
-// (op-semantics.md sections 3 and 4), and its gradient.
+// (docs/reference/op-semantics.md sections 3 and 4), and its gradient.
 //
 // Shapes: values and argmax: [N, h, w, C] NHWC (argmax as MaxPoolWithArgmax writes it); output: [N, H, W, C]
 // with the same N and C and any H, W (the pre-pool size, odd sizes included: 5x5 -> pool 2 SAME -> 3x3 -> 5x5).

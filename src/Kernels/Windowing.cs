@@ -47,7 +47,7 @@ internal struct WindowGeometry
     public int PadLeft;
 }
 
-/// <summary>TensorFlow's window arithmetic (<c>GetWindowedOutputSizeVerbose</c>, op-semantics.md section 1).</summary>
+/// <summary>TensorFlow's window arithmetic (<c>GetWindowedOutputSizeVerbose</c>, docs/reference/op-semantics.md section 1).</summary>
 internal static class Windowing
 {
     /// <summary>

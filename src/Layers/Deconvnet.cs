@@ -2,7 +2,7 @@ using GpuDeconv.Kernels;
 
 namespace GpuDeconv.Layers;
 
-/// <summary>How a projection walks back through each layer (op-semantics.md section 4).</summary>
+/// <summary>How a projection walks back through each layer (docs/reference/op-semantics.md section 4).</summary>
 public enum DeconvnetVariant
 {
     /// <summary>The deconv tutorial's: unpool with the switches, subtract the conv bias from every cell (zero-filled ones become -b), conv2d_transpose; no ReLU.</summary>
@@ -72,7 +72,7 @@ public sealed record ProjectionSelection
 /// <remarks>
 /// Going down from the projected layer's last op, each recorded op is undone in turn: a pool by unpooling with its
 /// switches to the pre-pool shape; a ReLU by the variant's rule (Tutorial: nothing; ZeilerFergus: ReLU of the signal;
-/// GuidedBackprop and Gradient: the masks of op-semantics.md section 4 with the recorded pre-ReLU input); a convolution
+/// GuidedBackprop and Gradient: the masks of docs/reference/op-semantics.md section 4 with the recorded pre-ReLU input); a convolution
 /// by conv2d_transpose with the same filter, stride, padding and dilation, after subtracting its bias (Tutorial only).
 /// All variants share the switches and the transposed filters. Projections record no autograd graph and allocate only
 /// their temporaries, which are released before they return.

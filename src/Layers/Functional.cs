@@ -257,7 +257,7 @@ public static class Functional
 
     // ---- activations ------------------------------------------------------------------------------------------
 
-    /// <summary>tf.nn.relu; the backward rule can be the deconvnet's or guided backprop's (op-semantics.md section 4).</summary>
+    /// <summary>tf.nn.relu; the backward rule can be the deconvnet's or guided backprop's (docs/reference/op-semantics.md section 4).</summary>
     public static Tensor Relu(Tensor input, ReluBackwardRule backwardRule = ReluBackwardRule.Gradient)
     {
         RequireFloat("Relu", (nameof(input), input));

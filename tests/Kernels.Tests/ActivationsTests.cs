@@ -4,7 +4,7 @@ using Xunit;
 namespace GpuDeconv.Kernels.Tests;
 
 // Activations.cs: forward ops against double-precision references, the extremes of sigmoid, the three ReLU
-// backward rules of op-semantics.md section 4 on hand-made vectors, and every backward against finite differences.
+// backward rules of docs/reference/op-semantics.md section 4 on hand-made vectors, and every backward against finite differences.
 public sealed class ActivationsTests
 {
     public static TheoryData<string, int> Sizes
@@ -71,7 +71,7 @@ public sealed class ActivationsTests
         Assert.Equal([0f, 2f], r[1..]);
     }
 
-    // op-semantics.md section 4, "Related methods": f is the forward input, R the signal from above.
+    // docs/reference/op-semantics.md section 4, "Related methods": f is the forward input, R the signal from above.
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ReluBackwardRulesOnHandMadeVectors(string accelerator)
     {

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace GpuDeconv.Kernels.Tests;
 
-// AvgPool against op-semantics.md 7(c) literally (padded cells not counted), the plain-loop double reference and
+// AvgPool against docs/reference/op-semantics.md 7(c) literally (padded cells not counted), the plain-loop double reference and
 // finite differences. Float sums of at most KH*KW terms (36 for the 6x6 pool) and one division:
 // |a-b| <= 1e-6 + 1e-5*|ref|. The same float operations in the same order on every accelerator: bit-identical.
 public sealed class AvgPoolTests
@@ -42,7 +42,7 @@ public sealed class AvgPoolTests
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void GlobalAveragePoolIsThePlainMean(string accelerator)
     {
-        // op-semantics.md section 1: the CIFAR net's 6x6 s6 SAME pool over 6x6 has no padding: the mean of 36.
+        // docs/reference/op-semantics.md section 1: the CIFAR net's 6x6 s6 SAME pool over 6x6 has no padding: the mean of 36.
         var acc = TestAccelerators.Get(accelerator);
         var x = Host.Iota(36 * 2);
         var y = Forward(acc, x, new Shape(1, 6, 6, 2), new PoolOptions(6, 6, Padding.Same));

@@ -4,7 +4,7 @@ using Xunit;
 namespace GpuDeconv.Kernels.Tests;
 
 // Concat.cs: joins along every axis against a reference that walks output coordinates, the tutorial's
-// [x | layer1 | layer2] summary image (op-semantics.md section 4), the backward slices and finite differences.
+// [x | layer1 | layer2] summary image (docs/reference/op-semantics.md section 4), the backward slices and finite differences.
 public sealed class ConcatTests
 {
     public static TheoryData<string, int> Axes

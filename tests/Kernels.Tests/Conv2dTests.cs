@@ -4,7 +4,7 @@ using Xunit;
 
 namespace GpuDeconv.Kernels.Tests;
 
-/// <summary>Plain-loop double-precision references for conv2d and its gradients (TF semantics, op-semantics.md sections 1-2).</summary>
+/// <summary>Plain-loop double-precision references for conv2d and its gradients (TF semantics, docs/reference/op-semantics.md sections 1-2).</summary>
 internal static class Conv2dReference
 {
     /// <summary>One spatial dimension: output size and padding before the data, straight from the spec's formulas.</summary>
@@ -43,7 +43,7 @@ internal static class Conv2dReference
         return y;
     }
 
-    /// <summary>dx of shape xs from dy (scatter form of op-semantics.md section 2; also conv2d_transpose).</summary>
+    /// <summary>dx of shape xs from dy (scatter form of docs/reference/op-semantics.md section 2; also conv2d_transpose).</summary>
     public static double[] BackwardInput(double[] dy, Shape dys, double[] w, Shape ws, Shape xs, Conv2dOptions o)
     {
         var (oh, pt) = Window(xs[1], ws[0], o.Stride.Height, o.Dilation.Height, o.Padding);
@@ -261,7 +261,7 @@ public sealed class Conv2dTests
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void SpecExampleA_StrideTwoGivesMinusTwo(string accelerator)
     {
-        // op-semantics.md 7(a): x = ones(1x4x4x1), F = [1,0,-1,-2], stride 2: VALID and SAME both give -2 everywhere.
+        // docs/reference/op-semantics.md 7(a): x = ones(1x4x4x1), F = [1,0,-1,-2], stride 2: VALID and SAME both give -2 everywhere.
         var acc = TestAccelerators.Get(accelerator);
         var x = Enumerable.Repeat(1f, 16).ToArray();
         float[] f = [1, 0, -1, -2];

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace GpuDeconv.Kernels.Tests;
 
-// MaxPool against op-semantics.md 7(c) literally, the plain-loop reference (exact: max does no arithmetic) and
+// MaxPool against docs/reference/op-semantics.md 7(c) literally, the plain-loop reference (exact: max does no arithmetic) and
 // finite differences. The backward sums at most KH*KW float terms: |a-b| <= 1e-6 + 1e-5*|ref| against double sums.
 public sealed class MaxPoolTests
 {

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace GpuDeconv.Kernels.Tests;
 
-// MaxPoolWithArgmax against op-semantics.md 7(b)/7(c) literally, a plain-loop reference (PoolReference) and finite
+// MaxPoolWithArgmax against docs/reference/op-semantics.md 7(b)/7(c) literally, a plain-loop reference (PoolReference) and finite
 // differences. Values and indices must match the reference exactly (max pooling does no arithmetic); the backward sums
 // at most KH*KW float terms, checked with |a-b| <= 1e-6 + 1e-5*|ref| against double sums.
 public sealed class MaxPoolWithArgmaxTests

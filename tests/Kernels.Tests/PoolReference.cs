@@ -1,7 +1,7 @@
 namespace GpuDeconv.Kernels.Tests;
 
 /// <summary>
-/// Slow references for the pooling ops, plain nested loops written from op-semantics.md sections 1 and 3 (not from
+/// Slow references for the pooling ops, plain nested loops written from docs/reference/op-semantics.md sections 1 and 3 (not from
 /// Windowing.cs or the kernels): sizes and padding per TF, windows scanned rows then columns, padded cells skipped.
 /// </summary>
 public static class PoolReference

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace GpuDeconv.Kernels.Tests;
 
-// Unpool (scatter_nd of pooled values to their switches) against op-semantics.md 7(b) literally and a plain-loop
+// Unpool (scatter_nd of pooled values to their switches) against docs/reference/op-semantics.md 7(b) literally and a plain-loop
 // scatter. The op's contract is that duplicates sum in increasing element order in float, so the reference does
 // exactly that and results must match bit for bit (and be bit-identical across runs and accelerators).
 public sealed class UnpoolTests

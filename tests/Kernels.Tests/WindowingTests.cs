@@ -2,7 +2,7 @@ using Xunit;
 
 namespace GpuDeconv.Kernels.Tests;
 
-// op-semantics.md section 1 (window arithmetic) and the worked sizes of sections 1 and 7.
+// docs/reference/op-semantics.md section 1 (window arithmetic) and the worked sizes of sections 1 and 7.
 public sealed class WindowingTests
 {
     [Theory]

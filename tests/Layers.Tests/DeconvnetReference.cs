@@ -12,7 +12,7 @@ internal sealed record ReluOp : NetOp;
 
 internal sealed record PoolOp(int Size, int Stride, Padding Padding) : NetOp;
 
-// The slow, obviously right reference: NHWC nested loops in double, the window rule of op-semantics.md section 1, the
+// The slow, obviously right reference: NHWC nested loops in double, the window rule of docs/reference/op-semantics.md section 1, the
 // scatter form of conv2d_transpose of section 2, first-maximum argmax of section 3 and the reverse passes of section 4.
 internal sealed class DeconvnetReference
 {

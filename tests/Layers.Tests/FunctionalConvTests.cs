@@ -137,7 +137,7 @@ public sealed class FunctionalConvTests
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void Conv2dTransposeReproducesTheTutorialExample(string name)
     {
-        // op-semantics.md 7(a): conv of ones with F = [1,0,-1,-2], stride 2, then its transpose back to 4x4.
+        // docs/reference/op-semantics.md 7(a): conv of ones with F = [1,0,-1,-2], stride 2, then its transpose back to 4x4.
         var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var x = Tensor.Ones(acc, [1, 4, 4, 1]);
@@ -173,7 +173,7 @@ public sealed class FunctionalConvTests
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void BiasSubtractFillsZeroCellsWithMinusTheBias(string name)
     {
-        // The tutorial subtracts the bias from every unpooled cell, zeros included (op-semantics.md section 4).
+        // The tutorial subtracts the bias from every unpooled cell, zeros included (docs/reference/op-semantics.md section 4).
         var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var unpooled = Tensor.FromArray(acc, [0f, 0f, 5f, 7f], [1, 1, 2, 2]);

@@ -42,7 +42,7 @@ public sealed class FunctionalErrorTests
             "SoftmaxCrossEntropy", "[4, 10]", "[3]");
         AssertMentions(Assert.Throws<ArgumentException>(() => Functional.SoftmaxCrossEntropy(Tensor.Zeros(acc, [4, 10]), Tensor.Zeros(acc, [4, 9]))),
             "SoftmaxCrossEntropy", "[4, 10]", "[4, 9]");
-        // conv2d_transpose's output-shape rule (op-semantics.md 7(d)): v 3x3, stride 2, SAME accepts 5 or 6, not 7.
+        // conv2d_transpose's output-shape rule (docs/reference/op-semantics.md 7(d)): v 3x3, stride 2, SAME accepts 5 or 6, not 7.
         AssertMentions(Assert.Throws<ArgumentException>(() => Functional.Conv2dTranspose(Tensor.Zeros(acc, [1, 3, 3, 1]), Tensor.Zeros(acc, [2, 2, 1, 1]), [1, 7, 7, 1], stride: 2)),
             "Conv2dTranspose", "[1, 7, 7, 1]", "[1, 3, 3, 1]");
         var (pooled, argmax) = Functional.MaxPoolWithArgmax(x, 2, 2);

@@ -24,7 +24,7 @@ public sealed class FunctionalMathTests
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void ReluBackwardRulesFollowTheDeconvnetPapers(string name)
     {
-        // op-semantics.md section 4: gradient R[f>0], deconvnet R[R>0], guided R[f>0][R>0], for every sign pair.
+        // docs/reference/op-semantics.md section 4: gradient R[f>0], deconvnet R[R>0], guided R[f>0][R>0], for every sign pair.
         var acc = TestAccelerators.Get(name);
         float[] f = [-2f, -1f, 1f, 2f, 0f, 0f];
         float[] r = [-3f, 3f, -3f, 3f, 3f, -3f];

@@ -50,7 +50,7 @@ public sealed class FunctionalPoolTests
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MaxPoolWithArgmaxAndUnpoolReproduceTheTutorialExample(string name)
     {
-        // op-semantics.md 7(b): every row r holds the pixel [r, r+4]; 2x2 s2 SAME.
+        // docs/reference/op-semantics.md 7(b): every row r holds the pixel [r, r+4]; 2x2 s2 SAME.
         var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var data = new float[32];
@@ -139,7 +139,7 @@ public sealed class FunctionalPoolTests
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void PoolingTakesAHeightWidthPair(string name)
     {
-        // op-semantics.md 7(c) in one dimension: a 3x1 column pooled with (2, 1) windows, SAME: pad one row after.
+        // docs/reference/op-semantics.md 7(c) in one dimension: a 3x1 column pooled with (2, 1) windows, SAME: pad one row after.
         var acc = TestAccelerators.Get(name);
         using var scope = new TensorScope();
         var x = Tensor.FromArray(acc, [1f, 5f, 3f], [1, 3, 1, 1]);

@@ -2,11 +2,11 @@ namespace GpuDeconv.Layers.Tests;
 
 /// <summary>
 /// Slow, obviously right references in double precision (plain nested loops, never optimized), written from
-/// op-semantics.md: NHWC activations, HWIO filters, TF's SAME/VALID window rule with the odd pad cell after the data.
+/// docs/reference/op-semantics.md: NHWC activations, HWIO filters, TF's SAME/VALID window rule with the odd pad cell after the data.
 /// </summary>
 public static class Reference
 {
-    /// <summary>TF's windowed output size and the padding before the data (op-semantics.md section 1, dilation 1).</summary>
+    /// <summary>TF's windowed output size and the padding before the data (docs/reference/op-semantics.md section 1, dilation 1).</summary>
     public static (int Output, int PadBefore) Window(int n, int k, int s, bool same)
     {
         if (!same) return ((n - k + s) / s, 0);
@@ -40,7 +40,7 @@ public static class Reference
         return y;
     }
 
-    /// <summary>tf.nn.conv2d_transpose in scatter form (op-semantics.md section 2): v [N,h,w,Ci], w [KH,KW,Co,Ci] -> outShape [N,H,W,Co].</summary>
+    /// <summary>tf.nn.conv2d_transpose in scatter form (docs/reference/op-semantics.md section 2): v [N,h,w,Ci], w [KH,KW,Co,Ci] -> outShape [N,H,W,Co].</summary>
     public static double[] Conv2dTranspose(double[] v, int[] vs, double[] w, int[] ws, int[] outShape, int sh, int sw, bool same)
     {
         int n = vs[0], vh = vs[1], vw = vs[2], ci = vs[3], kh = ws[0], kw = ws[1], h = outShape[1], wd = outShape[2], co = outShape[3];

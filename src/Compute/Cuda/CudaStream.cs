@@ -114,7 +114,7 @@ internal sealed class CudaStream : AcceleratorStream
                 $"Kernel {kernel.Definition.Name}: group {group} has {group.Size} threads, but this kernel supports at most {compiled.MaxThreadsPerBlock} per group on '{_accelerator.Name}' (limited by its register use).");
         long dynamicBytes = config.SharedMemoryConfig.DynamicSizeInBytes;
         if (dynamicBytes > 0) compiled.EnsureDynamicSharedMemory(_accelerator, (int)dynamicBytes);
-        // Kernels that read dynamic shared memory take its byte count last (kernel-abi.md section 4).
+        // Kernels that read dynamic shared memory take its byte count last (docs/kernel-abi.md section 4).
         if (kernel.Definition.Uses(KernelFeatures.DynamicSharedMemory)) arguments.AddValue(dynamicBytes);
         Launch(kernel, compiled, (uint)grid.X, (uint)grid.Y, (uint)grid.Z, (uint)group.X, (uint)group.Y, (uint)group.Z,
             (uint)dynamicBytes, arguments, implicitExtent: false, default);

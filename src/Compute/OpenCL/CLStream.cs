@@ -136,7 +136,7 @@ public sealed class CLStream : AcceleratorStream
             {
                 // A __local pointer argument takes its size and a NULL value; OpenCL rejects size 0.
                 SetArgument(kernel, compiled, index, (nuint)Math.Max(1L, dynamicBytes), null);
-                // Then the byte count, so SharedMemory.GetDynamic<T>().Length is right (kernel-abi.md section 4).
+                // Then the byte count, so SharedMemory.GetDynamic<T>().Length is right (docs/kernel-abi.md section 4).
                 SetArgument(kernel, compiled, index + 1, sizeof(long), &dynamicBytes);
             }
             int status = CLApi.clEnqueueNDRangeKernel(queue, compiled.Kernel, dims, null, global, local, 0, null, null);

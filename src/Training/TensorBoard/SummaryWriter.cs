@@ -9,7 +9,7 @@ namespace GpuDeconv.Training;
 /// (open it with <c>tensorboard --logdir &lt;parent of the run&gt;</c>).
 /// </summary>
 /// <remarks>
-/// Values are built as the reference writers build them (tensorboard-format.md section 4): scalars as
+/// Values are built as the reference writers build them (docs/reference/tensorboard-format.md section 4): scalars as
 /// <c>simple_value</c>; images as PNG <c>Summary.Image</c> values with the <c>images</c> plugin metadata
 /// (tensorboardX's layout; colorspace = channels, and gray stays a 1-channel PNG as in TF1);
 /// histograms with TF's default edges; text as a DT_STRING tensor of shape [1] under <c>tag/text_summary</c>

@@ -3,7 +3,7 @@ using System.IO.Compression;
 
 namespace GpuDeconv.Training.Tests;
 
-/// <summary>Writes small files in the real CIFAR-10 and IDX binary formats, from the format descriptions in op-semantics.md section 5.</summary>
+/// <summary>Writes small files in the real CIFAR-10 and IDX binary formats, from the format descriptions in docs/reference/op-semantics.md section 5.</summary>
 internal static class DataFiles
 {
     /// <summary>A distinct pixel value for (record, channel, row, column), so transposition mistakes show.</summary>

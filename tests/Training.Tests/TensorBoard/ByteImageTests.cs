@@ -7,7 +7,7 @@ public class ByteImageTests
     [Fact]
     public void FloatNormalisationMatchesTheSpecVectors()
     {
-        // op-semantics.md section 4: [0, 0.5, 1] -> [0, 127, 255]; [-2, 0, 1, 2] -> [1, 128, 191, 255].
+        // docs/reference/op-semantics.md section 4: [0, 0.5, 1] -> [0, 127, 255]; [-2, 0, 1, 2] -> [1, 128, 191, 255].
         Assert.Equal([0, 127, 255], ByteImage.FromFloats([0f, 0.5f, 1f], 1, 3, 1, ImageLayout.Hwc).Pixels);
         Assert.Equal([1, 128, 191, 255], ByteImage.FromFloats([-2f, 0f, 1f, 2f], 2, 2, 1, ImageLayout.Hwc).Pixels);
     }

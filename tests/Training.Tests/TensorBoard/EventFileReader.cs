@@ -4,7 +4,7 @@ using Xunit;
 
 namespace GpuDeconv.Training.Tests;
 
-/// <summary>How reading an event file ended (tensorboard-format.md section 6).</summary>
+/// <summary>How reading an event file ended (docs/reference/tensorboard-format.md section 6).</summary>
 public enum ReadEnd
 {
     CleanEof,
@@ -17,7 +17,7 @@ public enum ReadEnd
 public sealed record EventFileContents(IReadOnlyList<Event> Events, IReadOnlyList<long> RecordEnds, ReadEnd End, long StopOffset);
 
 /// <summary>
-/// The spec's reference reader, written from tensorboard-format.md section 6 and independent of the library:
+/// The spec's reference reader, written from docs/reference/tensorboard-format.md section 6 and independent of the library:
 /// its own bitwise CRC-32C and mask, both CRCs checked, records parsed with the generated protobuf parser.
 /// </summary>
 public static class EventFileReader

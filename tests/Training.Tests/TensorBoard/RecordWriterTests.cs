@@ -7,7 +7,7 @@ namespace GpuDeconv.Training.Tests;
 
 public class RecordWriterTests
 {
-    // The three complete records of tensorboard-format.md section 2, built by hand there.
+    // The three complete records of docs/reference/tensorboard-format.md section 2, built by hand there.
     const string FileVersionRecord =
         "18 00 00 00 00 00 00 00 a3 7f 4b 22 09 00 00 00 40 fc 54 d9 41 1a 0d 62 72 61 69 6e 2e 45 76 65 6e 74 3a 32 ec ed 8f 9d";
     const string ScalarRecord =
