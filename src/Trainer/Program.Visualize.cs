@@ -42,9 +42,9 @@ public static partial class Program
             if (!TryFindCheckpoint(parse.GetValue(checkpoint)!, error, out string file)) return MissingInput;
             var saved = Checkpoint.Load(file);
             var kind = CheckpointModel(saved);
-            if (kind != ModelKind.CifarGap)
+            if (kind.Name != TrainerModels.DefaultName)
             {
-                error.WriteLine($"error: {file} holds {kind}; visualize projects the deconv tutorial's network, so give a cifar-gap checkpoint.");
+                error.WriteLine($"error: {file} holds {kind.CheckpointName}; visualize projects the deconv tutorial's network, so give a {TrainerModels.DefaultName} checkpoint.");
                 return UsageError;
             }
             if (!TryLoadData(CheckpointDataset(saved, parse.GetValue(dataset)!), parse.GetValue(dataDir)!, kind, output, error, out var data)) return MissingInput;
@@ -56,7 +56,7 @@ public static partial class Program
             if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var acc)) return MissingInput;
             using (acc)
             {
-                var input = Training.Trainer.Inputs(kind, data.Test.ImageShape, distort: false).Test;
+                var input = kind.Inputs(data.Test.ImageShape, distort: false).Test;
                 using var model = (CifarGapNet?)LoadModel(saved, file, kind, input, data, acc, error);
                 if (model is null) return UsageError;
                 string run = parse.GetValue(logdir) ?? RunDirectory(file);

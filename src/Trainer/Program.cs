@@ -94,35 +94,48 @@ public static partial class Program
 
     private static Command TrainCommand(IAnsiConsole console, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var model = new Option<string>("--model") { Description = "cifar-gap (the deconv tutorial) or lenet5.", DefaultValueFactory = _ => "cifar-gap" }
-            .AcceptOnlyFromAmong("cifar-gap", "lenet5");
+        var models = TrainerModels.All;
+        var model = new Option<string>("--model")
+        {
+            Description = string.Join("; ", models.Select(m => $"{m.Name}: {m.Description}")) + ".",
+            DefaultValueFactory = _ => TrainerOptions.Defaults.Model,
+        }.AcceptOnlyFromAmong([.. models.Select(m => m.Name)]);
+        // Each model's defaults, on CIFAR-10 and on other data, as --help shows them.
+        string DefaultsOf(Func<TrainingDefaults, string> describe) => string.Join("; ", models.Select(m =>
+        {
+            string onCifar = describe(m.Defaults("cifar10")), elsewhere = describe(m.Defaults("fashion-mnist"));
+            return onCifar == elsewhere ? $"{m.Name} {onCifar}" : $"{m.Name} {onCifar} on CIFAR-10, {elsewhere} on other data";
+        }));
+        static string Rate(TrainingDefaults d) =>
+            d.LearningRate.ToString("G3", CultureInfo.InvariantCulture) + " " + d.Schedule.ToString().ToLowerInvariant() + (d.WarmupSteps > 0 ? $" after {d.WarmupSteps} warm-up steps" : "");
         var dataset = DatasetOption($"auto (CIFAR-10 under --data-dir, else downloaded there when online, else Fashion-MNIST; {CifarUrlVariable} overrides the URL)");
         var noDownload = new Option<bool>("--no-download") { Description = "With --dataset auto, never download CIFAR-10: use Fashion-MNIST when its files are missing." };
         var dataDir = DataDirOption();
         var accelerator = AcceleratorOption();
-        var steps = new Option<long?>("--steps") { Description = "Training steps (default: --epochs, else for cifar-gap 1 epoch on CIFAR-10 and 2 on other data, 8 for lenet5)." };
+        var steps = new Option<long?>("--steps") { Description = $"Training steps (default: --epochs, else {DefaultsOf(d => $"{d.Epochs} epoch{(d.Epochs == 1 ? "" : "s")}")})." };
         var epochs = new Option<int?>("--epochs") { Description = "Training epochs when --steps is not given." };
-        var batchSize = new Option<int?>("--batch-size") { Description = $"Examples per step (default: 128, the tutorials'; {IlgpuCpuBatchSize} on ilgpu-cpu)." };
-        var lr = new Option<float?>("--lr") { Description = "Learning rate (default: cifar-gap 1e-4 constant on CIFAR-10 as in the tutorial, 3e-3 on other data with 300 warm-up steps and a cosine schedule; lenet5 3e-3 constant)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = $"Examples per step (default: {TrainerOptions.Defaults.BatchSize}, the tutorials'; {IlgpuCpuBatchSize} on ilgpu-cpu)." };
+        var lr = new Option<float?>("--lr") { Description = $"Learning rate (default: {DefaultsOf(Rate)})." };
         var lrSchedule = new Option<string?>("--lr-schedule") { Description = "constant or cosine (down to 0 at the end of the run), after the warm-up (default: see --lr)." }
             .AcceptOnlyFromAmong("constant", "cosine");
         var warmupSteps = new Option<int?>("--warmup-steps") { Description = "Steps over which the learning rate climbs linearly to --lr (default: see --lr)." };
-        var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmong("adam", "sgd");
+        var defaults = TrainerOptions.Defaults;
+        var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => defaults.Optimizer.ToString().ToLowerInvariant() }.AcceptOnlyFromAmong("adam", "sgd");
         var activation = new Option<string>("--activation") { Description = "relu, sigmoid, or both: sibling runs <logdir>/relu and <logdir>/sigmoid that TensorBoard compares (LeNet-5).", DefaultValueFactory = _ => "relu" }
             .AcceptOnlyFromAmong("relu", "sigmoid", "both");
         var distort = new Option<bool>("--distort") { Description = "TF's CIFAR-10 training distortions." };
         var logdir = new Option<string?>("--logdir") { Description = "Log directory (default runs/<model>-<dataset>-<time>)." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, shuffles and distortions.", DefaultValueFactory = _ => 1 };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (0: only at the end).", DefaultValueFactory = _ => 1000 };
-        var logEvery = new Option<int>("--log-every") { Description = "Steps between loss/accuracy scalars.", DefaultValueFactory = _ => 50 };
-        var imageEvery = new Option<int>("--image-every") { Description = "Steps between image summaries.", DefaultValueFactory = _ => 500 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, shuffles and distortions.", DefaultValueFactory = _ => defaults.Seed };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (0: only at the end).", DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var logEvery = new Option<int>("--log-every") { Description = "Steps between loss/accuracy scalars.", DefaultValueFactory = _ => defaults.LogEvery };
+        var imageEvery = new Option<int>("--image-every") { Description = "Steps between image summaries.", DefaultValueFactory = _ => defaults.ImageEvery };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --logdir." };
         var top9Maps = new Option<string>("--top9-maps")
         {
             Description = "cifar-gap: comma-separated feature maps of layers 1 and 2 whose top-9 activating test images are logged after training, or none.",
-            DefaultValueFactory = _ => "0,1,2,3",
+            DefaultValueFactory = _ => defaults.Top9Maps.Count == 0 ? "none" : string.Join(",", defaults.Top9Maps),
         };
-        var top9Images = new Option<int>("--top9-images") { Description = "cifar-gap: how many test images the top-9 search scans.", DefaultValueFactory = _ => 1000 };
+        var top9Images = new Option<int>("--top9-images") { Description = "cifar-gap: how many test images the top-9 search scans.", DefaultValueFactory = _ => defaults.Top9Images };
         var testImages = new Option<int?>("--test-images")
         {
             Description = $"How many test images (the first ones) the final test accuracy counts (default: all; {IlgpuCpuTestImages} on ilgpu-cpu, ILGPU's slow debugging device).",
@@ -138,31 +151,30 @@ public static partial class Program
             var problems = new List<string>();
             var result = new { AddError = (Action<string>)problems.Add };
 
-            if (parse.GetValue(batchSize) is <= 0) result.AddError($"--batch-size must be positive, not {parse.GetValue(batchSize)}.");
-            if (parse.GetValue(steps) is <= 0) result.AddError($"--steps must be positive, not {parse.GetValue(steps)}.");
-            if (parse.GetValue(epochs) is <= 0) result.AddError($"--epochs must be positive, not {parse.GetValue(epochs)}.");
-            if (parse.GetValue(steps) is not null && parse.GetValue(epochs) is not null) result.AddError("Give --steps or --epochs, not both.");
-            if (parse.GetValue(lr) is { } rate && !(rate > 0 && float.IsFinite(rate))) result.AddError($"--lr must be a positive number, not {rate}.");
-            if (parse.GetValue(warmupSteps) is < 0) result.AddError($"--warmup-steps must be 0 or more, not {parse.GetValue(warmupSteps)}.");
-            if (parse.GetValue(checkpointEvery) < 0 || parse.GetValue(logEvery) <= 0 || parse.GetValue(imageEvery) <= 0)
-                result.AddError("--checkpoint-every must be 0 or more, --log-every and --image-every positive.");
             if (parse.GetValue(resume) && parse.GetValue(logdir) is null) result.AddError("--resume needs --logdir (the run to continue).");
             if (parse.GetValue(activation) == "both" && parse.GetValue(model) != "lenet5") result.AddError("--activation both compares LeNet-5 runs; add --model lenet5.");
             List<int> maps = [];
             if (parse.GetValue(top9Maps) != "none" && !TryParseIndices(parse.GetValue(top9Maps)!, out maps))
                 result.AddError($"--top9-maps must be comma-separated feature maps such as 0,1,2,3 (or none), not '{parse.GetValue(top9Maps)}'.");
-            else if (maps.FirstOrDefault(m => m >= CifarGapNet.Features, -1) is var map and >= 0)
-                result.AddError($"--top9-maps {map} is out of range: layers 1 and 2 have {CifarGapNet.Features} feature maps (0..{CifarGapNet.Features - 1}).");
-            else if (maps.Distinct().Count() != maps.Count)
-                result.AddError($"--top9-maps {parse.GetValue(top9Maps)} lists a map twice.");
-            if (parse.GetValue(top9Images) <= 0) result.AddError($"--top9-images must be positive, not {parse.GetValue(top9Images)}.");
-            if (parse.GetValue(testImages) is <= 0) result.AddError($"--test-images must be positive, not {parse.GetValue(testImages)}.");
+            var kind = TrainerModels.Get(parse.GetValue(model));
+            // The run's options, checked in the one place the trainer checks them, before any data is loaded.
+            var planned = new TrainerOptions(parse.GetValue(logdir) ?? "runs")
+            {
+                Model = kind.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs),
+                LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmupSteps),
+                LearningRateSchedule = parse.GetValue(lrSchedule) switch { "cosine" => LearningRateSchedule.Cosine, "constant" => LearningRateSchedule.Constant, _ => null },
+                Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
+                Distort = parse.GetValue(distort), Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery),
+                LogEvery = parse.GetValue(logEvery), ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
+                Top9Maps = maps, Top9Images = parse.GetValue(top9Images), TestImages = parse.GetValue(testImages),
+            };
+            if (parse.GetValue(batchSize) is { } requestedBatch) planned = planned with { BatchSize = requestedBatch };
+            problems.AddRange(planned.Problems());
             if (problems.Count > 0)
             {
                 foreach (string problem in problems) error.WriteLine($"error: {problem}");
                 return UsageError;
             }
-            var kind = parse.GetValue(model) == "lenet5" ? ModelKind.LeNet5 : ModelKind.CifarGap;
             Cifar10Archive? download = null;
             if (!parse.GetValue(noDownload) && !TryCifarArchive(error, out download)) return UsageError;
             if (!TryLoadData(parse.GetValue(dataset)!, parse.GetValue(dataDir)!, kind, output, error, out var data, download, parse.GetValue(noDownload), cancellationToken)) return MissingInput;
@@ -185,16 +197,10 @@ public static partial class Program
                 string[] activations = parse.GetValue(activation) == "both" ? ["relu", "sigmoid"] : [parse.GetValue(activation)!];
                 foreach (string name in activations)
                 {
-                    var options = new TrainerOptions(activations.Length > 1 ? Path.Combine(run, name) : run)
+                    var options = planned with
                     {
-                        Model = kind, DatasetName = data.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs),
-                        LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmupSteps),
-                        LearningRateSchedule = parse.GetValue(lrSchedule) switch { "cosine" => LearningRateSchedule.Cosine, "constant" => LearningRateSchedule.Constant, _ => null },
-                        Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
-                        Activation = name == "sigmoid" ? Activation.Sigmoid : Activation.Relu, Distort = parse.GetValue(distort),
-                        Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery), LogEvery = parse.GetValue(logEvery),
-                        ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume), Top9Maps = maps, Top9Images = parse.GetValue(top9Images),
-                        TestImages = testCount,
+                        LogDirectory = activations.Length > 1 ? Path.Combine(run, name) : run, DatasetName = data.Name,
+                        Activation = name == "sigmoid" ? Activation.Sigmoid : Activation.Relu, TestImages = testCount,
                     };
                     if (batch is { } size) options = options with { BatchSize = size };
                     int code = Train(console, output, error, acc, options, data, cancellationToken);
@@ -283,7 +289,7 @@ public static partial class Program
             if (!TryCreateAccelerator(parse.GetValue(accelerator)!, output, error, out var acc)) return MissingInput;
             using (acc)
             {
-                var input = Training.Trainer.Inputs(kind, data.Test.ImageShape, distort: false).Test;
+                var input = kind.Inputs(data.Test.ImageShape, distort: false).Test;
                 using Module? model = LoadModel(saved, file, kind, input, data, acc, error);
                 if (model is null) return UsageError;
                 float accuracy = Training.Trainer.Evaluate(model, acc, data.Test, input, parse.GetValue(batchSize));
@@ -322,20 +328,19 @@ public static partial class Program
         return false;
     }
 
-    private static ModelKind CheckpointModel(Checkpoint saved) =>
-        saved.Settings.GetValueOrDefault("model") == nameof(ModelKind.LeNet5) ? ModelKind.LeNet5 : ModelKind.CifarGap;
+    /// <summary>The model a checkpoint was trained as (its <c>model</c> setting; the deconv tutorial's when it has none).</summary>
+    private static ITrainerModel CheckpointModel(Checkpoint saved) =>
+        TrainerModels.Find(saved.Settings.GetValueOrDefault("model")) ?? TrainerModels.Get(TrainerModels.DefaultName);
 
     /// <summary>--dataset, where "auto" means the data set the checkpoint was trained on.</summary>
     private static string CheckpointDataset(Checkpoint saved, string dataset) =>
         dataset == "auto" && saved.Settings.TryGetValue("dataset", out var trained) && trained.Length > 0 ? trained : dataset;
 
     /// <summary>The checkpoint's network with its weights, or null (and a message) when they do not fit the data's shapes.</summary>
-    private static Module? LoadModel(Checkpoint saved, string file, ModelKind kind, Preprocess input, LoadedData data, Accelerator acc, TextWriter error)
+    private static Module? LoadModel(Checkpoint saved, string file, ITrainerModel kind, Preprocess input, LoadedData data, Accelerator acc, TextWriter error)
     {
         var activation = saved.Settings.GetValueOrDefault("activation") == nameof(Activation.Sigmoid) ? Activation.Sigmoid : Activation.Relu;
-        Module model = kind == ModelKind.LeNet5
-            ? new LeNet5(acc, activation, data.Test.ClassNames.Count)
-            : new CifarGapNet(acc, input.Output[0], input.Output[1], input.Output[2], data.Test.ClassNames.Count);
+        var model = kind.Create(acc, new ModelSetup(input.Output, data.Test.ClassNames.Count, activation, Seed: 1));
         try
         {
             model.ImportParameters(saved.Parameters.ToDictionary(p => p.Key, p => new HostArray(p.Value.Shape, ((HostTensor<float>)p.Value).Data), StringComparer.Ordinal));
@@ -344,7 +349,7 @@ public static partial class Program
         catch (ArgumentException e)
         {
             model.Dispose();
-            error.WriteLine($"error: {file} does not fit {kind} on {data.Name}: {e.Message}");
+            error.WriteLine($"error: {file} does not fit {kind.CheckpointName} on {data.Name}: {e.Message}");
             return null;
         }
     }
@@ -355,7 +360,7 @@ public static partial class Program
     /// Loads --dataset from --data-dir; "auto" for the CIFAR net downloads <paramref name="download"/> there first when the
     /// CIFAR-10 files are missing (null: no attempt; <paramref name="noDownload"/> says that --no-download is why).
     /// </summary>
-    private static bool TryLoadData(string dataset, string dataDir, ModelKind model, TextWriter output, TextWriter error, out LoadedData data,
+    private static bool TryLoadData(string dataset, string dataDir, ITrainerModel model, TextWriter output, TextWriter error, out LoadedData data,
         Cifar10Archive? download = null, bool noDownload = false, CancellationToken cancellationToken = default)
     {
         data = null!;
@@ -364,7 +369,7 @@ public static partial class Program
         {
             string? failure = null;
             bool downloaded = false;
-            if (cifar is null && model == ModelKind.CifarGap && download is not null)
+            if (cifar is null && model.TakesCifar10 && download is not null)
             {
                 output.WriteLine($"dataset: no CIFAR-10 files (cifar-10-batches-bin) under '{dataDir}'; downloading {download.Url}");
                 try
@@ -383,7 +388,7 @@ public static partial class Program
                     return false;
                 }
             }
-            if (cifar is not null && model == ModelKind.CifarGap)
+            if (cifar is not null && model.TakesCifar10)
             {
                 dataset = "cifar10";
                 output.WriteLine(downloaded ? $"dataset: CIFAR-10, downloaded into {cifar}" : $"dataset: CIFAR-10, found in {cifar}");
@@ -392,7 +397,7 @@ public static partial class Program
             {
                 dataset = "fashion-mnist";
                 string missing = $"no CIFAR-10 files (cifar-10-batches-bin) are under '{dataDir}'";
-                output.WriteLine(model == ModelKind.LeNet5 ? "dataset: Fashion-MNIST (LeNet-5 takes 28x28 gray images)"
+                output.WriteLine(!model.TakesCifar10 ? $"dataset: Fashion-MNIST ({model.Name} takes gray 28x28 images)"
                     : failure is not null ? $"dataset: Fashion-MNIST, because {missing} and the download failed: {failure}"
                     : $"dataset: Fashion-MNIST, because {missing}{(noDownload ? " (--no-download)" : "")}");
             }

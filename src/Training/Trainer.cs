@@ -6,16 +6,6 @@ using GpuDeconv.Layers;
 
 namespace GpuDeconv.Training;
 
-/// <summary>Which network a <see cref="Trainer"/> builds.</summary>
-public enum ModelKind
-{
-    /// <summary>The deconv tutorial's <see cref="CifarGapNet"/>.</summary>
-    CifarGap,
-
-    /// <summary>The LeNet-5 tutorial's <see cref="LeNet5"/>.</summary>
-    LeNet5,
-}
-
 /// <summary>Which optimizer a <see cref="Trainer"/> uses.</summary>
 public enum OptimizerKind
 {
@@ -36,12 +26,19 @@ public enum LearningRateSchedule
     Cosine,
 }
 
-/// <summary>What a training run does; the defaults are the tutorials'.</summary>
+/// <summary>
+/// What a training run does. These are the one source of the defaults (the tutorials' where they have one): the
+/// <c>gpudeconv train</c> options take theirs from <see cref="Defaults"/> and <c>--help</c> shows them, and
+/// <see cref="Problems"/> is the one place the values are checked, by the trainer and by the command line alike.
+/// </summary>
 /// <param name="LogDirectory">Where event files go; checkpoints go to its <c>checkpoints</c> folder.</param>
 public sealed record TrainerOptions(string LogDirectory)
 {
-    /// <summary>The network.</summary>
-    public ModelKind Model { get; init; } = ModelKind.CifarGap;
+    /// <summary>The defaults, for a command line to show and start from.</summary>
+    public static TrainerOptions Defaults { get; } = new("runs");
+
+    /// <summary>The network, by its <c>--model</c> name (<see cref="TrainerModels"/>: cifar-gap, lenet5).</summary>
+    public string Model { get; init; } = TrainerModels.DefaultName;
 
     /// <summary>The data set's name, recorded in the checkpoint settings (the data itself is passed to the trainer).</summary>
     public string DatasetName { get; init; } = "";
@@ -49,19 +46,19 @@ public sealed record TrainerOptions(string LogDirectory)
     /// <summary>Total training steps (a resumed run counts the steps before it); null: from <see cref="Epochs"/>.</summary>
     public long? Steps { get; init; }
 
-    /// <summary>Total epochs when <see cref="Steps"/> is null (null too: <see cref="Trainer.DefaultEpochs"/>).</summary>
+    /// <summary>Total epochs when <see cref="Steps"/> is null (null too: the model's <see cref="ITrainerModel.Defaults"/>).</summary>
     public int? Epochs { get; init; }
 
     /// <summary>Examples per step (the tutorials' 128).</summary>
     public int BatchSize { get; init; } = 128;
 
-    /// <summary>The learning rate; null: <see cref="Trainer.DefaultLearningRate"/>.</summary>
+    /// <summary>The learning rate; null: the model's <see cref="ITrainerModel.Defaults"/> on the data set.</summary>
     public float? LearningRate { get; init; }
 
-    /// <summary>How the rate moves after the warm-up; null: <see cref="Trainer.DefaultSchedule"/>.</summary>
+    /// <summary>How the rate moves after the warm-up; null: the model's <see cref="ITrainerModel.Defaults"/>.</summary>
     public LearningRateSchedule? LearningRateSchedule { get; init; }
 
-    /// <summary>Steps over which the rate climbs linearly to <see cref="LearningRate"/> (0: none); null: <see cref="Trainer.DefaultSchedule"/>.</summary>
+    /// <summary>Steps over which the rate climbs linearly to <see cref="LearningRate"/> (0: none); null: the model's <see cref="ITrainerModel.Defaults"/>.</summary>
     public int? WarmupSteps { get; init; }
 
     /// <summary>Adam (the tutorials) or SGD.</summary>
@@ -77,16 +74,16 @@ public sealed record TrainerOptions(string LogDirectory)
     public ulong Seed { get; init; } = 1;
 
     /// <summary>Save a checkpoint every this many steps (0: only at the end or when cancelled).</summary>
-    public int CheckpointEvery { get; init; }
+    public int CheckpointEvery { get; init; } = 1000;
 
     /// <summary>Continue from the latest checkpoint in the log directory when there is one.</summary>
     public bool Resume { get; init; }
 
     /// <summary>Read the loss and batch accuracy to the host and log them every this many steps (and at the last step).</summary>
-    public int LogEvery { get; init; } = 100;
+    public int LogEvery { get; init; } = 50;
 
     /// <summary>Log the images (deconv projections, kernels) and histograms every this many steps (and at the end).</summary>
-    public int ImageEvery { get; init; } = 1000;
+    public int ImageEvery { get; init; } = 500;
 
     /// <summary>Examples per evaluation batch.</summary>
     public int EvalBatchSize { get; init; } = 256;
@@ -102,6 +99,36 @@ public sealed record TrainerOptions(string LogDirectory)
 
     /// <summary>CIFAR net: how many test images (the first ones) the top-9 search scans; bounds its cost on the CPU.</summary>
     public int Top9Images { get; init; } = 1000;
+
+    /// <summary>
+    /// What is wrong with these options, one sentence each naming the option as the command line spells it (empty when
+    /// nothing is): sizes and counts that must be positive, steps or epochs but not both, a finite positive learning
+    /// rate, the top-9 maps the CIFAR network has.
+    /// </summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        void Positive(long? value, string option)
+        {
+            if (value is <= 0) problems.Add($"{option} must be positive, not {value}.");
+        }
+        Positive(BatchSize, "--batch-size");
+        Positive(Steps, "--steps");
+        Positive(Epochs, "--epochs");
+        if (Steps is not null && Epochs is not null) problems.Add("Give --steps or --epochs, not both.");
+        if (LearningRate is { } rate && !(rate > 0 && float.IsFinite(rate))) problems.Add($"--lr must be a positive number, not {rate}.");
+        if (WarmupSteps is < 0) problems.Add($"--warmup-steps must be 0 or more, not {WarmupSteps}.");
+        if (CheckpointEvery < 0) problems.Add($"--checkpoint-every must be 0 (only at the end) or more, not {CheckpointEvery}.");
+        Positive(LogEvery, "--log-every");
+        Positive(ImageEvery, "--image-every");
+        Positive(EvalBatchSize, "the evaluation batch size");
+        Positive(TestImages, "--test-images");
+        Positive(Top9Images, "--top9-images");
+        Positive(LoaderThreads, "the loader's thread count");
+        if (TrainerModels.Find(Model) is { } model) problems.AddRange(model.Problems(this));
+        else problems.Add($"--model '{Model}' is not a model here; the models are {string.Join(", ", TrainerModels.All.Select(m => m.Name))}.");
+        return problems;
+    }
 }
 
 /// <summary>A report sent after each logged step.</summary>
@@ -125,20 +152,18 @@ public sealed record TrainingProgress(long Step, long TotalSteps, float Loss, fl
 public sealed record TrainingResult(long Step, long ResumedFrom, bool Cancelled, float Loss, float TestAccuracy, int TestImages, TimeSpan Elapsed, double ImagesPerSecond, string Checkpoint);
 
 /// <summary>
-/// Trains a <see cref="ModelKind"/> network on a data set: batches from a <see cref="BatchLoader"/>, softmax cross
+/// Trains a network (<see cref="ITrainerModel"/>, by <see cref="TrainerOptions.Model"/>) on a data set: batches from a <see cref="BatchLoader"/>, softmax cross
 /// entropy, Adam or SGD; loss and accuracy scalars, the tutorials' images and histograms to a <see cref="SummaryWriter"/>;
 /// checkpoints (parameters, optimizer state, step, settings) to a <see cref="CheckpointDirectory"/>. A resumed run sees
 /// the same batches from the same step, so on the CPU accelerator it ends with the same parameters bit for bit.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    /// <summary>Images logged under <c>source/cifar</c> (the tutorial's <c>tf.summary.image</c> default of 3).</summary>
-    public const int SourceImages = 3;
-
     private readonly Accelerator _accelerator;
     private readonly Dataset _train, _test;
     private readonly Preprocess _trainInput, _testInput;
     private readonly SummaryWriter _writer;
+    private readonly TrainingSummaries _summaries;
     private readonly CheckpointDirectory _checkpoints;
     private readonly long _resumedFrom;
 
@@ -150,24 +175,8 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
-        if (options.BatchSize <= 0) throw new ArgumentException($"Trainer: the batch size is {options.BatchSize}; it must be positive.", nameof(options));
-        if (options.Steps is <= 0) throw new ArgumentException($"Trainer: steps is {options.Steps}; it must be positive.", nameof(options));
-        if (options.Epochs is <= 0) throw new ArgumentException($"Trainer: epochs is {options.Epochs}; it must be positive.", nameof(options));
-        if (options.TestImages is <= 0) throw new ArgumentException($"Trainer: test images is {options.TestImages}; it must be positive (or null for the whole test set).", nameof(options));
-        if (options.LogEvery <= 0 || options.ImageEvery <= 0 || options.CheckpointEvery < 0 || options.EvalBatchSize <= 0)
-            throw new ArgumentException($"Trainer: log-every {options.LogEvery}, image-every {options.ImageEvery} and eval batch size {options.EvalBatchSize} must be positive, checkpoint-every {options.CheckpointEvery} zero or positive.", nameof(options));
-        if (options.WarmupSteps is < 0) throw new ArgumentException($"Trainer: warm-up steps is {options.WarmupSteps}; it must be zero or positive.", nameof(options));
-        if (options.Top9Images <= 0)
-            throw new ArgumentException($"Trainer: top-9 images is {options.Top9Images}; the search must scan at least one test image.", nameof(options));
-        if (options.Model == ModelKind.CifarGap)
-        {
-            ArgumentNullException.ThrowIfNull(options.Top9Maps);
-            foreach (int map in options.Top9Maps)
-                if (map is < 0 or >= CifarGapNet.Features)
-                    throw new ArgumentException($"Trainer: top-9 feature map {map} does not exist; layers 1 and 2 of the CIFAR network have {CifarGapNet.Features} maps (0..{CifarGapNet.Features - 1}).", nameof(options));
-            if (options.Top9Maps.Count != options.Top9Maps.Distinct().Count())
-                throw new ArgumentException($"Trainer: top-9 feature maps {string.Join(",", options.Top9Maps)} list a map twice; each map gets one grid.", nameof(options));
-        }
+        if (options.Problems() is { Count: > 0 } problems)
+            throw new ArgumentException("Trainer: " + string.Join(" ", problems), nameof(options));
         if (train.ImageShape != test.ImageShape)
             throw new ArgumentException($"Trainer: training images {train.ImageShape} and test images {test.ImageShape} must have the same shape.", nameof(test));
         if (train.Count == 0 || test.Count == 0)
@@ -176,18 +185,16 @@ public sealed class Trainer : IDisposable
         Options = options;
         _train = train;
         _test = test;
-        (_trainInput, _testInput) = Inputs(options.Model, train.ImageShape, options.Distort);
-        var input = _trainInput.Output;
-        Model = options.Model == ModelKind.CifarGap
-            ? new CifarGapNet(accelerator, input[0], input[1], input[2], train.ClassNames.Count, options.Seed)
-            : new LeNet5(accelerator, options.Activation, train.ClassNames.Count, options.Seed);
-        BaseLearningRate = options.LearningRate ?? DefaultLearningRate(options.Model, options.DatasetName);
-        var (schedule, warmup) = DefaultSchedule(options.Model, options.DatasetName);
-        LearningRateSchedule = options.LearningRateSchedule ?? schedule;
-        WarmupSteps = options.WarmupSteps ?? warmup;
+        Definition = TrainerModels.Get(options.Model);
+        (_trainInput, _testInput) = Definition.Inputs(train.ImageShape, options.Distort);
+        Model = Definition.Create(accelerator, new ModelSetup(_trainInput.Output, train.ClassNames.Count, options.Activation, options.Seed));
+        var defaults = Definition.Defaults(options.DatasetName);
+        BaseLearningRate = options.LearningRate ?? defaults.LearningRate;
+        LearningRateSchedule = options.LearningRateSchedule ?? defaults.Schedule;
+        WarmupSteps = options.WarmupSteps ?? defaults.WarmupSteps;
         Optimizer = options.Optimizer == OptimizerKind.Adam ? new AdamOptimizer(Model, BaseLearningRate) : new SgdOptimizer(Model, BaseLearningRate);
         Schedule = new EpochSchedule(train.Count, options.BatchSize, PartialBatch.Drop);
-        TotalSteps = options.Steps ?? Schedule.StepsForEpochs(options.Epochs ?? DefaultEpochs(options.Model, options.DatasetName));
+        TotalSteps = options.Steps ?? Schedule.StepsForEpochs(options.Epochs ?? defaults.Epochs);
         _checkpoints = new CheckpointDirectory(Path.Combine(options.LogDirectory, "checkpoints"));
         if (options.Resume && _checkpoints.LoadLatest() is { } checkpoint)
         {
@@ -196,12 +203,16 @@ public sealed class Trainer : IDisposable
         }
         Step = _resumedFrom;
         _writer = new SummaryWriter(options.LogDirectory);
+        _summaries = new TrainingSummaries(_writer, accelerator, options, test, _testInput);
     }
 
     /// <summary>The options the run was created with.</summary>
     public TrainerOptions Options { get; }
 
-    /// <summary>The network (a <see cref="CifarGapNet"/> or a <see cref="LeNet5"/>).</summary>
+    /// <summary>What the network is (its inputs, defaults and summaries).</summary>
+    public ITrainerModel Definition { get; }
+
+    /// <summary>The network.</summary>
     public Module Model { get; }
 
     /// <summary>The optimizer over <see cref="Model"/>'s parameters.</summary>
@@ -240,51 +251,6 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The folder of the run's checkpoints.</summary>
     public string CheckpointPath => _checkpoints.Path;
-
-    /// <summary>
-    /// The learning rate when none is given: the deconv tutorial's 1e-4 for the CIFAR net on CIFAR-10; the CIFAR net on other
-    /// data (<paramref name="dataset"/> not "cifar10") gets 3e-3 with <see cref="DefaultSchedule"/>'s warm-up and cosine decay,
-    /// which trains it past 85% on Fashion-MNIST in the two epochs of the default run; LeNet-5 gets 3e-3 (its tutorial's
-    /// 0.01 leaves the test accuracy on Fashion-MNIST swinging by a point or two from epoch to epoch).
-    /// Measurements: docs/results/2026-11-22-accuracy.md.
-    /// </summary>
-    public static float DefaultLearningRate(ModelKind model, string dataset) =>
-        model == ModelKind.LeNet5 || dataset != "cifar10" ? 3e-3f : 1e-4f;
-
-    /// <summary>
-    /// The schedule and warm-up when none is given: a constant rate (the tutorials), except for the CIFAR net on data other
-    /// than CIFAR-10: 300 warm-up steps, then a cosine decay to 0. At its fast rate the ReLU before the average pool lets a
-    /// class's map die in the first hundred steps (its logit stays 0 and gets no gradient); the warm-up keeps all ten alive.
-    /// </summary>
-    public static (LearningRateSchedule Schedule, int WarmupSteps) DefaultSchedule(ModelKind model, string dataset) =>
-        model == ModelKind.CifarGap && dataset != "cifar10" ? (LearningRateSchedule.Cosine, 300) : (LearningRateSchedule.Constant, 0);
-
-    /// <summary>
-    /// Epochs when neither steps nor epochs are given: for the CIFAR net 1 on CIFAR-10 and 2 on other data (the default run
-    /// must fit 10 minutes on 2 CPU cores), 8 for LeNet-5.
-    /// </summary>
-    public static int DefaultEpochs(ModelKind model, string dataset) => model == ModelKind.LeNet5 ? 8 : dataset == "cifar10" ? 1 : 2;
-
-    /// <summary>
-    /// The training and evaluation preprocessing for <paramref name="model"/> on images of <paramref name="imageShape"/>:
-    /// CIFAR-10 shapes get TF's central crop + standardisation (or the distortions); other images for the CIFAR net are
-    /// standardised whole, as the tutorial's pipeline standardises its crops; LeNet-5 takes 28x28x1 (padded to 32) or 32x32x1.
-    /// </summary>
-    /// <exception cref="ArgumentException">LeNet-5 is given images that are neither 28x28x1 nor 32x32x1.</exception>
-    public static (Preprocess Train, Preprocess Test) Inputs(ModelKind model, Shape imageShape, bool distort)
-    {
-        ArgumentNullException.ThrowIfNull(imageShape);
-        if (model == ModelKind.LeNet5)
-        {
-            if (imageShape == Preprocess.LeNet.Input) return (Preprocess.LeNet, Preprocess.LeNet);
-            var padded = new Shape(LeNet5.InputSize, LeNet5.InputSize, 1);
-            if (imageShape == padded) return (Preprocess.Scale(padded), Preprocess.Scale(padded));
-            throw new ArgumentException($"Trainer: LeNet-5 takes gray 28x28 images (padded to 32x32) or 32x32 ones, [28, 28, 1] or [32, 32, 1], but the data set's images are {imageShape}; use --model cifar-gap for other data.", nameof(imageShape));
-        }
-        if (imageShape == Preprocess.CifarEval.Input)
-            return (distort ? Preprocess.CifarTrain : Preprocess.CifarEval, Preprocess.CifarEval);
-        return (Preprocess.Standardized(imageShape), Preprocess.Standardized(imageShape));
-    }
 
     /// <summary>Trains until <see cref="TotalSteps"/> or until <paramref name="cancellationToken"/> is cancelled, then logs the images, saves a checkpoint, evaluates on the whole test set and flushes the logs.</summary>
     public TrainingResult Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -343,8 +309,7 @@ public sealed class Trainer : IDisposable
         var file = SaveCheckpoint();
         float testAccuracy = Evaluate();
         _writer.AddScalar("test/accuracy", testAccuracy, Step);
-        if (Model is LeNet5 lenet) LogClassFeatures(lenet, Step);
-        if (Model is CifarGapNet cifar && Options.Top9Maps.Count > 0) LogTopActivations(cifar, Step);
+        Definition.LogFinal(_summaries, Model, Step);
         _writer.Flush();
         return new TrainingResult(Step, _resumedFrom, cancelled, loss, testAccuracy, TestSet.Count, elapsed, images / Math.Max(elapsed.TotalSeconds, 1e-9), file.Path);
     }
@@ -390,171 +355,12 @@ public sealed class Trainer : IDisposable
         return correct;
     }
 
-    /// <summary>The first <paramref name="count"/> test images, prepared for evaluation, as [count, H, W, C] floats.</summary>
-    private float[] TestImages(int count, out Shape shape)
-    {
-        count = Math.Min(count, _test.Count);
-        var output = _testInput.Output;
-        int size = (int)output.Size;
-        var pixels = new float[count * size];
-        for (int i = 0; i < count; i++) _testInput.Apply(_test.ImageSpan(i), pixels.AsSpan(i * size, size), 0);
-        shape = new Shape(count, output[0], output[1], output[2]);
-        return pixels;
-    }
-
     private void LogImages(long step)
     {
         using var noGrad = Autograd.NoGrad();
         using var scope = new TensorScope();
-        if (Model is CifarGapNet cifar)
-        {
-            // The tutorial's summary: [input | layer-1 projection | layer-2 projection] along the width, tag source/cifar.
-            var images = Tensor.FromArray(_accelerator, TestImages(SourceImages, out var shape), shape);
-            var trace = new ForwardTrace();
-            cifar.Logits(images, trace);
-            var layer1 = Deconvnet.Project(trace, layer: 0, DeconvnetVariant.Tutorial);
-            var layer2 = Deconvnet.Project(trace, layer: 1, DeconvnetVariant.Tutorial);
-            var stitched = Deconvnet.Stitch(images, layer1, layer2);
-            _writer.AddImages("source/cifar", stitched.ToArray(), stitched.Shape[1], stitched.Shape[2], stitched.Shape[3], ImageLayout.Hwc, step, SourceImages);
-        }
-        else if (Model is LeNet5 lenet)
-        {
-            foreach (var (name, parameter) in lenet.NamedParameters()) _writer.AddHistogram(name, parameter.ToArray(), step);
-            AddKernels("conv1/kernels", lenet.Conv1.Weight, step);
-            AddKernels("conv2/kernels", lenet.Conv2.Weight, step);
-            foreach (var (name, fc) in new[] { ("fc1", lenet.Fc1), ("fc2", lenet.Fc2), ("fc3", lenet.Fc3) })
-                _writer.AddImage(name + "/weights", MinMax(fc.Weight.ToArray()), fc.InFeatures, fc.OutFeatures, 1, ImageLayout.Hwc, step);
-            var input = Tensor.FromArray(_accelerator, TestImages(1, out var shape), shape);
-            var run = lenet.Run(input);
-            AddFeatureMaps("conv1/features", run.Conv1, step);
-            AddFeatureMaps("conv2/features", run.Conv2, step);
-        }
+        Definition.LogImages(_summaries, Model, step);
         _writer.Flush();
-    }
-
-    /// <summary>A filter [kh, kw, in, out] as a grid of kh x kw cells, one row per output channel, min-max scaled over the whole filter as the tutorial's <c>_conv_visual</c>.</summary>
-    private void AddKernels(string tag, Tensor filter, long step)
-    {
-        int kh = filter.Shape[0], kw = filter.Shape[1], inputs = filter.Shape[2], outputs = filter.Shape[3];
-        float[] w = MinMax(filter.ToArray());
-        var cells = new byte[outputs * inputs * kh * kw];
-        for (int o = 0; o < outputs; o++)
-            for (int i = 0; i < inputs; i++)
-                for (int y = 0; y < kh; y++)
-                    for (int x = 0; x < kw; x++)
-                        cells[((o * inputs + i) * kh + y) * kw + x] = (byte)MathF.Round(w[((y * kw + x) * inputs + i) * outputs + o] * 255f);
-        var images = new ByteImage[outputs * inputs];
-        for (int c = 0; c < images.Length; c++) images[c] = ByteImage.FromBytes(cells.AsSpan(c * kh * kw, kh * kw), kh, kw, 1, ImageLayout.Hwc);
-        _writer.AddImage(tag, ImageGrid.Tile(images, columns: inputs == 1 ? Math.Min(outputs, ImageGrid.DefaultColumns) : inputs, padding: 1), step);
-    }
-
-    /// <summary>Test samples per class in the LeNet tutorial's fc2 feature-map images.</summary>
-    public const int ClassFeatureSamples = 100;
-
-    /// <summary>
-    /// The LeNet tutorial's picture of what fc2 learned: per class, the fc2 activations of its first 100 test samples
-    /// (fewer when the test set holds fewer) as a [samples x 84] gray image, min-max scaled over that image; logged as
-    /// fc2/class/&lt;k&gt; and saved as fc2-class-&lt;k&gt;.png in the log directory. Classes without test samples are skipped.
-    /// </summary>
-    private void LogClassFeatures(LeNet5 lenet, long step)
-    {
-        using var noGrad = Autograd.NoGrad();
-        var output = _testInput.Output;
-        int size = (int)output.Size;
-        for (int label = 0; label < _test.ClassNames.Count; label++)
-        {
-            var indices = new List<int>(ClassFeatureSamples);
-            for (int i = 0; i < _test.Count && indices.Count < ClassFeatureSamples; i++)
-                if (_test.Label(i) == label) indices.Add(i);
-            if (indices.Count == 0) continue;
-            var pixels = new float[indices.Count * size];
-            for (int i = 0; i < indices.Count; i++) _testInput.Apply(_test.ImageSpan(indices[i]), pixels.AsSpan(i * size, size), 0);
-            using var scope = new TensorScope();
-            var images = Tensor.FromArray(_accelerator, pixels, new Shape(indices.Count, output[0], output[1], output[2]));
-            var fc2 = lenet.Run(images).Fc2;
-            var image = ByteImage.FromFloats(MinMax(fc2.ToArray()), indices.Count, fc2.Shape[1], 1, ImageLayout.Hwc);
-            _writer.AddImage(string.Create(CultureInfo.InvariantCulture, $"fc2/class/{label}"), image, step);
-            PngEncoder.Save(Path.Combine(Options.LogDirectory, string.Create(CultureInfo.InvariantCulture, $"fc2-class-{label}.png")), image);
-        }
-    }
-
-    /// <summary>
-    /// Zeiler and Fergus's top 9: for layers 1 and 2 and each of <see cref="TrainerOptions.Top9Maps"/>, the 9 of the first
-    /// <see cref="TrainerOptions.Top9Images"/> test images whose pooled layer output has the largest maximum in that map
-    /// (<see cref="TopActivations.Best"/>), each next to the Zeiler and Fergus projection of that map's strongest
-    /// activation (<see cref="TopActivations.Grid"/>); logged as top9/layer&lt;L&gt;/map&lt;K&gt; and saved as
-    /// top9-layer&lt;L&gt;-map&lt;K&gt;.png in the log directory.
-    /// </summary>
-    private void LogTopActivations(CifarGapNet cifar, long step)
-    {
-        const int layers = 2;
-        var maps = Options.Top9Maps;
-        int count = Math.Min(Options.Top9Images, _test.Count), batchSize = Options.EvalBatchSize;
-        var output = _testInput.Output;
-        int size = (int)output.Size;
-        using var noGrad = Autograd.NoGrad();
-
-        // scores[layer][m][i]: the largest activation of map maps[m] in the layer's pooled output for test image i.
-        var scores = new float[layers][][];
-        for (int layer = 0; layer < layers; layer++)
-        {
-            scores[layer] = new float[maps.Count][];
-            for (int m = 0; m < maps.Count; m++) scores[layer][m] = new float[count];
-        }
-        var pixels = new float[Math.Min(batchSize, count) * size];
-        for (int start = 0; start < count; start += batchSize)
-        {
-            int n = Math.Min(batchSize, count - start);
-            for (int i = 0; i < n; i++) _testInput.Apply(_test.ImageSpan(start + i), pixels.AsSpan(i * size, size), 0);
-            using var scope = new TensorScope();
-            var trace = new ForwardTrace();
-            cifar.Logits(Tensor.FromArray(_accelerator, pixels.AsSpan(0, n * size), new Shape(n, output[0], output[1], output[2])), trace);
-            for (int layer = 0; layer < layers; layer++)
-            {
-                // The maximum over the map's positions on the device: only [n, maps] values come back to the host.
-                var activations = trace.LayerOutput(layer);
-                var maxima = Tensor.Empty(_accelerator, Reductions.OutputShape(activations.Shape, [1, 2], keepDims: false));
-                Reductions.Max(maxima.Stream, activations.View, [1, 2], maxima.View);
-                float[] host = maxima.ToArray();
-                int channels = activations.Shape[3];
-                for (int m = 0; m < maps.Count; m++)
-                    for (int i = 0; i < n; i++) scores[layer][m][start + i] = host[i * channels + maps[m]];
-            }
-        }
-
-        for (int layer = 0; layer < layers; layer++)
-        {
-            for (int m = 0; m < maps.Count; m++)
-            {
-                int[] best = TopActivations.Best(scores[layer][m], TopActivations.Count);
-                var chosen = new float[best.Length * size];
-                for (int i = 0; i < best.Length; i++) _testInput.Apply(_test.ImageSpan(best[i]), chosen.AsSpan(i * size, size), 0);
-                using var scope = new TensorScope();
-                var trace = new ForwardTrace();
-                cifar.Logits(Tensor.FromArray(_accelerator, chosen, new Shape(best.Length, output[0], output[1], output[2])), trace);
-                var projection = Deconvnet.Project(trace, layer, DeconvnetVariant.ZeilerFergus, ProjectionSelection.StrongestActivation(maps[m]));
-                var grid = TopActivations.Grid(chosen, projection.ToArray(), best.Length, output[0], output[1], output[2]);
-                _writer.AddImage(string.Create(CultureInfo.InvariantCulture, $"top9/layer{layer + 1}/map{maps[m]}"), grid, step);
-                PngEncoder.Save(Path.Combine(Options.LogDirectory, string.Create(CultureInfo.InvariantCulture, $"top9-layer{layer + 1}-map{maps[m]}.png")), grid);
-            }
-        }
-    }
-
-    /// <summary>The first image's feature maps [1, H, W, C] as a grid of C gray cells, each scaled on its own.</summary>
-    private void AddFeatureMaps(string tag, Tensor maps, long step)
-    {
-        int h = maps.Shape[1], w = maps.Shape[2], c = maps.Shape[3];
-        float[] values = maps.ToArray();
-        var planes = new float[c * h * w];
-        for (int k = 0; k < c; k++)
-            for (int p = 0; p < h * w; p++) planes[k * h * w + p] = values[p * c + k];
-        _writer.AddImageGrid(tag, planes, h, w, 1, ImageLayout.Hwc, step);
-    }
-
-    private static float[] MinMax(float[] values)
-    {
-        float min = values.Min(), max = values.Max(), range = max - min;
-        return [.. values.Select(v => range > 0 ? (v - min) / range : 0f)];
     }
 
     private CheckpointFile SaveCheckpoint()
@@ -568,7 +374,7 @@ public sealed class Trainer : IDisposable
     /// <summary>The run's settings as stored in each checkpoint (enough for <c>evaluate</c> to rebuild the model).</summary>
     public IReadOnlyDictionary<string, string> Settings() => new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["model"] = Options.Model.ToString(),
+        ["model"] = Definition.CheckpointName,
         ["dataset"] = Options.DatasetName,
         ["image_shape"] = string.Join(",", _trainInput.Input.Dims),
         ["classes"] = _train.ClassNames.Count.ToString(CultureInfo.InvariantCulture),

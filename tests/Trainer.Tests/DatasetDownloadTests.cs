@@ -77,7 +77,7 @@ public class DatasetDownloadTests
         Assert.True(outcome.ExitCode == 0, $"train exited {outcome.ExitCode}: {outcome.Error}\n{outcome.Output}");
         Assert.Contains($"dataset: Fashion-MNIST, because no CIFAR-10 files (cifar-10-batches-bin) are under '{temp["data"]}' and the download failed: CIFAR-10: could not download {url}", outcome.Output);
         if (silent) Assert.Contains($"no answer within {Program.DownloadConnectTimeout.TotalMilliseconds:0} ms while connecting (offline?)", outcome.Output);
-        Assert.Contains("model CifarGap on fashion-mnist", outcome.Output);
+        Assert.Contains("model cifar-gap on fashion-mnist", outcome.Output);
         // Decided within the CLI's short timeout (with room for a busy machine), not the download library's default 15 s.
         var decided = output.Lines.First(l => l.Line.StartsWith("dataset: Fashion-MNIST", StringComparison.Ordinal)).Elapsed;
         Assert.True(decided < Program.DownloadConnectTimeout + TimeSpan.FromSeconds(3), $"fell back after {decided}");

@@ -98,7 +98,7 @@ public class TrainerTests
         using var temp = new TempDirectory();
         var (train, test) = MnistFiles(temp, train: 20, test: 7);
         string logdir = temp["runs/lenet"];
-        var options = new TrainerOptions(logdir) { Model = ModelKind.LeNet5, Activation = Activation.Sigmoid, Epochs = 2, BatchSize = 8, LogEvery = 1, ImageEvery = 100, LoaderThreads = 1 };
+        var options = new TrainerOptions(logdir) { Model = "lenet5", Activation = Activation.Sigmoid, Epochs = 2, BatchSize = 8, LogEvery = 1, ImageEvery = 100, LoaderThreads = 1 };
         TrainingResult result;
         using (var trainer = new Trainer(accelerator, options, train, test))
         {
@@ -220,7 +220,7 @@ public class TrainerTests
         var runs = new[]
         {
             (Options: new TrainerOptions(temp["runs/cifar"]) { DatasetName = "cifar10", Steps = 2, BatchSize = 4, LogEvery = 1, LoaderThreads = 1 }, Data: (cifarTrain, cifarTest)),
-            (Options: new TrainerOptions(temp["runs/lenet"]) { Model = ModelKind.LeNet5, Steps = 2, BatchSize = 8, LogEvery = 1, LoaderThreads = 1 }, Data: (mnistTrain, mnistTest)),
+            (Options: new TrainerOptions(temp["runs/lenet"]) { Model = "lenet5", Steps = 2, BatchSize = 8, LogEvery = 1, LoaderThreads = 1 }, Data: (mnistTrain, mnistTest)),
         };
         foreach (var (options, (train, test)) in runs)
         {
@@ -255,15 +255,30 @@ public class TrainerTests
     }
 
     [Theory]
-    [InlineData(new[] { 0, 64 }, "top-9 feature map 64 does not exist; layers 1 and 2 of the CIFAR network have 64 maps (0..63)")]
-    [InlineData(new[] { -1 }, "top-9 feature map -1 does not exist")]
-    [InlineData(new[] { 3, 1, 3 }, "top-9 feature maps 3,1,3 list a map twice")]
+    [InlineData(new[] { 0, 64 }, "--top9-maps 64 is out of range: layers 1 and 2 have 64 feature maps (0..63)")]
+    [InlineData(new[] { -1 }, "--top9-maps -1 is out of range")]
+    [InlineData(new[] { 3, 1, 3 }, "--top9-maps 3,1,3 lists a map twice")]
     public void Top9MapsMustBeDistinctMapsOfTheNetwork(int[] maps, string message)
     {
+        // The trainer and the command line check options in one place (TrainerOptions.Problems), in the command line's words.
         using var temp = new TempDirectory();
         var (train, test) = CifarFiles(temp, train: 4, test: 2);
         var e = Assert.Throws<ArgumentException>(() => new Trainer(TestAccelerators.Cpu, new TrainerOptions(temp["run"]) { Top9Maps = maps }, train, test));
         Assert.Contains(message, e.Message);
+        Assert.Contains(message, Assert.Single(new TrainerOptions(temp["run"]) { Top9Maps = maps }.Problems()));
+    }
+
+    [Fact]
+    public void AModelIsFoundByNameAndDescribesItsOwnDefaultsAndInputs()
+    {
+        Assert.Equal(["cifar-gap", "lenet5"], TrainerModels.All.Select(m => m.Name));
+        var lenet = TrainerModels.Get("lenet5");
+        Assert.Same(lenet, TrainerModels.Find("LeNet5"));                        // the name checkpoints carry
+        Assert.Equal(new TrainingDefaults(1e-4f, LearningRateSchedule.Constant, 0, 1), TrainerModels.Get("cifar-gap").Defaults("cifar10"));
+        var e = Assert.Throws<ArgumentException>(() => lenet.Inputs(new Layers.Shape(24, 24, 3), distort: false));
+        Assert.Contains("LeNet-5 takes gray 28x28 images", e.Message);
+        var unknown = Assert.Single(new TrainerOptions("run") { Model = "resnet" }.Problems());
+        Assert.Equal("--model 'resnet' is not a model here; the models are cifar-gap, lenet5.", unknown);
     }
 
     [Fact]
@@ -271,7 +286,7 @@ public class TrainerTests
     {
         using var temp = new TempDirectory();
         var (train, test) = CifarFiles(temp, train: 4, test: 2);
-        var e = Assert.Throws<ArgumentException>(() => new Trainer(TestAccelerators.Cpu, new TrainerOptions(temp["run"]) { Model = ModelKind.LeNet5 }, train, test));
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(TestAccelerators.Cpu, new TrainerOptions(temp["run"]) { Model = "lenet5" }, train, test));
         Assert.Contains("[32, 32, 3]", e.Message);
         Assert.Contains("[28, 28, 1]", e.Message);
     }

@@ -37,7 +37,7 @@ public class PreprocessTests
         Preprocess.Standardized(new Layers.Shape(2, 2, 1)).Apply([7, 7, 7, 7], output, 0);
         Assert.Equal([0f, 0f, 0f, 0f], output);
         // The CIFAR network standardises non-CIFAR images (28x28 Fashion-MNIST) the same way.
-        var (train, test) = Trainer.Inputs(ModelKind.CifarGap, new Layers.Shape(28, 28, 1), distort: false);
+        var (train, test) = TrainerModels.Get("cifar-gap").Inputs(new Layers.Shape(28, 28, 1), distort: false);
         Assert.Equal("standardized", train.Name);
         Assert.Equal("standardized", test.Name);
     }
