@@ -1,4 +1,3 @@
-using System.Reflection;
 using GpuDeconv.Compute.Conformance.Ilgpu;
 using GpuDeconv.Layers;
 using ILGPU.Runtime;
@@ -139,21 +138,9 @@ public sealed class InteropTests
     [Fact]
     public void TheInteropSampleRunsAndAgreesWithTheCpuAccelerator()
     {
-        var sample = Assembly.Load("IlgpuInterop");
-        var output = new StringWriter();
-        var console = Console.Out;
-        Console.SetOut(output);
-        object? exitCode;
-        try
-        {
-            exitCode = sample.EntryPoint!.Invoke(null, [new[] { "--cpu" }]);
-        }
-        finally
-        {
-            Console.SetOut(console);
-        }
-        Assert.True(exitCode is 0, output.ToString());
-        Assert.Contains("OK: ILGPU kernels and GpuDeconv layers shared one buffer", output.ToString());
+        var (exitCode, output) = GpuDeconv.Testing.Samples.Run("IlgpuInterop", "--cpu");
+        Assert.True(exitCode is 0, output);
+        Assert.Contains("OK: ILGPU kernels and GpuDeconv layers shared one buffer", output);
     }
 }
 

@@ -42,21 +42,9 @@ public sealed class ResearchApiTests
     [Fact]
     public void TheQuickstartTrainsAndProjects()
     {
-        var sample = Assembly.Load("Quickstart");
-        var output = new StringWriter();
-        var console = Console.Out;
-        Console.SetOut(output);
-        object? exitCode;
-        try
-        {
-            exitCode = sample.EntryPoint!.Invoke(null, [new[] { "--cpu" }]);
-        }
-        finally
-        {
-            Console.SetOut(console);
-        }
-        Assert.True(exitCode is 0, output.ToString());
-        Assert.Contains("projections: summary [32, 8, 24, 1]", output.ToString());
+        var (exitCode, output) = Samples.Run("Quickstart", "--cpu");
+        Assert.True(exitCode is 0, output);
+        Assert.Contains("projections: summary [32, 8, 24, 1]", output);
     }
 
     [Fact]
