@@ -187,21 +187,55 @@ public static class Deconvnet
         return Functional.Concat(images, axis: 2);
     }
 
-    // Walks the signal down from step `end` to the input, disposing each intermediate as soon as the next exists.
-    // The seed is the caller's: it is never disposed here.
+    // Walks the signal down from step `end` to the trace's input. Each step passes the signal on its output to its
+    // inputs; signals that meet at a forked tensor (a residual branch and its shortcut) are summed. Steps whose output
+    // received no signal (branches that do not lead to the projected layer) are skipped. Every intermediate is disposed
+    // as soon as it has been passed on; the seed is the caller's and is never disposed here.
     private static Tensor Run(ForwardTrace trace, int end, DeconvnetVariant variant, Tensor seed)
     {
         if (variant is not (DeconvnetVariant.Tutorial or DeconvnetVariant.ZeilerFergus or DeconvnetVariant.GuidedBackprop or DeconvnetVariant.Gradient))
             throw new ArgumentOutOfRangeException(nameof(variant), variant, "Deconvnet.Project: unknown variant.");
-        var signal = seed;
-        for (int i = end; i >= 0; i--)
+        var signals = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [trace.Steps[end].Output] = seed };
+        try
         {
-            var next = Reverse(trace.Steps[i], variant, signal, i);
-            if (ReferenceEquals(next, signal)) continue;
-            if (!ReferenceEquals(signal, seed)) signal.Dispose();
-            signal = next;
+            for (int i = end; i >= 0; i--)
+            {
+                var step = trace.Steps[i];
+                if (!signals.Remove(step.Output, out var signal)) continue;
+                var inputs = trace.InputsOf(i);
+                if (step is AddStep)
+                {
+                    // A join passes its signal unchanged down both branches.
+                    for (int k = 0; k < inputs.Count; k++)
+                        Accumulate(signals, inputs[k], k == 0 ? signal : signal.Clone(), seed);
+                    continue;
+                }
+                var next = Reverse(step, variant, signal, i);
+                if (!ReferenceEquals(next, signal) && !ReferenceEquals(signal, seed)) signal.Dispose();
+                Accumulate(signals, inputs[0], next, seed);
+            }
+            var input = trace.Input!;
+            if (!signals.Remove(input, out var result))
+                throw new InvalidOperationException($"Deconvnet.Project: no signal reached the trace's input from step {end}.");
+            return ReferenceEquals(result, seed) ? seed.Clone() : result;
         }
-        return ReferenceEquals(signal, seed) ? seed.Clone() : signal;
+        finally
+        {
+            foreach (var left in signals.Values)
+                if (!ReferenceEquals(left, seed)) left.Dispose();
+        }
+    }
+
+    private static void Accumulate(Dictionary<Tensor, Tensor> signals, Tensor target, Tensor signal, Tensor seed)
+    {
+        if (!signals.TryGetValue(target, out var existing))
+        {
+            signals[target] = signal;
+            return;
+        }
+        signals[target] = Functional.Add(existing, signal);
+        if (!ReferenceEquals(existing, seed)) existing.Dispose();
+        if (!ReferenceEquals(signal, seed)) signal.Dispose();
     }
 
     private static Tensor Reverse(TraceStep step, DeconvnetVariant variant, Tensor signal, int index)
@@ -230,6 +264,16 @@ public static class Deconvnet
                 var crossed = Tensor.Empty(signal.Accelerator, signal.Shape);
                 Activations.ReluBackward(signal.Stream, signal.View, relu.Input.View, crossed.View, rule.Value);
                 return crossed;
+
+            case PadStep pad:
+                return Functional.Crop2d(signal, pad.Top, pad.Bottom, pad.Left, pad.Right);
+
+            case AvgPoolStep avg:
+                // Each output cell's signal spread evenly over the cells it averaged: the average's gradient, the only
+                // linear reverse of an average, shared by every variant.
+                var spread = Tensor.Empty(signal.Accelerator, avg.InputShape);
+                Kernels.AvgPool.Backward(signal.Stream, signal.View, spread.View, avg.Options);
+                return spread;
 
             case ConvStep conv:
                 Need(conv.Filter, "filter", index, conv);

@@ -30,6 +30,26 @@ public sealed record ReluStep(Tensor Input, Tensor Output) : TraceStep(Input.Sha
 public sealed record PoolStep(Shape InputShape, Tensor Output, Tensor Argmax, PoolOptions Options, bool IncludeBatchInIndex)
     : TraceStep(InputShape, Output);
 
+/// <summary>A recorded <see cref="Functional.Add"/> of two tensors of one shape: a residual join; the reverse pass sends the signal down both branches.</summary>
+/// <param name="InputShape">The shape of both summands (and of the output).</param>
+/// <param name="Output">The sum.</param>
+public sealed record AddStep(Shape InputShape, Tensor Output) : TraceStep(InputShape, Output);
+
+/// <summary>A recorded <see cref="Functional.Pad2d"/>: the reverse pass crops the same rows and columns.</summary>
+/// <param name="InputShape">The unpadded shape.</param>
+/// <param name="Output">The padded tensor.</param>
+/// <param name="Top">Rows added above.</param>
+/// <param name="Bottom">Rows added below.</param>
+/// <param name="Left">Columns added on the left.</param>
+/// <param name="Right">Columns added on the right.</param>
+public sealed record PadStep(Shape InputShape, Tensor Output, int Top, int Bottom, int Left, int Right) : TraceStep(InputShape, Output);
+
+/// <summary>A recorded <see cref="Functional.AvgPool"/>: the reverse pass spreads each cell's signal evenly over its window (the average's gradient).</summary>
+/// <param name="InputShape">The pre-pool shape.</param>
+/// <param name="Output">The averages.</param>
+/// <param name="Options">Window, stride and padding.</param>
+public sealed record AvgPoolStep(Shape InputShape, Tensor Output, PoolOptions Options) : TraceStep(InputShape, Output);
+
 /// <summary>
 /// Records a forward pass through a chain of conv / ReLU / argmax-pool ops so that <see cref="Deconvnet.Project(ForwardTrace, int, DeconvnetVariant, ProjectionSelection?)"/>
 /// can walk it back down to pixels. Each method runs the <see cref="Functional"/> op of the same name (so autograd records it
@@ -42,9 +62,11 @@ public sealed record PoolStep(Shape InputShape, Tensor Output, Tensor Argmax, Po
 /// <see cref="ObjectDisposedException"/> naming it. Only shapes are kept of conv and pool inputs, so a caller that
 /// disposes eagerly needs to keep just: the filters and biases, the switches, the pre-ReLU inputs (Gradient and
 /// GuidedBackprop only) and the output of the layer it projects.</para>
-/// <para>A layer is a convolution and the ReLU and pooling ops recorded after it, up to the next convolution; projecting
-/// layer k starts from the output of its last op (the pooled map, as the tutorial does). The ops must form a chain:
-/// each op's input is the previous op's output, so nothing the reverse pass would have to undo happens unrecorded.</para>
+/// <para>A layer is a convolution and the ops recorded after it, up to the next convolution; projecting layer k starts
+/// from the output of its last op (the pooled map, as the tutorial does). The ops form a graph: each op reads the
+/// trace's input (the first op's input) or the output of an op recorded before it, so nothing the reverse pass would
+/// have to undo happens unrecorded. A chain is the usual case; residual networks fork a tensor into two branches and
+/// join them with <see cref="Add"/>, and the reverse pass sums the signals that reach a forked tensor.</para>
 /// </remarks>
 /// <example><code>
 /// var trace = new ForwardTrace();
@@ -57,10 +79,21 @@ public sealed record PoolStep(Shape InputShape, Tensor Output, Tensor Argmax, Po
 public sealed class ForwardTrace
 {
     private readonly List<TraceStep> _steps = [];
+    private readonly List<Tensor[]> _inputs = [];
     private readonly List<int> _layerStarts = [];
+    private Tensor? _input;
 
     /// <summary>The recorded ops in forward order.</summary>
     public IReadOnlyList<TraceStep> Steps => _steps;
+
+    /// <summary>The trace's input: what the first recorded op read (null before anything is recorded).</summary>
+    public Tensor? Input => _input;
+
+    /// <summary>The tensors step <paramref name="step"/> read: the trace's input or earlier steps' outputs.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The step is not in <see cref="Steps"/>.</exception>
+    public IReadOnlyList<Tensor> InputsOf(int step) => (uint)step < (uint)_inputs.Count
+        ? _inputs[step]
+        : throw new ArgumentOutOfRangeException(nameof(step), step, $"ForwardTrace: step {step} does not exist; the trace holds {_steps.Count} step(s).");
 
     /// <summary>The number of layers (recorded convolutions).</summary>
     public int LayerCount => _layerStarts.Count;
@@ -69,10 +102,10 @@ public sealed class ForwardTrace
     /// <exception cref="ArgumentException">The input is not the previous op's output, or the shapes do not fit (see <see cref="Functional.Conv2d"/>).</exception>
     public Tensor Conv2d(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null)
     {
-        RequireChain("Conv2d", input);
+        RequireRecorded("Conv2d", input);
         var output = Functional.Conv2d(input, filter, stride, padding, dilation, bias);
         _layerStarts.Add(_steps.Count);
-        _steps.Add(new ConvStep(input.Shape, output, filter, bias, new Conv2dOptions(stride ?? 1, padding, dilation ?? 1)));
+        Record(new ConvStep(input.Shape, output, filter, bias, new Conv2dOptions(stride ?? 1, padding, dilation ?? 1)), input);
         return output;
     }
 
@@ -84,11 +117,11 @@ public sealed class ForwardTrace
     /// <exception cref="ArgumentException">The input is not the previous op's output, or the shapes do not fit (see <see cref="Functional.Conv2d"/>).</exception>
     public Tensor Conv2dRelu(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null)
     {
-        RequireChain("Conv2dRelu", input);
+        RequireRecorded("Conv2dRelu", input);
         var output = Functional.Conv2dRelu(input, filter, stride, padding, dilation, bias);
         _layerStarts.Add(_steps.Count);
-        _steps.Add(new ConvStep(input.Shape, output, filter, bias, new Conv2dOptions(stride ?? 1, padding, dilation ?? 1)));
-        _steps.Add(new ReluStep(output, output));
+        Record(new ConvStep(input.Shape, output, filter, bias, new Conv2dOptions(stride ?? 1, padding, dilation ?? 1)), input);
+        Record(new ReluStep(output, output), output);
         return output;
     }
 
@@ -100,12 +133,12 @@ public sealed class ForwardTrace
     /// <exception cref="ArgumentException">The input is not the previous op's output, or the shapes do not fit (see <see cref="Functional.Conv2dReluMaxPool"/>).</exception>
     public (Tensor Values, Tensor Argmax) Conv2dReluMaxPool(Tensor input, Tensor filter, Tensor? bias, Conv2dOptions convolution, PoolOptions pool, bool includeBatchInIndex = false)
     {
-        RequireChain("Conv2dReluMaxPool", input);
+        RequireRecorded("Conv2dReluMaxPool", input);
         var (values, argmax, activations) = Functional.ConvolveReluPool(input, filter, bias, convolution, pool, includeBatchInIndex, keepActivations: true);
         _layerStarts.Add(_steps.Count);
-        _steps.Add(new ConvStep(input.Shape, activations!, filter, bias, convolution));
-        _steps.Add(new ReluStep(activations!, activations!));
-        _steps.Add(new PoolStep(activations!.Shape, values, argmax, pool, includeBatchInIndex));
+        Record(new ConvStep(input.Shape, activations!, filter, bias, convolution), input);
+        Record(new ReluStep(activations!, activations!), activations!);
+        Record(new PoolStep(activations!.Shape, values, argmax, pool, includeBatchInIndex), activations!);
         return (values, argmax);
     }
 
@@ -113,9 +146,9 @@ public sealed class ForwardTrace
     /// <exception cref="ArgumentException">The input is not the previous op's output, or it is not float.</exception>
     public Tensor Relu(Tensor input, ReluBackwardRule backwardRule = ReluBackwardRule.Gradient)
     {
-        RequireChain("Relu", input);
+        RequireRecorded("Relu", input);
         var output = Functional.Relu(input, backwardRule);
-        _steps.Add(new ReluStep(input, output));
+        Record(new ReluStep(input, output), input);
         return output;
     }
 
@@ -123,10 +156,42 @@ public sealed class ForwardTrace
     /// <exception cref="ArgumentException">The input is not the previous op's output, or the window does not fit it.</exception>
     public (Tensor Values, Tensor Argmax) MaxPoolWithArgmax(Tensor input, Size2d size, Size2d stride, Padding padding = Padding.Same, bool includeBatchInIndex = false)
     {
-        RequireChain("MaxPoolWithArgmax", input);
+        RequireRecorded("MaxPoolWithArgmax", input);
         var (values, argmax) = Functional.MaxPoolWithArgmax(input, size, stride, padding, includeBatchInIndex);
-        _steps.Add(new PoolStep(input.Shape, values, argmax, new PoolOptions(size, stride, padding), includeBatchInIndex));
+        Record(new PoolStep(input.Shape, values, argmax, new PoolOptions(size, stride, padding), includeBatchInIndex), input);
         return (values, argmax);
+    }
+
+    /// <summary>a + b through <see cref="Functional.Add"/>, recorded as a join of two branches (a residual connection).</summary>
+    /// <exception cref="ArgumentException">An input is neither the trace's input nor a recorded op's output, or the shapes differ.</exception>
+    public Tensor Add(Tensor a, Tensor b)
+    {
+        RequireRecorded("Add", a, b);
+        if (a.Shape != b.Shape)
+            throw new ArgumentException($"ForwardTrace.Add: a is {a.Shape} but b is {b.Shape}; a recorded join adds two tensors of one shape.", nameof(b));
+        var output = Functional.Add(a, b);
+        Record(new AddStep(a.Shape, output), a, b);
+        return output;
+    }
+
+    /// <summary>Explicit padding through <see cref="Functional.Pad2d"/> (zeros before a convolution, -infinity before a max pool), recorded so that the reverse pass crops it.</summary>
+    /// <exception cref="ArgumentException">The input is neither the trace's input nor a recorded op's output, or a pad is negative.</exception>
+    public Tensor Pad2d(Tensor input, int top, int bottom, int left, int right, float value = 0f)
+    {
+        RequireRecorded("Pad2d", input);
+        var output = Functional.Pad2d(input, top, bottom, left, right, value);
+        Record(new PadStep(input.Shape, output, top, bottom, left, right), input);
+        return output;
+    }
+
+    /// <summary>tf.nn.avg_pool through <see cref="Functional.AvgPool"/>, recorded so that the reverse pass spreads the signal over each window.</summary>
+    /// <exception cref="ArgumentException">The input is neither the trace's input nor a recorded op's output, or the window does not fit it.</exception>
+    public Tensor AvgPool(Tensor input, Size2d size, Size2d stride, Padding padding = Padding.Same)
+    {
+        RequireRecorded("AvgPool", input);
+        var output = Functional.AvgPool(input, size, stride, padding);
+        Record(new AvgPoolStep(input.Shape, output, new PoolOptions(size, stride, padding)), input);
+        return output;
     }
 
     /// <summary>The index in <see cref="Steps"/> of the last op of <paramref name="layer"/> (its output is what a projection of the layer starts from).</summary>
@@ -147,19 +212,37 @@ public sealed class ForwardTrace
     public void Clear()
     {
         _steps.Clear();
+        _inputs.Clear();
         _layerStarts.Clear();
+        _input = null;
     }
 
-    private void RequireChain(string op, Tensor input)
+    private void Record(TraceStep step, params Tensor[] inputs)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        if (_steps.Count == 0) return;
-        var previous = _steps[^1];
-        if (!ReferenceEquals(previous.Output, input))
+        _steps.Add(step);
+        _inputs.Add(inputs);
+    }
+
+    // Every input must be the trace's input or a recorded op's output: then the reverse pass can reach the input
+    // through recorded ops alone. The first op's input becomes the trace's input.
+    private void RequireRecorded(string op, params Tensor[] inputs)
+    {
+        foreach (var input in inputs) ArgumentNullException.ThrowIfNull(input);
+        if (_steps.Count == 0)
+        {
+            _input = inputs[0];
+            if (inputs.Length == 1 || inputs.All(t => ReferenceEquals(t, _input))) return;
+        }
+        foreach (var input in inputs)
+        {
+            if (ReferenceEquals(input, _input) || _steps.Any(s => ReferenceEquals(s.Output, input))) continue;
+            var previous = _steps.Count > 0 ? _steps[^1] : null;
             throw new ArgumentException(
-                $"ForwardTrace.{op}: input Tensor{input.Describe()} is not the output of the previous recorded op ({StepName(previous)} -> {previous.Output.Shape}); "
-                + "a trace records a chain of conv / ReLU / argmax-pool ops, so record every op in between (a bias goes to Conv2d's bias) or start a new trace.",
-                nameof(input));
+                $"ForwardTrace.{op}: input Tensor{input.Describe()} is neither the trace's input nor the output of a recorded op"
+                + (previous is null ? "" : $" (the last one is {StepName(previous)} -> {previous.Output.Shape})")
+                + "; record every op in between (a bias goes to Conv2d's bias) or start a new trace.",
+                nameof(inputs));
+        }
     }
 
     internal static string StepName(TraceStep step) => step switch
@@ -167,6 +250,9 @@ public sealed class ForwardTrace
         ConvStep => "Conv2d",
         ReluStep => "Relu",
         PoolStep => "MaxPoolWithArgmax",
+        AddStep => "Add",
+        PadStep => "Pad2d",
+        AvgPoolStep => "AvgPool",
         _ => step.GetType().Name,
     };
 }

@@ -18,7 +18,7 @@ namespace GpuDeconv.Layers;
 /// runs the kernels of <c>GpuDeconv.Kernels</c> on the tensors' accelerator and records its backward (the kernels'
 /// backward) for autograd. Sizes and strides take an int or a (height, width) pair; shapes follow TensorFlow.
 /// </summary>
-public static class Functional
+public static partial class Functional
 {
     // ---- convolution ------------------------------------------------------------------------------------------
 
