@@ -62,7 +62,8 @@ public sealed record AvgPoolStep(Shape InputShape, Tensor Output, PoolOptions Op
 /// <see cref="ObjectDisposedException"/> naming it. Only shapes are kept of conv and pool inputs, so a caller that
 /// disposes eagerly needs to keep just: the filters and biases, the switches, the pre-ReLU inputs (Gradient and
 /// GuidedBackprop only) and the output of the layer it projects.</para>
-/// <para>A layer is a convolution and the ops recorded after it, up to the next convolution; projecting layer k starts
+/// <para>A layer is a convolution (with the explicit pad recorded just before it, if any) and the ops recorded after it,
+/// up to the next layer; projecting layer k starts
 /// from the output of its last op (the pooled map, as the tutorial does). The ops form a graph: each op reads the
 /// trace's input (the first op's input) or the output of an op recorded before it, so nothing the reverse pass would
 /// have to undo happens unrecorded. A chain is the usual case; residual networks fork a tensor into two branches and
@@ -104,7 +105,7 @@ public sealed class ForwardTrace
     {
         RequireRecorded("Conv2d", input);
         var output = Functional.Conv2d(input, filter, stride, padding, dilation, bias);
-        _layerStarts.Add(_steps.Count);
+        _layerStarts.Add(LayerStart(input));
         Record(new ConvStep(input.Shape, output, filter, bias, new Conv2dOptions(stride ?? 1, padding, dilation ?? 1)), input);
         return output;
     }
@@ -119,7 +120,7 @@ public sealed class ForwardTrace
     {
         RequireRecorded("Conv2dRelu", input);
         var output = Functional.Conv2dRelu(input, filter, stride, padding, dilation, bias);
-        _layerStarts.Add(_steps.Count);
+        _layerStarts.Add(LayerStart(input));
         Record(new ConvStep(input.Shape, output, filter, bias, new Conv2dOptions(stride ?? 1, padding, dilation ?? 1)), input);
         Record(new ReluStep(output, output), output);
         return output;
@@ -135,7 +136,7 @@ public sealed class ForwardTrace
     {
         RequireRecorded("Conv2dReluMaxPool", input);
         var (values, argmax, activations) = Functional.ConvolveReluPool(input, filter, bias, convolution, pool, includeBatchInIndex, keepActivations: true);
-        _layerStarts.Add(_steps.Count);
+        _layerStarts.Add(LayerStart(input));
         Record(new ConvStep(input.Shape, activations!, filter, bias, convolution), input);
         Record(new ReluStep(activations!, activations!), activations!);
         Record(new PoolStep(activations!.Shape, values, argmax, pool, includeBatchInIndex), activations!);
@@ -216,6 +217,11 @@ public sealed class ForwardTrace
         _layerStarts.Clear();
         _input = null;
     }
+
+    // A convolution's layer starts with the explicit pad just before it that made its input (an ONNX model's
+    // asymmetric pads), so that the previous layer ends with its own output, not with this layer's padding.
+    private int LayerStart(Tensor convolutionInput) =>
+        _steps.Count > 0 && _steps[^1] is PadStep pad && ReferenceEquals(pad.Output, convolutionInput) ? _steps.Count - 1 : _steps.Count;
 
     private void Record(TraceStep step, params Tensor[] inputs)
     {

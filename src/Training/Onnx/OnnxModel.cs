@@ -51,8 +51,10 @@ public sealed class OnnxModel : IDisposable
         {
             if (ops[i] is not ConvOp conv) continue;
             int next = ops.FindIndex(i + 1, o => o.IsLayer);
-            var last = ops[(next < 0 ? ops.Count : next) - 1];
-            layers.Add(new OnnxLayer(layers.Count, conv.Name, last.Outputs[0], LastChannels(ops, i, next < 0 ? ops.Count : next)));
+            int end = next < 0 ? ops.Count : next;
+            // A Pad node that feeds the next convolution belongs to that layer, as ForwardTrace counts it.
+            if (next > i + 1 && ops[next - 1] is PadOp pad && ops[next].Inputs[0] == pad.Outputs[0]) end--;
+            layers.Add(new OnnxLayer(layers.Count, conv.Name, ops[end - 1].Outputs[0], LastChannels(ops, i, end)));
         }
         Layers = layers;
     }

@@ -27,7 +27,8 @@ public sealed class ResNet18Tests
         // CNTK's ResNet-18: the 7x7 stem, 2 + 2 + 2 + 3 basic blocks of two 3x3 convolutions, 3 projection shortcuts.
         Assert.Equal(22, model.Layers.Count);
         Assert.Equal(("Convolution249", 64), (model.Layers[0].Node, model.Layers[0].Channels));
-        Assert.Equal(("ReLU393_Output_0", 512), (model.Layers[^1].Output, model.Layers[^1].Channels));
+        // The last layer runs to the graph output: the last block, its join and ReLU, and the 7x7 average pool.
+        Assert.Equal(("Pooling395_Output_0", 512), (model.Layers[^1].Output, model.Layers[^1].Channels));
     }
 
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
@@ -86,6 +87,15 @@ internal static class Nchw
                 for (int k = 0; k < c; k++)
                     nchw[(k * h + y) * w + x] = nhwc[(y * w + x) * c + k];
         return nchw;
+    }
+
+    public static float[] ToNhwcBatch(float[] nchw, int n, int c, int h, int w)
+    {
+        int size = c * h * w;
+        var nhwc = new float[nchw.Length];
+        for (int i = 0; i < n; i++)
+            ToNhwc(nchw.AsSpan(i * size, size).ToArray(), c, h, w).CopyTo(nhwc, i * size);
+        return nhwc;
     }
 
     public static float[] ToNhwc(float[] nchw, int c, int h, int w)

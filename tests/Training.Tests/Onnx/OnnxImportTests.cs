@@ -1,0 +1,215 @@
+using Google.Protobuf;
+using GpuDeconv.Layers;
+using GpuDeconv.Training.Onnx.Proto;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit;
+using Tensor = GpuDeconv.Layers.Tensor;
+
+namespace GpuDeconv.Training.Tests.Onnx;
+
+/// <summary>Small ONNX models written by the tests, every supported operator run by us and by ONNX Runtime on the same input.</summary>
+public sealed class OnnxImportTests
+{
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
+    public void EverySupportedOperatorMatchesOnnxRuntime(string name)
+    {
+        var acc = TestAccelerators.Get(name);
+        // 2 x 3 x 11 x 9: odd sizes, asymmetric pads (CNTK's top/left), a residual join, a Flatten of a 2-D map into Gemm.
+        var g = new GraphWriter(seed: 5);
+        g.Input("x", [2, 3, 11, 9]);
+        g.Node("Sub", ["x", g.Constant("mean", [1, 3, 1, 1])], ["centred"]);
+        g.Node("Split", ["centred"], ["r", "gb"], Ints("split", 1, 2), Int("axis", 1));
+        g.Node("Concat", ["gb", "r"], ["bgr"], Int("axis", 1));
+        g.Node("Conv", ["bgr", g.Constant("w1", [6, 3, 3, 3]), g.Constant("b1", [6])], ["c1"],
+            Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0));
+        g.Node("BatchNormalization", ["c1", g.Constant("gamma", [6], 0.5f, 1.5f), g.Constant("beta", [6]), g.Constant("mu", [6]), g.Constant("var", [6], 0.2f, 2f)], ["bn1"], Float("epsilon", 1e-3f));
+        g.Node("Relu", ["bn1"], ["r1"]);
+        g.Node("MaxPool", ["r1"], ["p1"], Ints("kernel_shape", 3, 3), Ints("strides", 1, 1), Ints("pads", 1, 1, 1, 1));
+        g.Node("Conv", ["p1", g.Constant("w2", [6, 6, 3, 3])], ["c2"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1));
+        g.Node("BatchNormalization", ["c2", g.Constant("gamma2", [6], 0.5f, 1.5f), g.Constant("beta2", [6]), g.Constant("mu2", [6]), g.Constant("var2", [6], 0.2f, 2f)], ["bn2"]);
+        g.Node("Add", ["bn2", "p1"], ["join"]);
+        g.Node("Relu", ["join"], ["r2"]);
+        g.Node("Pad", ["r2"], ["padded"], Ints("pads", 0, 0, 1, 0, 0, 0, 0, 2), Float("value", 0.25f));
+        g.Node("AveragePool", ["padded"], ["a1"], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2));
+        g.Node("Identity", ["a1"], ["a2"]);
+        g.Node("Flatten", ["a2"], ["flat"], Int("axis", 1));
+        g.Node("Gemm", ["flat", g.Constant("fc", [5, 6 * 3 * 3]), g.Constant("fcb", [5])], ["logits"], Int("transB", 1));
+        g.Output("logits");
+        var bytes = g.ToBytes();
+
+        var input = Seeded.Uniform(9, 2 * 3 * 11 * 9).Select(v => v * 2f).ToArray();   // NCHW
+        float[] expected = RunOnnxRuntime(bytes, "x", input, [2, 3, 11, 9]);
+        using var model = OnnxModel.Load(acc, new MemoryStream(bytes), "every-operator.onnx");
+        using var scope = new TensorScope();
+        var output = model.Forward(Tensor.FromArray(acc, Nchw.ToNhwcBatch(input, 2, 3, 11, 9), [2, 11, 9, 3]));
+        Assert.Equal(new Shape(2, 5), output.Shape);
+        ResNet18Tests.AssertClose("every operator", expected, output.ToArray());
+    }
+
+    [Fact]
+    public void GlobalAveragePoolAndTracedMaxPoolGiveOnnxRuntimesValues()
+    {
+        var acc = TestAccelerators.Cpu;
+        var g = new GraphWriter(seed: 6);
+        g.Input("x", [1, 2, 7, 6]);
+        g.Node("MaxPool", ["x"], ["p"], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0));
+        g.Node("GlobalAveragePool", ["p"], ["y"]);
+        g.Output("y");
+        var bytes = g.ToBytes();
+        var input = Seeded.Uniform(3, 2 * 7 * 6);
+        float[] expected = RunOnnxRuntime(bytes, "x", input, [1, 2, 7, 6]);
+        using var model = OnnxModel.Load(acc, new MemoryStream(bytes), "pool.onnx");
+        using var scope = new TensorScope();
+        var trace = new ForwardTrace();
+        var output = model.Forward(Tensor.FromArray(acc, Nchw.ToNhwcBatch(input, 1, 2, 7, 6), [1, 7, 6, 2]), trace);
+        ResNet18Tests.AssertClose("traced pools", expected, output.ToArray());
+        Assert.Equal([typeof(PadStep), typeof(PoolStep), typeof(AvgPoolStep)], trace.Steps.Select(s => s.GetType()));
+    }
+
+    [Fact]
+    public void AnUnsupportedOperatorNamesTheNodeAndTheOperator()
+    {
+        var g = new GraphWriter(seed: 1);
+        g.Input("x", [1, 2, 4, 4]);
+        g.Node("Softmax", ["x"], ["y"], Int("axis", 1));
+        g.Output("y");
+        var e = Assert.Throws<NotSupportedException>(() => OnnxModel.Load(TestAccelerators.Cpu, new MemoryStream(g.ToBytes()), "softmax.onnx"));
+        Assert.Contains("softmax.onnx", e.Message);
+        Assert.Contains("node 'node0' (Softmax)", e.Message);
+        Assert.Contains("operator Softmax is not supported", e.Message);
+    }
+
+    [Fact]
+    public void AnUnsupportedAttributeNamesTheNodeOperatorAndAttribute()
+    {
+        var g = new GraphWriter(seed: 1);
+        g.Input("x", [1, 4, 4, 4]);
+        g.Node("Conv", ["x", g.Constant("w", [4, 2, 3, 3])], ["y"], Ints("kernel_shape", 3, 3), Int("group", 2));
+        g.Output("y");
+        var e = Assert.Throws<NotSupportedException>(() => OnnxModel.Load(TestAccelerators.Cpu, new MemoryStream(g.ToBytes()), "grouped.onnx"));
+        Assert.Contains("node 'node0' (Conv)", e.Message);
+        Assert.Contains("'group' = 2", e.Message);
+
+        var h = new GraphWriter(seed: 1);
+        h.Input("x", [1, 4, 4, 4]);
+        h.Node("Relu", ["x"], ["y"], Int("alpha", 2));
+        h.Output("y");
+        e = Assert.Throws<NotSupportedException>(() => OnnxModel.Load(TestAccelerators.Cpu, new MemoryStream(h.ToBytes()), "relu.onnx"));
+        Assert.Contains("attribute 'alpha' is not supported for Relu", e.Message);
+    }
+
+    [Fact]
+    public void DamagedAndMissingFilesAreClearErrors()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => OnnxModel.Load(TestAccelerators.Cpu, new MemoryStream([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2]), "cut.onnx"));
+        Assert.Contains("cut.onnx", e.Message);
+        Assert.Contains("not a valid ONNX protobuf", e.Message);
+
+        var g = new GraphWriter(seed: 1);
+        g.Input("x", [1, 2, 4, 4]);
+        g.Node("Conv", ["x", g.Constant("w", [2, 2, 3, 3])], ["y"], Ints("kernel_shape", 3, 3));
+        g.Output("y");
+        var model = g.Build();
+        model.Graph.Initializer[0].FloatData.RemoveAt(0);
+        e = Assert.Throws<InvalidDataException>(() => OnnxModel.Load(TestAccelerators.Cpu, new MemoryStream(model.ToByteArray()), "short.onnx"));
+        Assert.Contains("initializer 'w' holds 35 floats; its dims [2, 2, 3, 3] need 36", e.Message);
+
+        string missing = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}.onnx");
+        var notFound = Assert.Throws<FileNotFoundException>(() => OnnxModel.Load(TestAccelerators.Cpu, missing));
+        Assert.Contains(missing, notFound.Message);
+    }
+
+    [Fact]
+    public void AnInputOfTheWrongSizeNamesBothShapes()
+    {
+        var g = new GraphWriter(seed: 1);
+        g.Input("x", [1, 2, 4, 4]);
+        g.Node("Relu", ["x"], ["y"]);
+        g.Output("y");
+        using var model = OnnxModel.Load(TestAccelerators.Cpu, new MemoryStream(g.ToBytes()), "relu.onnx");
+        using var scope = new TensorScope();
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Zeros(TestAccelerators.Cpu, [1, 4, 4, 3])));
+        Assert.Contains("input is [1, 4, 4, 3]", e.Message);
+        Assert.Contains("NHWC [1, 4, 4, 2]", e.Message);
+    }
+
+    private static float[] RunOnnxRuntime(byte[] model, string input, float[] data, int[] dims)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(model, options);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor<float>(data, dims))]);
+        var output = results.First().AsTensor<float>();
+        var values = output.ToArray();
+        var shape = output.Dimensions.ToArray();
+        return shape.Length == 4 ? Nchw.ToNhwcBatch(values, shape[0], shape[1], shape[2], shape[3]) : values;
+    }
+
+    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    private static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    private static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+}
+
+/// <summary>Writes small ONNX models (opset 10, IR 5) with seeded random weights.</summary>
+internal sealed class GraphWriter(int seed)
+{
+    private readonly ModelProto _model = new() { IrVersion = 5, ProducerName = "GpuDeconv tests", Graph = new GraphProto { Name = "test" } };
+    private int _nodes;
+    private int _seed = seed;
+
+    public void Input(string name, int[] dims) => _model.Graph.Input.Add(Value(name, dims));
+
+    public void Output(string name) => _model.Graph.Output.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
+
+    public string Constant(string name, int[] dims, float low = -1f, float high = 1f)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.Dims.AddRange(dims.Select(d => (long)d));
+        int count = dims.Aggregate(1, (a, b) => a * b);
+        tensor.FloatData.AddRange(Seeded.Uniform(++_seed * 97, count).Select(v => low + (high - low) * (v + 1f) / 2f));
+        _model.Graph.Initializer.Add(tensor);
+        return name;
+    }
+
+    public void Node(string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = $"node{_nodes++}" };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange(attributes);
+        _model.Graph.Node.Add(node);
+    }
+
+    public ModelProto Build()
+    {
+        var model = _model.Clone();
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 10 });
+        return model;
+    }
+
+    public byte[] ToBytes() => Build().ToByteArray();
+
+    private static ValueInfoProto Value(string name, int[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (int d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } };
+    }
+}
+
+internal static class Seeded
+{
+    /// <summary><paramref name="count"/> values uniform in [-1, 1).</summary>
+    public static float[] Uniform(int seed, int count)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ => 2f * random.NextSingle() - 1f)];
+    }
+}
