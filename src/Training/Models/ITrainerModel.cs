@@ -141,7 +141,7 @@ public sealed class TrainingSummaries
     public void AddImageAndSave(string tag, ByteImage image, string file, long step)
     {
         Writer.AddImage(tag, image, step);
-        PngEncoder.Save(Path.Combine(Options.LogDirectory, file), image);
+        image.SavePng(Path.Combine(Options.LogDirectory, file));
     }
 
     /// <summary>Values scaled to [0, 1] by their minimum and maximum (all 0 when they are equal).</summary>
