@@ -107,7 +107,7 @@ public static partial class Program
             var image = ByteImage.FromFloats(all.AsSpan(i * per, per), height, width, channels, ImageLayout.Hwc);
             writer.AddImage($"visualize/{variant}/image/{indices[i]}", image, step);
             string png = Path.Combine(run, string.Create(CultureInfo.InvariantCulture, $"visualize-{variant}-image-{indices[i]}-step-{step}.png"));
-            PngEncoder.Save(png, image);
+            image.SavePng(png);
             written.Add(png);
         }
         writer.Flush();

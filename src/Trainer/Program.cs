@@ -135,6 +135,12 @@ public static partial class Program
             Description = "cifar-gap: comma-separated feature maps of layers 1 and 2 whose top-9 activating test images are logged after training, or none.",
             DefaultValueFactory = _ => defaults.Top9Maps.Count == 0 ? "none" : string.Join(",", defaults.Top9Maps),
         };
+        var imageScale = new Option<string>("--image-scale")
+        {
+            Description = $"How many times the TensorBoard image panels and their PNG files are enlarged (nearest neighbour), 1 to {TrainerOptions.MaxImageScale}, " +
+                          $"or auto: per panel, the smallest factor that makes the shorter side at least {TrainingSummaries.PanelShortSide} px (the longer side at most {TrainingSummaries.PanelLongSide}).",
+            DefaultValueFactory = _ => defaults.ImageScale?.ToString(CultureInfo.InvariantCulture) ?? "auto",
+        };
         var top9Images = new Option<int>("--top9-images") { Description = "cifar-gap: how many test images the top-9 search scans.", DefaultValueFactory = _ => defaults.Top9Images };
         var testImages = new Option<int?>("--test-images")
         {
@@ -143,7 +149,7 @@ public static partial class Program
         var command = new Command("train", "Train a network and write TensorBoard logs and checkpoints.")
         {
             model, dataset, noDownload, dataDir, accelerator, steps, epochs, batchSize, lr, lrSchedule, warmupSteps, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
-            top9Maps, top9Images, testImages,
+            top9Maps, top9Images, testImages, imageScale,
         };
         command.SetAction(parse =>
         {
@@ -156,6 +162,12 @@ public static partial class Program
             List<int> maps = [];
             if (parse.GetValue(top9Maps) != "none" && !TryParseIndices(parse.GetValue(top9Maps)!, out maps))
                 result.AddError($"--top9-maps must be comma-separated feature maps such as 0,1,2,3 (or none), not '{parse.GetValue(top9Maps)}'.");
+            int? scale = null;
+            if (parse.GetValue(imageScale) is { } scaleText && scaleText != "auto")
+            {
+                if (int.TryParse(scaleText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int factor)) scale = factor;
+                else result.AddError($"--image-scale must be auto or a whole factor from 1 to {TrainerOptions.MaxImageScale}, not '{scaleText}'.");
+            }
             var kind = TrainerModels.Get(parse.GetValue(model));
             // The run's options, checked in the one place the trainer checks them, before any data is loaded.
             var planned = new TrainerOptions(parse.GetValue(logdir) ?? "runs")
@@ -166,7 +178,7 @@ public static partial class Program
                 Optimizer = parse.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam,
                 Distort = parse.GetValue(distort), Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery),
                 LogEvery = parse.GetValue(logEvery), ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
-                Top9Maps = maps, Top9Images = parse.GetValue(top9Images), TestImages = parse.GetValue(testImages),
+                Top9Maps = maps, Top9Images = parse.GetValue(top9Images), TestImages = parse.GetValue(testImages), ImageScale = scale,
             };
             if (parse.GetValue(batchSize) is { } requestedBatch) planned = planned with { BatchSize = requestedBatch };
             problems.AddRange(planned.Problems());

@@ -101,6 +101,18 @@ public sealed record TrainerOptions(string LogDirectory)
     public int Top9Images { get; init; } = 1000;
 
     /// <summary>
+    /// How many times the image panels (TensorBoard and their PNG files) are enlarged, each pixel repeated in a square
+    /// (nearest neighbour), so a 24x72 panel is readable at TensorBoard's card size; null (<c>--image-scale auto</c>, the
+    /// default): per panel, the smallest factor that makes its shorter side at least <see cref="TrainingSummaries.PanelShortSide"/>
+    /// pixels without taking its longer side past <see cref="TrainingSummaries.PanelLongSide"/> (<see cref="TrainingSummaries.AutoScale"/>);
+    /// 1 logs the panels at the tutorials' size. Tags do not change.
+    /// </summary>
+    public int? ImageScale { get; init; }
+
+    /// <summary>The largest <see cref="ImageScale"/> accepted (auto gives at most 29, for LeNet's 7x37 kernel grid).</summary>
+    public const int MaxImageScale = 32;
+
+    /// <summary>
     /// What is wrong with these options, one sentence each naming the option as the command line spells it (empty when
     /// nothing is): sizes and counts that must be positive, steps or epochs but not both, a finite positive learning
     /// rate, the top-9 maps the CIFAR network has.
@@ -124,6 +136,7 @@ public sealed record TrainerOptions(string LogDirectory)
         Positive(EvalBatchSize, "the evaluation batch size");
         Positive(TestImages, "--test-images");
         Positive(Top9Images, "--top9-images");
+        if (ImageScale is < 1 or > MaxImageScale) problems.Add($"--image-scale must be auto or a whole factor from 1 to {MaxImageScale}, not {ImageScale}.");
         Positive(LoaderThreads, "the loader's thread count");
         if (TrainerModels.Find(Model) is { } model) problems.AddRange(model.Problems(this));
         else problems.Add($"--model '{Model}' is not a model here; the models are {string.Join(", ", TrainerModels.All.Select(m => m.Name))}.");

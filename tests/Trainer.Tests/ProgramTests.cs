@@ -39,6 +39,8 @@ public class ProgramTests
     [InlineData(new[] { "train", "--top9-images", "0" }, "--top9-images must be positive, not 0")]
     [InlineData(new[] { "train", "--warmup-steps", "-5" }, "--warmup-steps must be 0 or more, not -5")]
     [InlineData(new[] { "train", "--lr-schedule", "exponential" }, "exponential")]
+    [InlineData(new[] { "train", "--image-scale", "0" }, "--image-scale must be auto or a whole factor from 1 to 32, not 0.")]
+    [InlineData(new[] { "train", "--image-scale", "big" }, "--image-scale must be auto or a whole factor from 1 to 32, not 'big'.")]
     [InlineData(new[] { "evaluate" }, "--checkpoint")]
     [InlineData(new[] { "no-such-verb" }, "no-such-verb")]
     public void BadCommandLinesExitWithOneAndSayWhatIsWrong(string[] args, string named)
@@ -47,6 +49,19 @@ public class ProgramTests
 
         Assert.Equal(Program.UsageError, outcome.ExitCode);
         Assert.Contains(named, outcome.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrainHelpShowsTheImageScaleWithItsDefaultFromTrainerOptions()
+    {
+        var outcome = Run("train", "--help");
+
+        Assert.Equal(0, outcome.ExitCode);
+        // The option's block: from its name to the next option.
+        var block = System.Text.RegularExpressions.Regex.Match(outcome.Output, @"--image-scale\b(?:(?!\n\s+-)[\s\S])*");
+        Assert.True(block.Success, outcome.Output);
+        Assert.Contains("[default: auto]", block.Value, StringComparison.Ordinal);
+        Assert.Contains($"at least {TrainingSummaries.PanelShortSide} px", block.Value.ReplaceLineEndings(" "), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -136,7 +151,7 @@ public class ProgramTests
         string logdir = temp["run"];
 
         var train = Run("train", "--model", "lenet5", "--activation", "both", "--dataset", "mnist", "--data-dir", temp["data"], "--accelerator", "cpu",
-            "--steps", "1", "--batch-size", "2", "--checkpoint-every", "0", "--logdir", logdir);
+            "--steps", "1", "--batch-size", "2", "--checkpoint-every", "0", "--image-scale", "3", "--logdir", logdir);
 
         Assert.True(train.ExitCode == 0, $"train exited {train.ExitCode}: {train.Error}\n{train.Output}");
         foreach (string activation in new[] { "relu", "sigmoid" })
@@ -149,10 +164,11 @@ public class ProgramTests
             Assert.Equal(Enumerable.Range(0, 10).Select(k => $"fc2/class/{k}"), images.Select(v => v.Tag));
             for (int k = 0; k < 10; k++)
             {
+                // [samples x 84], enlarged 3 times by --image-scale.
                 int samples = k < 2 ? 2 : 1;
-                Assert.Equal((samples, 84, 1), (images[k].Image.Height, images[k].Image.Width, images[k].Image.Colorspace));
+                Assert.Equal((3 * samples, 3 * 84, 1), (images[k].Image.Height, images[k].Image.Width, images[k].Image.Colorspace));
                 var png = PngDecoder.Decode(File.ReadAllBytes(Path.Combine(run, $"fc2-class-{k}.png")));
-                Assert.Equal((samples, 84), (png.Height, png.Width));
+                Assert.Equal((3 * samples, 3 * 84), (png.Height, png.Width));
                 // Min-max normalised over the image: the smallest feature is black and the largest white.
                 Assert.Equal((0, 255), (png.Pixels.Min(), png.Pixels.Max()));
             }

@@ -94,8 +94,9 @@ public sealed class VisualizeOnOpenClTests
         Assert.Contains("accelerator: OpenCL", train.Output, StringComparison.Ordinal);
         // --top9-maps reaches the trainer: map 0's grids only, 3 test images in one row of [image | projection] cells.
         Assert.Equal(["top9-layer1-map0.png", "top9-layer2-map0.png"], Directory.GetFiles(temp["run"], "top9-*.png").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        // Enlarged by --image-scale auto: 7 times brings the 30-pixel side past 200.
         var top9 = PngDecoder.Decode(File.ReadAllBytes(temp["run/top9-layer2-map0.png"]));
-        Assert.Equal((28 + 2, 3 * (2 * 28 + 1) + 1), (top9.Height, top9.Width));
+        Assert.Equal((7 * (28 + 2), 7 * (3 * (2 * 28 + 1) + 1)), (top9.Height, top9.Width));
 
         foreach (string variant in new[] { "tutorial", "zeiler-fergus", "guided", "saliency" })
         {

@@ -39,7 +39,8 @@ public class TrainerTests
         using var temp = new TempDirectory();
         var (train, test) = CifarFiles(temp, train: 12, test: 5);
         string logdir = temp["runs/cifar"];
-        var options = new TrainerOptions(logdir) { DatasetName = "cifar10", Steps = 4, BatchSize = 4, LogEvery = 2, ImageEvery = 2, CheckpointEvery = 2, EvalBatchSize = 3, LoaderThreads = 1 };
+        // The tutorials' panel sizes (ImageScale 1); PanelsAreEnlargedByTheImageScaleWithTheirTagsUnchanged checks the default.
+        var options = new TrainerOptions(logdir) { DatasetName = "cifar10", Steps = 4, BatchSize = 4, LogEvery = 2, ImageEvery = 2, CheckpointEvery = 2, EvalBatchSize = 3, LoaderThreads = 1, ImageScale = 1 };
         var reports = new List<TrainingProgress>();
         TrainingResult result;
         using (var trainer = new Trainer(accelerator, options, train, test))
@@ -98,7 +99,7 @@ public class TrainerTests
         using var temp = new TempDirectory();
         var (train, test) = MnistFiles(temp, train: 20, test: 7);
         string logdir = temp["runs/lenet"];
-        var options = new TrainerOptions(logdir) { Model = "lenet5", Activation = Activation.Sigmoid, Epochs = 2, BatchSize = 8, LogEvery = 1, ImageEvery = 100, LoaderThreads = 1 };
+        var options = new TrainerOptions(logdir) { Model = "lenet5", Activation = Activation.Sigmoid, Epochs = 2, BatchSize = 8, LogEvery = 1, ImageEvery = 100, LoaderThreads = 1, ImageScale = 1 };
         TrainingResult result;
         using (var trainer = new Trainer(accelerator, options, train, test))
         {
@@ -241,6 +242,79 @@ public class TrainerTests
         var (exitCode, output) = TensorBoardPython.RunCheck(python, temp["runs"], temp["expect.json"]);
         Assert.True(exitCode == 0, $"tools/tensorboard_check.py exited {exitCode}: {output}");
         foreach (string tag in expected.Values.SelectMany(t => t)) Assert.Contains($"\"{tag}\"", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PanelsAreEnlargedByTheImageScaleWithTheirTagsUnchanged()
+    {
+        using var temp = new TempDirectory();
+        var (cifarTrain, cifarTest) = CifarFiles(temp, train: 4, test: 5);
+        var (mnistTrain, mnistTest) = MnistFiles(temp, train: 8, test: 3);
+        // Every image panel of a one-step run, by tag: the same seed gives the same weights, so runs differ only in the scale.
+        Dictionary<string, DecodedPng> Panels(string model, int? scale)
+        {
+            string logdir = temp[$"runs/{model}-{scale?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "auto"}"];
+            var options = new TrainerOptions(logdir) { Model = model, Steps = 1, BatchSize = 4, LogEvery = 1, LoaderThreads = 1, ImageScale = scale };
+            var (train, test) = model == "lenet5" ? (mnistTrain, mnistTest) : (cifarTrain, cifarTest);
+            using (var trainer = new Trainer(TestAccelerators.Cpu, options, train, test))
+                trainer.Run(cancellationToken: TestContext.Current.CancellationToken);
+            var panels = Values(logdir).Where(v => v.Value.Image is not null && v.Step == 1).ToDictionary(v => v.Value.Tag, v => PngDecoder.Decode(v.Value.Image.EncodedImageString.ToByteArray()));
+            // The PNG files beside the logs are the logged panels.
+            foreach (var (tag, panel) in panels.Where(p => p.Key.StartsWith("top9/", StringComparison.Ordinal) || p.Key.StartsWith("fc2/class/", StringComparison.Ordinal)))
+                Assert.Equal(panel.Pixels, PngDecoder.Decode(File.ReadAllBytes(Path.Combine(logdir, tag.Replace('/', '-') + ".png"))).Pixels);
+            return panels;
+        }
+
+        foreach (string model in new[] { "cifar-gap", "lenet5" })
+        {
+            var small = Panels(model, 1);
+            var auto = Panels(model, null);
+            var three = Panels(model, 3);
+            Assert.Equal(small.Keys.Order(StringComparer.Ordinal), auto.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(small.Keys.Order(StringComparer.Ordinal), three.Keys.Order(StringComparer.Ordinal));
+            foreach (var (tag, panel) in small)
+            {
+                int factor = TrainingSummaries.AutoScale(panel.Height, panel.Width);
+                Assert.True(Math.Min(panel.Height, panel.Width) * factor >= TrainingSummaries.PanelShortSide || Math.Max(panel.Height, panel.Width) * (factor + 1) > TrainingSummaries.PanelLongSide,
+                    $"{tag}: {panel.Height}x{panel.Width} enlarged {factor} times is still small");
+                var original = new ByteImage(panel.Pixels, panel.Height, panel.Width, panel.Channels);
+                Assert.Equal(original.Upscale(factor).Pixels, auto[tag].Pixels);
+                Assert.Equal(original.Upscale(3).Pixels, three[tag].Pixels);
+            }
+            if (model == "cifar-gap")
+            {
+                // The tutorial's 24x72 [input | layer 1 | layer 2] 9 times; 5 test images' top-9 grid (51x148) 4 times.
+                Assert.Equal((216, 648), (auto["source/cifar/image/0"].Height, auto["source/cifar/image/0"].Width));
+                Assert.Equal((204, 592), (auto["top9/layer1/map0"].Height, auto["top9/layer1/map0"].Width));
+            }
+            else
+            {
+                // LeNet-5's 5x5 kernels in a 7x37 strip 29 times; fc1's 400x120 weights twice.
+                Assert.Equal((203, 1073), (auto["conv1/kernels"].Height, auto["conv1/kernels"].Width));
+                Assert.Equal((800, 240), (auto["fc1/weights"].Height, auto["fc1/weights"].Width));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(24, 72, 9)]
+    [InlineData(7, 37, 29)]
+    [InlineData(400, 120, 2)]
+    [InlineData(84, 10, 20)]
+    [InlineData(1, 1000, 2)]      // the long side stops it at 2048
+    [InlineData(300, 3000, 1)]
+    public void AutoScaleReachesTheShortSideWithinTheLongSide(int height, int width, int factor)
+    {
+        Assert.Equal(factor, TrainingSummaries.AutoScale(height, width));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(33)]
+    public void ImageScaleIsAWholeFactorUpTo32(int scale)
+    {
+        Assert.Equal($"--image-scale must be auto or a whole factor from 1 to 32, not {scale}.", Assert.Single(new TrainerOptions("run") { ImageScale = scale }.Problems()));
+        Assert.Empty(new TrainerOptions("run") { ImageScale = 32 }.Problems());
     }
 
     [Fact]

@@ -55,10 +55,10 @@ using (Autograd.NoGrad())
                 .Select(values => ByteImage.FromFloats(values.AsSpan(n * perImage, perImage), Size, Size, 1, ImageLayout.Hwc)).ToList();
             cells.Add(ImageGrid.Tile(parts, columns: 3, padding: 1, background: 128));
         }
-        var grid = Enlarge(ImageGrid.Tile(cells, columns: 2, padding: 2), 6);
+        var grid = ImageGrid.Tile(cells, columns: 2, padding: 2).Upscale(6);
         float energy = fromLayer1.Take(8 * perImage).Concat(fromLayer2.Take(8 * perImage)).Select(v => v * v).Sum();
         string file = Path.Combine(output, $"deconv-{variant.ToString().ToLowerInvariant()}.png");
-        PngEncoder.Save(file, grid);
+        grid.SavePng(file);
         Console.WriteLine($"{variant}: projections {layer1.Shape} and {layer2.Shape}, wrote {file} (energy {energy:G4})");
         if (!(energy > 0) || !float.IsFinite(energy)) return 1;
     }
@@ -84,16 +84,6 @@ static (float[] Pixels, int[] Labels) Shapes(int count, int size, int seed)
         }
     }
     return (pixels, labels);
-}
-
-static ByteImage Enlarge(ByteImage image, int factor)
-{
-    var pixels = new byte[image.Height * factor * image.Width * factor * image.Channels];
-    for (int y = 0; y < image.Height * factor; y++)
-    for (int x = 0; x < image.Width * factor; x++)
-    for (int c = 0; c < image.Channels; c++)
-        pixels[(y * image.Width * factor + x) * image.Channels + c] = image.Pixels[((y / factor) * image.Width + x / factor) * image.Channels + c];
-    return new ByteImage(pixels, image.Height * factor, image.Width * factor, image.Channels);
 }
 
 string? Option(string name)

@@ -150,7 +150,7 @@ internal sealed class CifarGapModel : ITrainerModel
             yield return $"--top9-maps {string.Join(",", options.Top9Maps)} lists a map twice.";
     }
 
-    /// <summary>The tutorial's summary: [input | layer-1 projection | layer-2 projection] along the width, tag source/cifar.</summary>
+    /// <summary>The tutorial's summary: [input | layer-1 projection | layer-2 projection] along the width, tag source/cifar (enlarged by <see cref="TrainerOptions.ImageScale"/>).</summary>
     public void LogImages(TrainingSummaries summaries, Module model, long step)
     {
         var cifar = (CifarGapNet)model;
@@ -160,7 +160,7 @@ internal sealed class CifarGapModel : ITrainerModel
         var layer1 = Deconvnet.Project(trace, layer: 0, DeconvnetVariant.Tutorial);
         var layer2 = Deconvnet.Project(trace, layer: 1, DeconvnetVariant.Tutorial);
         var stitched = Deconvnet.Stitch(images, layer1, layer2);
-        summaries.Writer.AddImages("source/cifar", stitched.ToArray(), stitched.Shape[1], stitched.Shape[2], stitched.Shape[3], ImageLayout.Hwc, step, SourceImages);
+        summaries.AddImages("source/cifar", stitched.ToArray(), stitched.Shape[1], stitched.Shape[2], stitched.Shape[3], step, SourceImages);
     }
 
     /// <summary>

@@ -47,7 +47,10 @@ public interface ITrainerModel
     /// <summary>What is wrong with <paramref name="options"/> for this model (its own options, such as the top-9 maps).</summary>
     IEnumerable<string> Problems(TrainerOptions options) => [];
 
-    /// <summary>The summaries logged at the start, every <see cref="TrainerOptions.ImageEvery"/> steps and at the end.</summary>
+    /// <summary>
+    /// The summaries logged at the start, every <see cref="TrainerOptions.ImageEvery"/> steps and at the end. Images go
+    /// through <see cref="TrainingSummaries"/>' image methods, which enlarge them by <see cref="TrainerOptions.ImageScale"/>.
+    /// </summary>
     void LogImages(TrainingSummaries summaries, Module model, long step) { }
 
     /// <summary>The summaries logged once after training (after the test accuracy).</summary>
@@ -137,11 +140,64 @@ public sealed class TrainingSummaries
     /// <summary>The first <paramref name="count"/> test images (all when there are fewer), prepared.</summary>
     public Tensor FirstImages(int count) => Images([.. Enumerable.Range(0, Math.Min(count, Test.Count))]);
 
-    /// <summary>Logs <paramref name="image"/> under <paramref name="tag"/> and saves it as <paramref name="file"/> in the log directory.</summary>
+    /// <summary>The shorter side <see cref="AutoScale"/> brings a panel to (TensorBoard's image cards are a few hundred pixels wide).</summary>
+    public const int PanelShortSide = 200;
+
+    /// <summary>The longer side <see cref="AutoScale"/> does not enlarge a panel past.</summary>
+    public const int PanelLongSide = 2048;
+
+    /// <summary>
+    /// The factor <c>--image-scale auto</c> enlarges a height x width panel by: the smallest that makes the shorter side at
+    /// least <see cref="PanelShortSide"/>, lowered so the longer side stays within <see cref="PanelLongSide"/>, and at least 1
+    /// (24x72 gives 9, 7x37 gives 29, 400x120 gives 2).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A side is below 1.</exception>
+    public static int AutoScale(int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        int shorter = Math.Min(height, width), longer = Math.Max(height, width);
+        int factor = (PanelShortSide + shorter - 1) / shorter;
+        return Math.Max(1, Math.Min(factor, PanelLongSide / longer));
+    }
+
+    /// <summary><paramref name="image"/> enlarged by the run's <see cref="TrainerOptions.ImageScale"/> (nearest neighbour; auto: <see cref="AutoScale"/>).</summary>
+    public ByteImage Panel(ByteImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.Upscale(Options.ImageScale ?? AutoScale(image.Height, image.Width));
+    }
+
+    /// <summary>Logs <paramref name="image"/>, enlarged (<see cref="Panel"/>), under <paramref name="tag"/>.</summary>
+    public void AddImage(string tag, ByteImage image, long step) => Writer.AddImage(tag, Panel(image), step);
+
+    /// <summary>
+    /// Logs the first <paramref name="maxOutputs"/> images of a float NHWC batch under <c>name/image/0..</c> in one event, each
+    /// scaled to bytes as <c>tf.summary.image</c> does and then enlarged (<see cref="SummaryWriter.AddImages(string, ReadOnlySpan{float}, int, int, int, ImageLayout, long, int)"/>'s tags).
+    /// </summary>
+    public void AddImages(string name, ReadOnlySpan<float> batch, int height, int width, int channels, long step, int maxOutputs)
+    {
+        int size = height * width * channels, count = Math.Min(batch.Length / Math.Max(size, 1), maxOutputs);
+        var images = new ByteImage[count];
+        for (int i = 0; i < count; i++) images[i] = Panel(ByteImage.FromFloats(batch.Slice(i * size, size), height, width, channels, ImageLayout.Hwc));
+        Writer.AddImages(name, images, step, maxOutputs);
+    }
+
+    /// <summary>Logs a float NHWC batch as one grid under <paramref name="tag"/>, each cell scaled on its own (<see cref="SummaryWriter.AddImageGrid(string, ReadOnlySpan{float}, int, int, int, ImageLayout, long)"/>'s layout), enlarged.</summary>
+    public void AddImageGrid(string tag, ReadOnlySpan<float> batch, int height, int width, int channels, long step)
+    {
+        int size = height * width * channels;
+        var cells = new ByteImage[batch.Length / Math.Max(size, 1)];
+        for (int i = 0; i < cells.Length; i++) cells[i] = ByteImage.FromFloats(batch.Slice(i * size, size), height, width, channels, ImageLayout.Hwc);
+        AddImage(tag, ImageGrid.Tile(cells), step);
+    }
+
+    /// <summary>Logs <paramref name="image"/>, enlarged (<see cref="Panel"/>), under <paramref name="tag"/> and saves it as <paramref name="file"/> in the log directory.</summary>
     public void AddImageAndSave(string tag, ByteImage image, string file, long step)
     {
-        Writer.AddImage(tag, image, step);
-        PngEncoder.Save(Path.Combine(Options.LogDirectory, file), image);
+        var panel = Panel(image);
+        Writer.AddImage(tag, panel, step);
+        panel.SavePng(Path.Combine(Options.LogDirectory, file));
     }
 
     /// <summary>Values scaled to [0, 1] by their minimum and maximum (all 0 when they are equal).</summary>

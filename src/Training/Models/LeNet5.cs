@@ -156,15 +156,14 @@ internal sealed class LeNet5Model : ITrainerModel
     public void LogImages(TrainingSummaries summaries, Module model, long step)
     {
         var lenet = (LeNet5)model;
-        var writer = summaries.Writer;
-        foreach (var (name, parameter) in lenet.NamedParameters()) writer.AddHistogram(name, parameter.ToArray(), step);
-        AddKernels(writer, "conv1/kernels", lenet.Conv1.Weight, step);
-        AddKernels(writer, "conv2/kernels", lenet.Conv2.Weight, step);
+        foreach (var (name, parameter) in lenet.NamedParameters()) summaries.Writer.AddHistogram(name, parameter.ToArray(), step);
+        AddKernels(summaries, "conv1/kernels", lenet.Conv1.Weight, step);
+        AddKernels(summaries, "conv2/kernels", lenet.Conv2.Weight, step);
         foreach (var (name, fc) in new[] { ("fc1", lenet.Fc1), ("fc2", lenet.Fc2), ("fc3", lenet.Fc3) })
-            writer.AddImage(name + "/weights", TrainingSummaries.MinMax(fc.Weight.ToArray()), fc.InFeatures, fc.OutFeatures, 1, ImageLayout.Hwc, step);
+            summaries.AddImage(name + "/weights", ByteImage.FromFloats(TrainingSummaries.MinMax(fc.Weight.ToArray()), fc.InFeatures, fc.OutFeatures, 1, ImageLayout.Hwc), step);
         var run = lenet.Run(summaries.FirstImages(1));
-        AddFeatureMaps(writer, "conv1/features", run.Conv1, step);
-        AddFeatureMaps(writer, "conv2/features", run.Conv2, step);
+        AddFeatureMaps(summaries, "conv1/features", run.Conv1, step);
+        AddFeatureMaps(summaries, "conv2/features", run.Conv2, step);
     }
 
     /// <summary>
@@ -191,7 +190,7 @@ internal sealed class LeNet5Model : ITrainerModel
     }
 
     /// <summary>A filter [kh, kw, in, out] as a grid of kh x kw cells, one row per output channel, min-max scaled over the whole filter as the tutorial's <c>_conv_visual</c>.</summary>
-    private static void AddKernels(SummaryWriter writer, string tag, Tensor filter, long step)
+    private static void AddKernels(TrainingSummaries summaries, string tag, Tensor filter, long step)
     {
         int kh = filter.Shape[0], kw = filter.Shape[1], inputs = filter.Shape[2], outputs = filter.Shape[3];
         float[] w = TrainingSummaries.MinMax(filter.ToArray());
@@ -203,17 +202,17 @@ internal sealed class LeNet5Model : ITrainerModel
                         cells[((o * inputs + i) * kh + y) * kw + x] = (byte)MathF.Round(w[((y * kw + x) * inputs + i) * outputs + o] * 255f);
         var images = new ByteImage[outputs * inputs];
         for (int c = 0; c < images.Length; c++) images[c] = ByteImage.FromBytes(cells.AsSpan(c * kh * kw, kh * kw), kh, kw, 1, ImageLayout.Hwc);
-        writer.AddImage(tag, ImageGrid.Tile(images, columns: inputs == 1 ? Math.Min(outputs, ImageGrid.DefaultColumns) : inputs, padding: 1), step);
+        summaries.AddImage(tag, ImageGrid.Tile(images, columns: inputs == 1 ? Math.Min(outputs, ImageGrid.DefaultColumns) : inputs, padding: 1), step);
     }
 
     /// <summary>The first image's feature maps [1, H, W, C] as a grid of C gray cells, each scaled on its own.</summary>
-    private static void AddFeatureMaps(SummaryWriter writer, string tag, Tensor maps, long step)
+    private static void AddFeatureMaps(TrainingSummaries summaries, string tag, Tensor maps, long step)
     {
         int h = maps.Shape[1], w = maps.Shape[2], c = maps.Shape[3];
         float[] values = maps.ToArray();
         var planes = new float[c * h * w];
         for (int k = 0; k < c; k++)
             for (int p = 0; p < h * w; p++) planes[k * h * w + p] = values[p * c + k];
-        writer.AddImageGrid(tag, planes, h, w, 1, ImageLayout.Hwc, step);
+        summaries.AddImageGrid(tag, planes, h, w, 1, step);
     }
 }

@@ -93,6 +93,27 @@ public sealed class SummaryWriter : IDisposable
     public void AddImages(string name, ReadOnlySpan<float> batch, int height, int width, int channels, ImageLayout layout, long step, int maxOutputs = 3) =>
         AddImages(name, batch, height, width, channels, layout, step, maxOutputs, ByteImage.FromFloats);
 
+    /// <summary>
+    /// Records the first <c>min(N, maxOutputs)</c> of <paramref name="images"/> in one event under TF1's batch tags
+    /// (<c>name/image/0</c>, ..., or <c>name/image</c> when <paramref name="maxOutputs"/> is 1), as the pixel-batch overloads do.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty, <paramref name="images"/> is empty or holds a null, or <paramref name="maxOutputs"/> &lt; 1.</exception>
+    /// <exception cref="ObjectDisposedException">The writer is disposed.</exception>
+    /// <exception cref="IOException">The write failed.</exception>
+    public void AddImages(string name, IReadOnlyList<ByteImage> images, long step, int maxOutputs = 3)
+    {
+        CheckTag(name, nameof(name));
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxOutputs, 1);
+        if (images.Count == 0 || images.Any(image => image is null))
+            throw new ArgumentException($"AddImages '{name}': the list must hold at least one image and no nulls.", nameof(images));
+        int shown = Math.Min(images.Count, maxOutputs);
+        var values = new Summary.Types.Value[shown];
+        for (int i = 0; i < shown; i++)
+            values[i] = ImageValue(BatchTag(name, i, maxOutputs), images[i]);
+        Write(step, values);
+    }
+
     /// <summary>How one image of a batch becomes bytes: <see cref="ByteImage.FromBytes"/> or <see cref="ByteImage.FromFloats"/>.</summary>
     private delegate ByteImage ImageConverter<T>(ReadOnlySpan<T> pixels, int height, int width, int channels, ImageLayout layout);
 
