@@ -27,8 +27,35 @@ for package in "${packages[@]}"; do
     fi
 done
 
+# Real photos for the ONNX and visualisation tests and samples (GPUDECONV_SETUP_ALL=1 or GPUDECONV_SETUP_PHOTOS=1):
+# Debian's python3-skimage ships a few test photographs; its .deb is downloaded and unpacked, not installed (it would
+# bring scikit-image's whole Python stack), and only the photos are copied to $data_dir/photos.
+photos() {
+    local target="$data_dir/photos" wanted=(chelsea.png coffee.png astronaut.png hubble_deep_field.jpg) have=1
+    for photo in "${wanted[@]}"; do [[ -f "$target/$photo" ]] || have=0; done
+    ((have)) && return 0
+    local work
+    work="$(mktemp -d)"
+    (cd "$work" && apt-get download -qq python3-skimage >/dev/null 2>&1) || {
+        "${sudo[@]}" apt-get update -qq && (cd "$work" && apt-get download -qq python3-skimage)
+    }
+    dpkg-deb -x "$work"/python3-skimage_*.deb "$work/x"
+    mkdir -p "$target"
+    for photo in "${wanted[@]}"; do
+        cp "$(find "$work/x" -path "*/skimage/data/$photo" | head -n1)" "$target/$photo"
+    done
+    rm -rf "$work"
+    echo "setup: photos from python3-skimage in $target (${wanted[*]})"
+}
+
+sudo=()
+if ((EUID != 0)) && command -v sudo >/dev/null; then
+    sudo=(sudo)
+fi
+
 if ((${#missing[@]} == 0)); then
     echo "setup: OpenCL runtime and data present (${packages[*]})"
+    if [[ "${GPUDECONV_SETUP_ALL:-0}" == 1 || "${GPUDECONV_SETUP_PHOTOS:-0}" == 1 ]]; then photos; fi
     exit 0
 fi
 
@@ -37,11 +64,8 @@ if ! command -v apt-get >/dev/null; then
     exit 1
 fi
 
-sudo=()
 if ((EUID != 0)); then
-    if command -v sudo >/dev/null; then
-        sudo=(sudo)
-    else
+    if ((${#sudo[@]} == 0)); then
         echo "setup: missing ${missing[*]}; as root, run: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
         exit 1
     fi
@@ -50,3 +74,4 @@ fi
 echo "setup: installing ${missing[*]}"
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [[ "${GPUDECONV_SETUP_ALL:-0}" == 1 || "${GPUDECONV_SETUP_PHOTOS:-0}" == 1 ]]; then photos; fi
