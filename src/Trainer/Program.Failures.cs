@@ -27,6 +27,8 @@ public static partial class Program
                 return DescribeFailure(aggregate.InnerExceptions[0]);
             case InvalidDataException e:
                 return ($"error: {Sentence(e.Message)} Give a checkpoint or data file written by the tools it comes from (checkpoint-<step>.safetensors from gpudeconv train), or restore it from a copy.", MissingInput);
+            case NotSupportedException e:
+                return ($"error: {Sentence(e.Message)} docs/reference/onnx-import.md lists what the importer runs; export the model with those operators.", MissingInput);
             case UnauthorizedAccessException e:
                 return ($"error: {Sentence(e.Message)} Choose a --logdir (or --out) you can write to, or change its permissions.", FileError);
             case IOException e when IsDiskFull(e):

@@ -20,7 +20,7 @@ public static partial class Program
 
     private static Command VisualizeCommand(TextWriter output, TextWriter error)
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "A cifar-gap checkpoint file, or a run's log directory (its latest checkpoint).", Required = true };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A cifar-gap checkpoint file, or a run's log directory (its latest checkpoint)." };
         var images = new Option<string>("--images") { Description = "Comma-separated test image indices.", DefaultValueFactory = _ => "0,1,2" };
         var variant = new Option<string>("--variant") { Description = "tutorial, zeiler-fergus, guided or saliency.", DefaultValueFactory = _ => "tutorial" }
             .AcceptOnlyFromAmong([.. Variants.Keys]);
@@ -28,12 +28,23 @@ public static partial class Program
         var dataset = DatasetOption();
         var dataDir = DataDirOption();
         var accelerator = AcceleratorOption();
-        var command = new Command("visualize", "Deconv reconstructions of test images from a checkpoint, to TensorBoard and PNG files.")
+        var command = new Command("visualize",
+            "Deconv reconstructions of test images from a checkpoint, to TensorBoard and PNG files; with --image, your own images through a checkpoint or an ONNX model.")
         {
             checkpoint, images, variant, logdir, dataset, dataDir, accelerator,
         };
+        var imageOptions = ImageVisualizationOptions();
+        AddImageOptions(command, imageOptions);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(imageOptions.Images) is { Length: > 0 })
+                return VisualizeImages(parse, imageOptions, parse.GetValue(checkpoint), parse.GetValue(logdir), parse.GetValue(dataset)!,
+                    parse.GetValue(dataDir)!, parse.GetValue(accelerator)!, output, error);
+            if (parse.GetValue(checkpoint) is null)
+            {
+                error.WriteLine("error: visualize needs --checkpoint (test images of the checkpoint's data set), or --image with --checkpoint or --onnx (your own images).");
+                return UsageError;
+            }
             if (!TryParseIndices(parse.GetValue(images)!, out var indices))
             {
                 error.WriteLine($"error: --images must be comma-separated non-negative integers such as 0,1,2, not '{parse.GetValue(images)}'.");
