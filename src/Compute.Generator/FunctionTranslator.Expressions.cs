@@ -211,12 +211,7 @@ internal sealed partial class FunctionTranslator
             return table == null ? Fail() : table.Value.Length.Invariant();
         }
         if (property.Instance != null && Symbols.ViewRank(property.Instance.Type) > 0) return ViewProperty(property);
-        if (Symbols.Is(owner, "Grid") || Symbols.Is(owner, "Group")) return GroupProperty(property);
-        if (Symbols.Is(owner, "Warp"))
-        {
-            Sink.Report(Diagnostics.UnsupportedIntrinsic, property.Syntax, "Warp." + symbol.Name, "warp intrinsics are not portable; use shared memory and Group.Barrier()");
-            return Fail();
-        }
+        if (IntrinsicProperty(property) is { } intrinsic) return intrinsic;
         int indexRank = Symbols.IndexRank(owner, out bool isLong);
         if (indexRank > 0 && property.Instance != null)
         {
@@ -275,8 +270,8 @@ internal sealed partial class FunctionTranslator
     /// <summary>C text converting <paramref name="value"/> from one C# type to another with C# (unchecked, saturating) semantics.</summary>
     private string Convert(string value, ITypeSymbol from, ITypeSymbol to, SyntaxNode at)
     {
-        var f = Underlying(from);
-        var t = Underlying(to);
+        var f = Symbols.Underlying(from);
+        var t = Symbols.Underlying(to);
         if (SymbolEqualityComparer.Default.Equals(f, t)) return value;
         int fromIndex = Symbols.IndexRank(f, out bool fromLong);
         int toIndex = Symbols.IndexRank(t, out bool toLong);
@@ -317,19 +312,6 @@ internal sealed partial class FunctionTranslator
         return "((" + toType + ")" + value + ")";
     }
 
-    private static ITypeSymbol Underlying(ITypeSymbol type) =>
-        type.TypeKind == TypeKind.Enum && type is INamedTypeSymbol { EnumUnderlyingType: { } u } ? u : type;
-
-    /// <summary>The special type of an operand for operator purposes (Index1D acts as int, enums as their underlying type).</summary>
-    private static SpecialType Arithmetic(ITypeSymbol? type)
-    {
-        if (type == null) return SpecialType.None;
-        type = Underlying(type);
-        int rank = Symbols.IndexRank(type, out bool isLong);
-        if (rank == 1) return isLong ? SpecialType.System_Int64 : SpecialType.System_Int32;
-        return type.SpecialType;
-    }
-
     private string Binary(IBinaryOperation binary)
     {
         if (binary.OperatorMethod != null && Symbols.IndexRank(binary.OperatorMethod.ContainingType, out _) != 1)
@@ -346,8 +328,8 @@ internal sealed partial class FunctionTranslator
         }
         string left = Expr(binary.LeftOperand);
         string right = Expr(binary.RightOperand);
-        var operandType = Arithmetic(binary.LeftOperand.Type);
-        var resultType = Arithmetic(binary.Type);
+        var operandType = Symbols.Arithmetic(binary.LeftOperand.Type);
+        var resultType = Symbols.Arithmetic(binary.Type);
         bool signedWrap = resultType is SpecialType.System_Int32 or SpecialType.System_Int64;
         string tag = resultType == SpecialType.System_Int64 ? "i64" : "i32";
         switch (binary.OperatorKind)
@@ -400,7 +382,7 @@ internal sealed partial class FunctionTranslator
             return Fail();
         }
         string operand = Expr(unary.Operand);
-        var type = Arithmetic(unary.Type);
+        var type = Symbols.Arithmetic(unary.Type);
         switch (unary.OperatorKind)
         {
             case UnaryOperatorKind.Minus when type is SpecialType.System_Int32 or SpecialType.System_Int64:
@@ -425,8 +407,8 @@ internal sealed partial class FunctionTranslator
         var targetType = compound.Target.Type!;
         string target = Expr(compound.Target);
         string value = Expr(compound.Value);
-        var targetSpecial = Arithmetic(targetType);
-        var valueSpecial = Arithmetic(compound.Value.Type);
+        var targetSpecial = Symbols.Arithmetic(targetType);
+        var valueSpecial = Symbols.Arithmetic(compound.Value.Type);
         bool shift = compound.OperatorKind is BinaryOperatorKind.LeftShift or BinaryOperatorKind.RightShift or BinaryOperatorKind.UnsignedRightShift;
         var operationType = shift ? Promote(targetSpecial, targetSpecial) : Promote(targetSpecial, valueSpecial);
         bool wraps = compound.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or BinaryOperatorKind.Multiply &&

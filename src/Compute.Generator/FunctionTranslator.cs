@@ -50,8 +50,9 @@ internal sealed class ViewValue(string pointer, string length, Space space, int 
 /// x &gt;&gt; n → x &gt;&gt; (n &amp; 31|63); float % → fmod; float→int casts → gd_f32_to_i32 (saturating);
 /// constants → literals (NaN/Inf via GD_NAN/GD_INF); views → pointer + length; view[i] → p[i];
 /// view2D[x, y] → p[gd_offset_&lt;stride&gt;(x, y, ex, ey)]; SharedMemory.Allocate → hoisted __shared__/__local arrays;
-/// LocalMemory.Allocate → private arrays; Atomic.Op(ref t, v) → gd_atomic_op_type_space(&amp;t, v);
-/// Grid/Group → GD_GRID_*/GD_GROUP_* macros; Math/MathF/XMath → C math (float names on CUDA end in f).
+/// LocalMemory.Allocate → private arrays. Intrinsics (Grid, Group, Atomic, Float8, MemoryFence, Math/MathF/XMath,
+/// BitConverter) are looked up in the <see cref="Intrinsics"/> table, which spells each for CUDA and OpenCL.
+/// The walk is split by concern: statements, expressions, views, calls and intrinsics each have a file.
 /// </remarks>
 internal sealed partial class FunctionTranslator
 {
