@@ -323,64 +323,76 @@ internal sealed partial class FunctionTranslator
                 string maker = (isLong ? "gd_make_lindex" : "gd_make_index") + rank.Invariant();
                 return maker + "(" + string.Join(", ", Enumerable.Range(0, rank).Select(i => l + "." + "XYZ"[i] + op + r + "." + "XYZ"[i])) + ")";
             }
-            Sink.Report(Diagnostics.UntranslatableCall, binary.Syntax, binary.OperatorMethod.ToDisplayString(), "user-defined operators are not translatable");
+            UserDefined(binary.OperatorMethod, binary.Syntax);
             return Fail();
         }
         string left = Expr(binary.LeftOperand);
         string right = Expr(binary.RightOperand);
-        var operandType = Symbols.Arithmetic(binary.LeftOperand.Type);
-        var resultType = Symbols.Arithmetic(binary.Type);
-        bool signedWrap = resultType is SpecialType.System_Int32 or SpecialType.System_Int64;
-        string tag = resultType == SpecialType.System_Int64 ? "i64" : "i32";
-        switch (binary.OperatorKind)
+        if (binary.OperatorKind == BinaryOperatorKind.ExclusiveOr && Symbols.Arithmetic(binary.LeftOperand.Type) == SpecialType.System_Boolean)
+            return "(" + left + " != " + right + ")";
+        if (Operator(binary.OperatorKind, left, right, Symbols.Arithmetic(binary.Type)) is { } arithmetic) return arithmetic;
+        string? symbol = binary.OperatorKind switch
         {
-            case BinaryOperatorKind.Add when signedWrap: return "gd_wadd_" + tag + "(" + left + ", " + right + ")";
-            case BinaryOperatorKind.Subtract when signedWrap: return "gd_wsub_" + tag + "(" + left + ", " + right + ")";
-            case BinaryOperatorKind.Multiply when signedWrap: return "gd_wmul_" + tag + "(" + left + ", " + right + ")";
-            case BinaryOperatorKind.Add: return "(" + left + " + " + right + ")";
-            case BinaryOperatorKind.Subtract: return "(" + left + " - " + right + ")";
-            case BinaryOperatorKind.Multiply: return "(" + left + " * " + right + ")";
-            case BinaryOperatorKind.Divide: return "(" + left + " / " + right + ")";
-            case BinaryOperatorKind.Remainder when CText.IsFloat(resultType):
-                return (Cuda && resultType == SpecialType.System_Single ? "fmodf(" : "fmod(") + left + ", " + right + ")";
-            case BinaryOperatorKind.Remainder: return "(" + left + " % " + right + ")";
-            case BinaryOperatorKind.LeftShift:
-            case BinaryOperatorKind.RightShift:
-            case BinaryOperatorKind.UnsignedRightShift:
-            {
-                bool wide = CText.Is64(resultType);
-                string count = "(" + right + " & " + (wide ? "63" : "31") + ")";
-                if (binary.OperatorKind == BinaryOperatorKind.LeftShift)
-                    return signedWrap ? "gd_shl_" + tag + "(" + left + ", " + right + ")" : "(" + left + " << " + count + ")";
-                if (binary.OperatorKind == BinaryOperatorKind.UnsignedRightShift && CText.IsSigned(resultType))
-                    return "((" + _p.CType(binary.Type!, binary.Syntax, "value") + ")((" + (wide ? "ulong" : "uint") + ")" + left + " >> " + count + "))";
-                return "(" + left + " >> " + count + ")";
-            }
-            case BinaryOperatorKind.And: return "(" + left + " & " + right + ")";
-            case BinaryOperatorKind.Or: return "(" + left + " | " + right + ")";
-            case BinaryOperatorKind.ExclusiveOr:
-                return operandType == SpecialType.System_Boolean ? "(" + left + " != " + right + ")" : "(" + left + " ^ " + right + ")";
-            case BinaryOperatorKind.ConditionalAnd: return "(" + left + " && " + right + ")";
-            case BinaryOperatorKind.ConditionalOr: return "(" + left + " || " + right + ")";
-            case BinaryOperatorKind.Equals: return "(" + left + " == " + right + ")";
-            case BinaryOperatorKind.NotEquals: return "(" + left + " != " + right + ")";
-            case BinaryOperatorKind.LessThan: return "(" + left + " < " + right + ")";
-            case BinaryOperatorKind.LessThanOrEqual: return "(" + left + " <= " + right + ")";
-            case BinaryOperatorKind.GreaterThan: return "(" + left + " > " + right + ")";
-            case BinaryOperatorKind.GreaterThanOrEqual: return "(" + left + " >= " + right + ")";
-            default:
-                Sink.Report(Diagnostics.UnsupportedSyntax, binary.Syntax, "operator " + binary.OperatorKind, "use arithmetic, bitwise, shift or comparison operators on primitives");
-                return Fail();
-        }
+            BinaryOperatorKind.ConditionalAnd => "&&",
+            BinaryOperatorKind.ConditionalOr => "||",
+            BinaryOperatorKind.Equals => "==",
+            BinaryOperatorKind.NotEquals => "!=",
+            BinaryOperatorKind.LessThan => "<",
+            BinaryOperatorKind.LessThanOrEqual => "<=",
+            BinaryOperatorKind.GreaterThan => ">",
+            BinaryOperatorKind.GreaterThanOrEqual => ">=",
+            _ => null,
+        };
+        if (symbol != null) return "(" + left + " " + symbol + " " + right + ")";
+        Sink.Report(Diagnostics.UnsupportedSyntax, binary.Syntax, "operator " + binary.OperatorKind, "use arithmetic, bitwise, shift or comparison operators on primitives");
+        return Fail();
+    }
+
+    /// <summary>
+    /// <c>l op r</c> computed in <paramref name="type"/> with C# semantics: signed + - * and &lt;&lt; wrap, shift counts are
+    /// masked, float % is fmod; null when <paramref name="kind"/> is not arithmetic, bitwise or a shift.
+    /// </summary>
+    private string? Operator(BinaryOperatorKind kind, string l, string r, SpecialType type)
+    {
+        bool signedWrap = type is SpecialType.System_Int32 or SpecialType.System_Int64;
+        string tag = type == SpecialType.System_Int64 ? "i64" : "i32";
+        bool wide = CText.Is64(type);
+        string count = "(" + r + " & " + (wide ? "63" : "31") + ")";
+        return kind switch
+        {
+            BinaryOperatorKind.Add when signedWrap => "gd_wadd_" + tag + "(" + l + ", " + r + ")",
+            BinaryOperatorKind.Subtract when signedWrap => "gd_wsub_" + tag + "(" + l + ", " + r + ")",
+            BinaryOperatorKind.Multiply when signedWrap => "gd_wmul_" + tag + "(" + l + ", " + r + ")",
+            BinaryOperatorKind.Add => "(" + l + " + " + r + ")",
+            BinaryOperatorKind.Subtract => "(" + l + " - " + r + ")",
+            BinaryOperatorKind.Multiply => "(" + l + " * " + r + ")",
+            BinaryOperatorKind.Divide => "(" + l + " / " + r + ")",
+            BinaryOperatorKind.Remainder when CText.IsFloat(type) => (Cuda && type == SpecialType.System_Single ? "fmodf(" : "fmod(") + l + ", " + r + ")",
+            BinaryOperatorKind.Remainder => "(" + l + " % " + r + ")",
+            BinaryOperatorKind.And => "(" + l + " & " + r + ")",
+            BinaryOperatorKind.Or => "(" + l + " | " + r + ")",
+            BinaryOperatorKind.ExclusiveOr => "(" + l + " ^ " + r + ")",
+            BinaryOperatorKind.LeftShift when signedWrap => "gd_shl_" + tag + "(" + l + ", " + r + ")",
+            BinaryOperatorKind.LeftShift => "(" + l + " << " + count + ")",
+            BinaryOperatorKind.RightShift => "(" + l + " >> " + count + ")",
+            BinaryOperatorKind.UnsignedRightShift when CText.IsSigned(type) =>
+                "((" + CText.Primitive(type, _p.Target) + ")((" + (wide ? "ulong" : "uint") + ")" + l + " >> " + count + "))",
+            BinaryOperatorKind.UnsignedRightShift => "(" + l + " >> " + count + ")",
+            _ => null,
+        };
+    }
+
+    /// <summary>Reports a user-defined operator, which is not translatable; false when <paramref name="method"/> is null.</summary>
+    private bool UserDefined(IMethodSymbol? method, SyntaxNode at)
+    {
+        if (method == null) return false;
+        Sink.Report(Diagnostics.UntranslatableCall, at, method.ToDisplayString(), "user-defined operators are not translatable");
+        return true;
     }
 
     private string Unary(IUnaryOperation unary)
     {
-        if (unary.OperatorMethod != null)
-        {
-            Sink.Report(Diagnostics.UntranslatableCall, unary.Syntax, unary.OperatorMethod.ToDisplayString(), "user-defined operators are not translatable");
-            return Fail();
-        }
+        if (UserDefined(unary.OperatorMethod, unary.Syntax)) return Fail();
         string operand = Expr(unary.Operand);
         var type = Symbols.Arithmetic(unary.Type);
         switch (unary.OperatorKind)
@@ -399,11 +411,7 @@ internal sealed partial class FunctionTranslator
 
     private string CompoundAssignment(ICompoundAssignmentOperation compound)
     {
-        if (compound.OperatorMethod != null)
-        {
-            Sink.Report(Diagnostics.UntranslatableCall, compound.Syntax, compound.OperatorMethod.ToDisplayString(), "user-defined operators are not translatable");
-            return Fail();
-        }
+        if (UserDefined(compound.OperatorMethod, compound.Syntax)) return Fail();
         var targetType = compound.Target.Type!;
         string target = Expr(compound.Target);
         string value = Expr(compound.Value);
@@ -433,34 +441,9 @@ internal sealed partial class FunctionTranslator
         // General form: target = (T)(target op value) with the same rules as the binary operator.
         string opType = CText.Primitive(operationType, _p.Target) ?? "int";
         string l = "((" + opType + ")" + target + ")";
-        string r = compound.OperatorKind is BinaryOperatorKind.LeftShift or BinaryOperatorKind.RightShift or BinaryOperatorKind.UnsignedRightShift
-            ? value : "((" + opType + ")" + value + ")";
-        bool wide = CText.Is64(operationType);
-        string tag = operationType == SpecialType.System_Int64 ? "i64" : "i32";
-        bool signedWrap = operationType is SpecialType.System_Int32 or SpecialType.System_Int64;
-        string count = "(" + value + " & " + (wide ? "63" : "31") + ")";
-        string result = compound.OperatorKind switch
-        {
-            BinaryOperatorKind.Add when signedWrap => "gd_wadd_" + tag + "(" + l + ", " + r + ")",
-            BinaryOperatorKind.Subtract when signedWrap => "gd_wsub_" + tag + "(" + l + ", " + r + ")",
-            BinaryOperatorKind.Multiply when signedWrap => "gd_wmul_" + tag + "(" + l + ", " + r + ")",
-            BinaryOperatorKind.Add => "(" + l + " + " + r + ")",
-            BinaryOperatorKind.Subtract => "(" + l + " - " + r + ")",
-            BinaryOperatorKind.Multiply => "(" + l + " * " + r + ")",
-            BinaryOperatorKind.Divide => "(" + l + " / " + r + ")",
-            BinaryOperatorKind.Remainder when CText.IsFloat(operationType) => (Cuda && operationType == SpecialType.System_Single ? "fmodf(" : "fmod(") + l + ", " + r + ")",
-            BinaryOperatorKind.Remainder => "(" + l + " % " + r + ")",
-            BinaryOperatorKind.And => "(" + l + " & " + r + ")",
-            BinaryOperatorKind.Or => "(" + l + " | " + r + ")",
-            BinaryOperatorKind.ExclusiveOr => "(" + l + " ^ " + r + ")",
-            BinaryOperatorKind.LeftShift when signedWrap => "gd_shl_" + tag + "(" + l + ", " + value + ")",
-            BinaryOperatorKind.LeftShift => "(" + l + " << " + count + ")",
-            BinaryOperatorKind.RightShift => "(" + l + " >> " + count + ")",
-            BinaryOperatorKind.UnsignedRightShift when CText.IsSigned(operationType) => "((" + opType + ")((" + (wide ? "ulong" : "uint") + ")" + l + " >> " + count + "))",
-            BinaryOperatorKind.UnsignedRightShift => "(" + l + " >> " + count + ")",
-            _ => "",
-        };
-        if (result.Length == 0)
+        string r = shift ? value : "((" + opType + ")" + value + ")";
+        string? result = Operator(compound.OperatorKind, l, r, operationType);
+        if (result == null)
         {
             Sink.Report(Diagnostics.UnsupportedSyntax, compound.Syntax, "compound operator " + compound.OperatorKind, "write target = target op value");
             return Fail();
