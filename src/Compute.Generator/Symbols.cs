@@ -91,6 +91,20 @@ internal static class Symbols
         }
     }
 
+    /// <summary>An enum's underlying type; any other type itself.</summary>
+    public static ITypeSymbol Underlying(ITypeSymbol type) =>
+        type.TypeKind == TypeKind.Enum && type is INamedTypeSymbol { EnumUnderlyingType: { } u } ? u : type;
+
+    /// <summary>The special type of an operand for operator purposes (Index1D acts as int, enums as their underlying type).</summary>
+    public static SpecialType Arithmetic(ITypeSymbol? type)
+    {
+        if (type == null) return SpecialType.None;
+        type = Underlying(type);
+        int rank = Symbols.IndexRank(type, out bool isLong);
+        if (rank == 1) return isLong ? SpecialType.System_Int64 : SpecialType.System_Int32;
+        return type.SpecialType;
+    }
+
     /// <summary>The runtime's <c>KernelKey</c> type part: <c>Type.FullName</c>, generic arguments in brackets.</summary>
     public static string TypeKey(ITypeSymbol type)
     {
