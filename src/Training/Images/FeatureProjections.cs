@@ -20,7 +20,7 @@ public enum ProjectionMode
 /// <param name="LayerName">The layer's name (an ONNX node, or "layer k").</param>
 /// <param name="Map">The feature map (channel).</param>
 /// <param name="Activation">The map's strongest activation in the image: what was projected.</param>
-/// <param name="Image">The projection as 8-bit pixels, scaled as tf.summary.image does (0 at mid-gray when it has negative values).</param>
+/// <param name="Image">The projection as 8-bit pixels: 0 at mid-gray and the 99.5th percentile of |p| at the ends (saliency: 0 black), so that a few extreme pixels do not wash out the rest.</param>
 public sealed record ProjectedMap(int Layer, string LayerName, int Map, float Activation, ByteImage Image);
 
 /// <summary>
@@ -76,7 +76,7 @@ public static class FeatureProjections
             var shape = projection.Shape;
             var values = projection.ToArray();
             if (bgr && shape[3] == 3) SwapRedBlue(values);
-            var item = new ProjectedMap(layer, layerName(layer), map, activation, ByteImage.FromFloats(values, shape[1], shape[2], shape[3], ImageLayout.Hwc));
+            var item = new ProjectedMap(layer, layerName(layer), map, activation, ToPixels(values, shape[1], shape[2], shape[3], signed: mode != ProjectionMode.Saliency));
             results.Add(item);
             progress?.Invoke(item);
         }
@@ -107,6 +107,24 @@ public static class FeatureProjections
         for (int i = 0; i < values.Length; i++)
             if (values[i] > maxima[i % channels]) maxima[i % channels] = values[i];
         return maxima;
+    }
+
+    // Contrast for viewing: the 99.5th percentile of |p| maps to full scale (clipped above), as deconvnet pictures are
+    // usually shown; tf.summary.image's max scaling leaves most of a projection at mid-gray.
+    private static ByteImage ToPixels(float[] values, int height, int width, int channels, bool signed)
+    {
+        // Over the cells the projection reaches: a low layer's receptive field is a small patch of zeros elsewhere.
+        var magnitudes = values.Select(MathF.Abs).Where(v => float.IsFinite(v) && v > 0f).ToArray();
+        Array.Sort(magnitudes);
+        float scale = magnitudes.Length == 0 ? 0f : magnitudes[(int)Math.Min(magnitudes.Length - 1, Math.Floor(0.995 * magnitudes.Length))];
+        if (scale <= 0f) scale = magnitudes.Length == 0 ? 1f : Math.Max(magnitudes[^1], 1e-30f);
+        var pixels = new byte[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = float.IsFinite(values[i]) ? values[i] / scale : 0f;
+            pixels[i] = (byte)Math.Clamp(MathF.Round(signed ? 127.5f + 127.5f * v : 255f * v), 0f, 255f);
+        }
+        return new ByteImage(pixels, height, width, channels);
     }
 
     private static void SwapRedBlue(float[] hwc)
