@@ -13,10 +13,6 @@ packages=(ocl-icd-libopencl1 pocl-opencl-icd)
 # Fashion-MNIST is the trainer's fallback data: skip it when CIFAR-10 is already under data/ (or GPUDECONV_DATA_DIR),
 # unless the tests' real-file check wants it (GPUDECONV_SETUP_ALL=1, as CI sets).
 data_dir="${GPUDECONV_DATA_DIR:-data}"
-# The benchmark comparison's chart needs Pillow for Debian's python3 (python3-pil, small); CI draws it in quick mode.
-if [[ "${GPUDECONV_SETUP_ALL:-0}" == 1 ]]; then
-    packages+=(python3-pil)
-fi
 if [[ "${GPUDECONV_SETUP_ALL:-0}" == 1 ]] || ! [[ -f "$data_dir/cifar-10-batches-bin/test_batch.bin" || -f "$data_dir/test_batch.bin" ]]; then
     packages+=(dataset-fashion-mnist)
 fi

@@ -11,6 +11,7 @@ using GpuDeconv.Layers;
 // looks for the .csproj above the binaries, which --artifacts-path moves elsewhere).
 // --quick: one iteration, no warm-up: proves every benchmark runs (CI), numbers mean nothing.
 // --describe FILE: writes the accelerators' peaks and a training step's memory as JSON, runs no benchmark.
+// --chart ROWS.json OUT.png: draws compare.py's throughput chart (ThroughputChart.cs), runs no benchmark.
 int describe = Array.IndexOf(args, "--describe");
 if (describe >= 0)
 {
@@ -20,6 +21,27 @@ if (describe >= 0)
         return 2;
     }
     Describe.Write(args[describe + 1]);
+    return 0;
+}
+
+int chart = Array.IndexOf(args, "--chart");
+if (chart >= 0)
+{
+    if (chart + 2 >= args.Length)
+    {
+        Console.Error.WriteLine("--chart needs the rows and the image: --chart rows.json chart.png");
+        return 2;
+    }
+    try
+    {
+        ThroughputChart.Write(args[chart + 1], args[chart + 2]);
+    }
+    catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"--chart: {e.Message}");
+        return 1;
+    }
+    Console.WriteLine($"wrote {args[chart + 2]}");
     return 0;
 }
 

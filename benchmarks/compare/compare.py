@@ -9,8 +9,8 @@ LargeConvBenchmarks, PoolBenchmarks, DeconvBenchmarks and the end-to-end Trainin
 DeconvImagesBenchmarks) on every accelerator it finds, and `--describe` gives the devices' peaks and a training
 step's memory. PyTorch runs through torch_ops.py (CPU: all cores; --device cuda: cuDNN with TF32 off, then on).
 Without PyTorch the page still lists GpuDeconv's numbers and says what was skipped. "speed vs torch" is PyTorch's
-time / GpuDeconv's time: above 1 means GpuDeconv is faster. The chart (next to the page, same name, .png) needs
-Pillow (Debian: python3-pil).
+time / GpuDeconv's time: above 1 means GpuDeconv is faster. The chart (next to the page, same name, .png) is drawn
+by the benchmarks executable (`--chart rows.json out.png`, ScottPlot): no Python imaging library is needed.
 """
 import argparse
 import datetime
@@ -91,7 +91,7 @@ def describe_devices(args, workdir, env):
 
 
 def python_with(module):
-    """This interpreter if it can import the module, else Debian's (python3-torch and python3-pil install there), else None."""
+    """This interpreter if it can import the module, else Debian's (python3-torch installs there), else None."""
     for candidate in (sys.executable, "/usr/bin/python3"):
         if os.path.exists(candidate) and subprocess.run([candidate, "-c", f"import {module}"], capture_output=True).returncode == 0:
             return candidate
@@ -169,11 +169,9 @@ def memory_lines(devices, torch_runs):
     return lines + ["", "`ratio` = GpuDeconv / PyTorch (at most 1 meets the target).", ""]
 
 
-def chart(rows, torch_runs, args, png):
-    """Writes the PNG chart of every rate (GpuDeconv: the best algorithm per accelerator); returns a note for the page."""
-    python = python_with("PIL")
-    if python is None:
-        return "Chart skipped: Pillow is not installed (Debian: apt-get install python3-pil)."
+def chart(rows, torch_runs, args, png, env):
+    """Writes the PNG chart of every rate (GpuDeconv: the best algorithm per accelerator) with the benchmarks
+    executable's --chart; returns a note for the page when it could not."""
     grouped = {}
     for row in rows:
         op = OPS.get(row["method"], row["method"])
@@ -189,11 +187,15 @@ def chart(rows, torch_runs, args, png):
             match = next((r for r in run["results"] if r["case"] == entry["case"] and r["op"] == entry["op"]), None)
             if match:
                 entry["series"][name] = match["rate"]
+    if not grouped:
+        return "Chart skipped: no rate to draw."
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(sorted(grouped.values(), key=lambda e: e["label"]), f)
-    result = subprocess.run([python, os.path.join(os.path.dirname(__file__), "chart.py"), f.name, png])
+    command = bench_command(args.bench_exe) + ["--chart", f.name, os.path.abspath(png)]
+    print("+", " ".join(command), flush=True)
+    result = subprocess.run(command, env=env, cwd=ROOT)
     os.unlink(f.name)
-    return None if result.returncode == 0 else "Chart skipped: chart.py failed (see the console output)."
+    return None if result.returncode == 0 else "Chart skipped: the benchmarks' --chart failed (see the console output)."
 
 
 def main():
@@ -272,7 +274,7 @@ def main():
         lines += memory_lines(devices, available)
 
     png = os.path.splitext(args.out)[0] + ".png" if args.out else os.path.join(tempfile.gettempdir(), "gpudeconv-compare.png")
-    note = chart(ours, available, args, png)
+    note = chart(ours, available, args, png, env)
     lines.append(note if note else f"![throughput per op]({os.path.basename(png)})")
 
     text = "\n".join(lines) + "\n"

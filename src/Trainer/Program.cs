@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace GpuDeconv.Trainer;
 
-/// <summary>The <c>gpudeconv</c> command line: <c>train</c>, <c>evaluate</c>, <c>visualize</c> and <c>devices</c>.</summary>
+/// <summary>The <c>gpudeconv</c> command line: <c>train</c>, <c>evaluate</c>, <c>visualize</c>, <c>plot</c> and <c>devices</c>.</summary>
 public static partial class Program
 {
     /// <summary>Exit code for a bad command line (System.CommandLine's parse errors use 1 as well).</summary>
@@ -55,6 +55,7 @@ public static partial class Program
         root.Subcommands.Add(TrainCommand(console, output, error, cancellationToken));
         root.Subcommands.Add(EvaluateCommand(output, error));
         root.Subcommands.Add(VisualizeCommand(output, error));
+        root.Subcommands.Add(PlotCommand(output, error));
         root.Subcommands.Add(DevicesCommand(output));
         var parse = root.Parse(args);
         try
@@ -130,6 +131,7 @@ public static partial class Program
         var logEvery = new Option<int>("--log-every") { Description = "Steps between loss/accuracy scalars.", DefaultValueFactory = _ => defaults.LogEvery };
         var imageEvery = new Option<int>("--image-every") { Description = "Steps between image summaries.", DefaultValueFactory = _ => defaults.ImageEvery };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --logdir." };
+        var noCharts = new Option<bool>("--no-charts") { Description = $"Do not draw {TrainingCharts.LossFile} and {TrainingCharts.AccuracyFile} into the log directory at the end (gpudeconv plot draws them later)." };
         var top9Maps = new Option<string>("--top9-maps")
         {
             Description = "cifar-gap: comma-separated feature maps of layers 1 and 2 whose top-9 activating test images are logged after training, or none.",
@@ -148,7 +150,7 @@ public static partial class Program
         };
         var command = new Command("train", "Train a network and write TensorBoard logs and checkpoints.")
         {
-            model, dataset, noDownload, dataDir, accelerator, steps, epochs, batchSize, lr, lrSchedule, warmupSteps, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume,
+            model, dataset, noDownload, dataDir, accelerator, steps, epochs, batchSize, lr, lrSchedule, warmupSteps, optimizer, activation, distort, logdir, seed, checkpointEvery, logEvery, imageEvery, resume, noCharts,
             top9Maps, top9Images, testImages, imageScale,
         };
         command.SetAction(parse =>
@@ -179,6 +181,7 @@ public static partial class Program
                 Distort = parse.GetValue(distort), Seed = parse.GetValue(seed), CheckpointEvery = parse.GetValue(checkpointEvery),
                 LogEvery = parse.GetValue(logEvery), ImageEvery = parse.GetValue(imageEvery), Resume = parse.GetValue(resume),
                 Top9Maps = maps, Top9Images = parse.GetValue(top9Images), TestImages = parse.GetValue(testImages), ImageScale = scale,
+                Charts = defaults.Charts && !parse.GetValue(noCharts),
             };
             if (parse.GetValue(batchSize) is { } requestedBatch) planned = planned with { BatchSize = requestedBatch };
             problems.AddRange(planned.Problems());
@@ -218,6 +221,7 @@ public static partial class Program
                     int code = Train(console, output, error, acc, options, data, cancellationToken);
                     if (code != 0 || cancellationToken.IsCancellationRequested) return code;
                 }
+                if (activations.Length > 1 && planned.Charts) DrawComparison(run, output);
                 return 0;
             }
         });
@@ -279,6 +283,7 @@ public static partial class Program
             table.AddRow("training time", $"{r.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s, {r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture)} images/s");
             table.AddRow("logs", Markup.Escape($"{options.LogDirectory} (tensorboard --logdir {options.LogDirectory})"));
             table.AddRow("checkpoint", Markup.Escape(r.Checkpoint));
+            if (r.Charts is { } charts) table.AddRow("charts", Markup.Escape(DescribeCharts(charts, output)));
             console.Write(table);
             return 0;
         }

@@ -91,6 +91,9 @@ public sealed record TrainerOptions(string LogDirectory)
     /// <summary>How many test images (the first ones) the test accuracy at the end of the run counts; null: all of them.</summary>
     public int? TestImages { get; init; }
 
+    /// <summary>When the run ends, draw its loss and accuracy charts (<see cref="TrainingCharts"/>: loss.png, accuracy.png) into the log directory.</summary>
+    public bool Charts { get; init; } = true;
+
     /// <summary>Threads preparing batches (the loader's parallelism).</summary>
     public int LoaderThreads { get; init; } = Environment.ProcessorCount;
 
@@ -162,12 +165,17 @@ public sealed record TrainingProgress(long Step, long TotalSteps, float Loss, fl
 /// <param name="Elapsed">Time spent training (not evaluating).</param>
 /// <param name="ImagesPerSecond">Training throughput.</param>
 /// <param name="Checkpoint">The final checkpoint file.</param>
-public sealed record TrainingResult(long Step, long ResumedFrom, bool Cancelled, float Loss, float TestAccuracy, int TestImages, TimeSpan Elapsed, double ImagesPerSecond, string Checkpoint);
+public sealed record TrainingResult(long Step, long ResumedFrom, bool Cancelled, float Loss, float TestAccuracy, int TestImages, TimeSpan Elapsed, double ImagesPerSecond, string Checkpoint)
+{
+    /// <summary>The loss and accuracy charts drawn into the log directory, or null when <see cref="TrainerOptions.Charts"/> is off.</summary>
+    public DrawnCharts? Charts { get; init; }
+}
 
 /// <summary>
 /// Trains a network (<see cref="ITrainerModel"/>, by <see cref="TrainerOptions.Model"/>) on a data set: batches from a <see cref="BatchLoader"/>, softmax cross
 /// entropy, Adam or SGD; loss and accuracy scalars, the tutorials' images and histograms to a <see cref="SummaryWriter"/>;
-/// checkpoints (parameters, optimizer state, step, settings) to a <see cref="CheckpointDirectory"/>. A resumed run sees
+/// checkpoints (parameters, optimizer state, step, settings) to a <see cref="CheckpointDirectory"/>; at the end, loss and
+/// accuracy charts beside the logs (<see cref="TrainingCharts"/>, unless <see cref="TrainerOptions.Charts"/> is off). A resumed run sees
 /// the same batches from the same step, so on the CPU accelerator it ends with the same parameters bit for bit.
 /// </summary>
 public sealed class Trainer : IDisposable
@@ -265,7 +273,7 @@ public sealed class Trainer : IDisposable
     /// <summary>The folder of the run's checkpoints.</summary>
     public string CheckpointPath => _checkpoints.Path;
 
-    /// <summary>Trains until <see cref="TotalSteps"/> or until <paramref name="cancellationToken"/> is cancelled, then logs the images, saves a checkpoint, evaluates on the whole test set and flushes the logs.</summary>
+    /// <summary>Trains until <see cref="TotalSteps"/> or until <paramref name="cancellationToken"/> is cancelled, then logs the images, saves a checkpoint, evaluates on the whole test set, flushes the logs and draws the charts.</summary>
     public TrainingResult Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var options = Options;
@@ -324,7 +332,26 @@ public sealed class Trainer : IDisposable
         _writer.AddScalar("test/accuracy", testAccuracy, Step);
         Definition.LogFinal(_summaries, Model, Step);
         _writer.Flush();
-        return new TrainingResult(Step, _resumedFrom, cancelled, loss, testAccuracy, TestSet.Count, elapsed, images / Math.Max(elapsed.TotalSeconds, 1e-9), file.Path);
+        return new TrainingResult(Step, _resumedFrom, cancelled, loss, testAccuracy, TestSet.Count, elapsed, images / Math.Max(elapsed.TotalSeconds, 1e-9), file.Path)
+        {
+            Charts = options.Charts ? DrawCharts() : null,
+        };
+    }
+
+    // The charts are a view of the logs just flushed: when they cannot be drawn (a damaged older event file in the log
+    // directory, SkiaSharp's native library missing on this platform) the run still succeeded, and the result says why.
+    // A write that fails (a full disk) is an I/O error like a checkpoint's and is thrown.
+    private DrawnCharts DrawCharts()
+    {
+        try
+        {
+            return TrainingCharts.Draw(Options.LogDirectory);
+        }
+        catch (Exception e) when (e is InvalidDataException or DllNotFoundException or TypeInitializationException)
+        {
+            string reason = e is TypeInitializationException { InnerException: { } inner } ? inner.Message : e.Message;
+            return new DrawnCharts([], [Options.LogDirectory], [$"the charts were not drawn: {reason}"]);
+        }
     }
 
     /// <summary>The accuracy of the current parameters on the first <see cref="TrainerOptions.TestImages"/> test images (all by default; no partial batch dropped).</summary>

@@ -8,7 +8,7 @@ namespace GpuDeconv.Trainer.Tests;
 /// <summary>Expected failures of the command line: one line each, a non-zero exit, and nothing the user had lost.</summary>
 public sealed class FailureTests
 {
-    private static void AssertOneLine(ProgramTests.Outcome outcome, int exitCode, string start)
+    internal static void AssertOneLine(ProgramTests.Outcome outcome, int exitCode, string start)
     {
         Assert.True(outcome.ExitCode == exitCode, $"exit {outcome.ExitCode}, expected {exitCode}: {outcome.Error}");
         var lines = outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -57,6 +57,8 @@ public class TrainerTests
         Assert.Equal([2L, 4L], values.Where(v => v.Value.Tag == "loss").Select(v => v.Step));
         Assert.Equal([2L, 4L], values.Where(v => v.Value.Tag == "accuracy").Select(v => v.Step));
         Assert.Equal(result.TestAccuracy, Assert.Single(values, v => v.Value.Tag == "test/accuracy").Value.SimpleValue);
+        // The loss and accuracy charts beside the logs (TrainingChartsTests checks what they show).
+        Assert.Equal([Path.Combine(logdir, TrainingCharts.LossFile), Path.Combine(logdir, TrainingCharts.AccuracyFile)], result.Charts!.Files);
         var images = values.Where(v => v.Value.Tag.StartsWith("source/cifar", StringComparison.Ordinal)).ToList();
         // Before training, at step 2 and at the end: the first three test images each time.
         Assert.Equal([0L, 0L, 0L, 2L, 2L, 2L, 4L, 4L, 4L], images.Select(v => v.Step));
