@@ -259,6 +259,12 @@ public static class SafeTensors
             string where = e.LineNumber == 0 && e.BytePositionInLine is long column ? $"at offset {8 + column}" : $"at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1} of the header";
             throw Invalid(source, $"the header (offsets 8..{8 + header.Length}) is not valid JSON {where}: {FirstSentence(e.Message)}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // GetString refuses a \uD800-style escape that is not half of a surrogate pair: valid JSON syntax, but no
+            // string (serde_json, which the reference reader uses, refuses it too).
+            throw Invalid(source, $"the header holds a string at offset {Offset(ref reader)} with an escape that is not valid UTF-16 (a lone surrogate such as \\ud800): {e.Message}", e);
+        }
         return (tensors, metadata);
     }
 

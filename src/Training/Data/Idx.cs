@@ -23,17 +23,17 @@ public static class Idx
     /// <exception cref="InvalidDataException">The magic or a dimension is wrong, the data ends early or goes on after the last image, or the gzip stream is corrupt; the message names the file and the offset.</exception>
     public static IdxImages ReadImages(string path)
     {
-        using var source = Open(path, out string where);
+        using var source = Open(path, out string where, out long? fileLength);
         Span<byte> header = stackalloc byte[16];
         ReadHeader(source, path, where, header, ImagesMagic, "images (unsigned bytes, 3 dimensions)");
         int count = Dimension(path, header, 1, "image count");
         int rows = Dimension(path, header, 2, "rows");
         int columns = Dimension(path, header, 3, "columns");
-        long size = (long)count * rows * columns;
-        if (size > Array.MaxLength)
-            throw new InvalidDataException($"{path}: {count} images of {rows}x{columns} are {size} bytes, more than one array holds.");
-        var pixels = new byte[size];
-        ReadBody(source, path, where, pixels, header.Length, $"{count} images of {rows}x{columns} bytes");
+        // Each product fits a long (below 2^62) as long as the one before it fits an array.
+        long size = (long)count * rows;
+        if (size > Array.MaxLength || (size *= columns) > Array.MaxLength)
+            throw new InvalidDataException($"{path}: {count} images of {rows}x{columns} are more bytes than one array holds ({Array.MaxLength}); the header is damaged or the file is not IDX.");
+        byte[] pixels = ReadBody(source, path, where, fileLength, header.Length, size, $"{count} images of {rows}x{columns} bytes");
         return new IdxImages(pixels, count, rows, columns);
     }
 
@@ -42,17 +42,20 @@ public static class Idx
     /// <exception cref="InvalidDataException">The magic or the count is wrong, the data ends early or goes on after the last label, or the gzip stream is corrupt; the message names the file and the offset.</exception>
     public static byte[] ReadLabels(string path)
     {
-        using var source = Open(path, out string where);
+        using var source = Open(path, out string where, out long? fileLength);
         Span<byte> header = stackalloc byte[8];
         ReadHeader(source, path, where, header, LabelsMagic, "labels (unsigned bytes, 1 dimension)");
         int count = Dimension(path, header, 1, "label count");
-        var labels = new byte[count];
-        ReadBody(source, path, where, labels, header.Length, $"{count} labels");
-        return labels;
+        if (count > Array.MaxLength)
+            throw new InvalidDataException($"{path}: {count} labels are more bytes than one array holds ({Array.MaxLength}); the header is damaged or the file is not IDX.");
+        return ReadBody(source, path, where, fileLength, header.Length, count, $"{count} labels");
     }
 
-    /// <summary>Opens the file, through a GZipStream when it starts with the gzip magic; <paramref name="where"/> says which bytes offsets count.</summary>
-    private static Stream Open(string path, out string where)
+    /// <summary>
+    /// Opens the file, through a GZipStream when it starts with the gzip magic; <paramref name="where"/> says which bytes
+    /// offsets count, <paramref name="fileLength"/> is the plain file's length (null for gzip, whose data length is unknown).
+    /// </summary>
+    private static Stream Open(string path, out string where, out long? fileLength)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such IDX file.", path);
@@ -63,9 +66,11 @@ public static class Idx
         if (read == 2 && magic[0] == 0x1F && magic[1] == 0x8B)
         {
             where = " of the decompressed data";
+            fileLength = null;
             return new GZipStream(file, CompressionMode.Decompress);
         }
         where = "";
+        fileLength = file.Length;
         return file;
     }
 
@@ -95,17 +100,38 @@ public static class Idx
         return value;
     }
 
-    private static void ReadBody(Stream source, string path, string where, Span<byte> body, int offset, string what)
+    /// <summary>
+    /// Reads the <paramref name="size"/> bytes after the header, and checks that nothing follows. The header's counts are
+    /// untrusted: a plain file is measured before anything of their size is allocated, and gzip data (whose length only
+    /// reading tells) goes into a buffer that grows as the data arrives, so memory follows the data, not the promise.
+    /// </summary>
+    private static byte[] ReadBody(Stream source, string path, string where, long? fileLength, int offset, long size, string what)
     {
-        int read = Read(source, path, body);
-        if (read < body.Length)
-            throw new InvalidDataException(
-                $"{path}: truncated: ends at offset {offset + (long)read}{where}, expected {what} from offset {offset} to offset {offset + (long)body.Length}.");
+        if (fileLength is { } length && length - offset != size)
+        {
+            if (length - offset < size) throw Truncated(path, where, offset, length - offset, size, what);
+            throw GoesOn(path, where, offset, size, what);
+        }
+        const int FirstChunk = 1 << 16;
+        var body = new byte[fileLength is null ? Math.Min(size, FirstChunk) : size];
+        long read = 0;
+        while (true)
+        {
+            read += Read(source, path, body.AsSpan((int)read));
+            if (read < body.Length) throw Truncated(path, where, offset, read, size, what);
+            if (body.Length == size) break;
+            Array.Resize(ref body, (int)Math.Min(size, 2L * body.Length));
+        }
         Span<byte> extra = stackalloc byte[1];
-        if (Read(source, path, extra) != 0)
-            throw new InvalidDataException(
-                $"{path}: data goes on after offset {offset + (long)body.Length}{where}, where {what} end; the header's counts do not match the file.");
+        if (Read(source, path, extra) != 0) throw GoesOn(path, where, offset, size, what);
+        return body;
     }
+
+    private static InvalidDataException Truncated(string path, string where, int offset, long read, long size, string what) =>
+        new($"{path}: truncated: ends at offset {offset + read}{where}, expected {what} from offset {offset} to offset {offset + size}.");
+
+    private static InvalidDataException GoesOn(string path, string where, int offset, long size, string what) =>
+        new($"{path}: data goes on after offset {offset + size}{where}, where {what} end; the header's counts do not match the file.");
 
     private static int Read(Stream source, string path, Span<byte> destination)
     {

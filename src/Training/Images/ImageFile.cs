@@ -6,8 +6,8 @@ namespace GpuDeconv.Training;
 /// <summary>One image file made ready for a model.</summary>
 /// <param name="Name">The file's path (or the name given with a stream), as errors name it.</param>
 /// <param name="Format">PNG, JPEG, WebP or BMP.</param>
-/// <param name="FileHeight">The image's height as stored (after its EXIF orientation).</param>
-/// <param name="FileWidth">The image's width as stored (after its EXIF orientation).</param>
+/// <param name="FileHeight">The image's height in the file, upright (after its EXIF orientation), before any resize.</param>
+/// <param name="FileWidth">The image's width in the file, upright (after its EXIF orientation), before any resize.</param>
 /// <param name="Image">The image after resize and crop, before the preprocessing: what the model sees, for display.</param>
 /// <param name="Input">The model's input: [1, H, W, C] floats (NHWC) from <see cref="ImageFileOptions.Input"/>.</param>
 public sealed record LoadedImage(string Name, string Format, int FileHeight, int FileWidth, ByteImage Image, HostArray Input);
@@ -73,6 +73,20 @@ public static class ImageFile
         options ??= ImageFileOptions.Default;
         options.Check();
         var (image, format) = DecodeStream(stream, name, options.Limits);
+        return Prepare(image, name, format, options);
+    }
+
+    /// <summary>As <see cref="Load(string, ImageFileOptions?)"/>, for a file held in memory; <paramref name="name"/> names it in errors.</summary>
+    /// <exception cref="InvalidDataException">As for <see cref="Load(string, ImageFileOptions?)"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty or an option is out of range.</exception>
+    public static LoadedImage Load(ReadOnlySpan<byte> file, string name, ImageFileOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        options ??= ImageFileOptions.Default;
+        options.Check();
+        CheckLength(name, file.Length, options.Limits);
+        using var data = SKData.CreateCopy(file);
+        var (image, format) = Decode(data, name, options.Limits);
         return Prepare(image, name, format, options);
     }
 
@@ -157,13 +171,24 @@ public static class ImageFile
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (stream.CanSeek) CheckLength(name, stream.Length - stream.Position, limits);
+        if (stream.CanSeek)
+        {
+            // The length is known: checked, then read straight into Skia's memory.
+            long length = stream.Length - stream.Position;
+            CheckLength(name, length, limits);
+            using var whole = SKData.Create(length)
+                ?? throw new InsufficientMemoryException($"{name}: Skia could not allocate {length} bytes for the file.");
+            int got = stream.ReadAtLeast(whole.Span, whole.Span.Length, throwOnEndOfStream: false);
+            if (got < whole.Span.Length)
+                throw new InvalidDataException($"{name}: the stream ended after {got} of the {length} bytes its length promised.");
+            return Decode(whole, name, limits);
+        }
         // Read one byte past the limit, so a longer stream is refused without reading it all.
         using var buffer = new MemoryStream();
         var chunk = new byte[1 << 16];
-        int got;
-        while ((got = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limits.MaxFileBytes + 1 - buffer.Length))) > 0)
-            buffer.Write(chunk, 0, got);
+        int read;
+        while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limits.MaxFileBytes + 1 - buffer.Length))) > 0)
+            buffer.Write(chunk, 0, read);
         CheckLength(name, buffer.Length, limits);
         using var data = SKData.CreateCopy(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
         return Decode(data, name, limits);

@@ -7,8 +7,8 @@ namespace GpuDeconv.Training;
 /// its header claims (a few hundred bytes of PNG can claim 100000x100000 pixels, 40 GB once decoded).
 /// </summary>
 /// <remarks>
-/// Decoding allocates 4 bytes a pixel for Skia's output and 3 for the RGB image, so at the defaults one image takes at
-/// most about 450 MB while it is decoded, plus the file itself.
+/// Decoding allocates 4 bytes a pixel for Skia's output and 3 for the RGB image (3 more when an EXIF orientation turns
+/// it), so at the defaults one image takes at most about 640 MB while it is decoded, plus the file itself.
 /// </remarks>
 public sealed record ImageLimits
 {

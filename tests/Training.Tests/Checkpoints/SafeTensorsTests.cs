@@ -278,6 +278,7 @@ public class SafeTensorsTests
         "zero padding", "not UTF-8", "unknown dtype", "unsupported dtype", "overlap", "gap", "out of range", "end before begin",
         "size mismatch", "bytes after the last tensor", "negative dimension", "fractional offset", "missing field", "three offsets",
         "duplicate tensor", "duplicate field", "metadata not a string", "entry not an object", "metadata not an object",
+        "lone surrogate in a name", "lone surrogate in metadata",
     ];
 
     [Theory]
@@ -313,6 +314,9 @@ public class SafeTensorsTests
             "metadata not a string" => (FileOf(Padded("""{"__metadata__":{"step":12}}""")), ["metadata \"step\" at offset 32 is a JSON number 12; safetensors metadata values must be strings"]),
             "entry not an object" => (FileOf(Padded("""{"a":5}""")), ["tensor \"a\" at offset 13 is a JSON number 5"]),
             "metadata not an object" => (FileOf(Padded("""{"__metadata__":[]}""")), ["\"__metadata__\" at offset 24 is a JSON array"]),
+            // Found by SafeTensorsMutationTests: JSON allows the escape, UTF-16 has no such character.
+            "lone surrogate in a name" => (FileOf(Padded("{\"a\\ud800\":" + Entry + "}"), F32(1, 2)), ["a string at offset 9", "not valid UTF-16", "lone surrogate"]),
+            "lone surrogate in metadata" => (FileOf(Padded("""{"__metadata__":{"k":"\udc00"}}""")), ["a string at offset 29", "not valid UTF-16"]),
             _ => throw new ArgumentException(corruption),
         };
 

@@ -125,4 +125,53 @@ public class IdxTests
         var e = Assert.Throws<FileNotFoundException>(() => Idx.ReadLabels(temp["nothing"]));
         Assert.Contains(temp["nothing"], e.Message);
     }
+
+    [Theory]
+    [InlineData(false, "")]
+    [InlineData(true, " of the decompressed data")]
+    public void AHeaderPromisingMoreThanTheFileHoldsCostsNoMoreThanTheFile(bool gzip, string where)
+    {
+        // 60000 images of 28x28 (47 MB) promised, 10 bytes present: found by IdxMutationTests, which allocated the promise.
+        using var temp = new TempDirectory();
+        byte[] data = [.. DataFiles.IdxImages(0, 28, 28, Pixel), .. new byte[10]];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(data.AsSpan(4), 60_000);
+        File.WriteAllBytes(temp["images"], gzip ? DataFiles.Gzip(data) : data);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(temp["images"]));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains($"truncated: ends at offset 26{where}, expected 60000 images of 28x28 bytes from offset 16 to offset 47040016", e.Message);
+        Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated for a 26-byte file");
+    }
+
+    [Theory]
+    [InlineData(0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF)]
+    [InlineData(0x10000, 0x10000, 1)]
+    public void DimensionsBeyondOneArrayAreRefusedWithoutOverflow(int count, int rows, int columns)
+    {
+        using var temp = new TempDirectory();
+        byte[] data = DataFiles.IdxImages(0, 1, 1, Pixel);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(data.AsSpan(4), count);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(data.AsSpan(8), rows);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(data.AsSpan(12), columns);
+        File.WriteAllBytes(temp["images"], data);
+
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(temp["images"]));
+
+        Assert.Contains($"{count} images of {rows}x{columns} are more bytes than one array holds", e.Message);
+    }
+
+    [Fact]
+    public void ALabelCountBeyondOneArrayIsRefused()
+    {
+        using var temp = new TempDirectory();
+        byte[] data = DataFiles.IdxLabels();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(data.AsSpan(4), int.MaxValue);
+        File.WriteAllBytes(temp["labels"], data);
+
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(temp["labels"]));
+
+        Assert.Contains("2147483647 labels are more bytes than one array holds", e.Message);
+    }
 }

@@ -50,6 +50,9 @@ public class ImageFileTests
 
         Assert.Equal(fromPath, ImageFile.Decode(stream, "a.png").Pixels);
         Assert.Equal(fromPath, ImageFile.Decode(png, "a.png").Pixels);
+        Assert.Equal(fromPath, ImageFile.Decode(new NonSeekable(png), "a.png").Pixels);
+        Assert.Equal(fromPath, ImageFile.Load(png, "a.png").Image.Pixels);
+        Assert.Equal(fromPath, ImageFile.Load(new MemoryStream(png), "a.png").Image.Pixels);
     }
 
     [Theory]
@@ -187,5 +190,13 @@ public class ImageFileTests
 
         Assert.Contains("no image files in", error.Message);
         Assert.Contains("readme.md: not an image file name (.md)", error.Message);
+    }
+
+    /// <summary>A stream that hides its length, as a network stream does.</summary>
+    private sealed class NonSeekable(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
     }
 }
