@@ -416,7 +416,8 @@ public static partial class Program
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: cannot load {dataset}: {e.Message}");
+            // A missing file's message says where to put it; a damaged one (its message names it) is installed again.
+            error.WriteLine($"error: cannot load {dataset}: {Sentence(e.Message)}{(e is InvalidDataException ? " " + DamagedDataAdvice : "")}");
             return false;
         }
     }

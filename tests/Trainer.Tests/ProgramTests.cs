@@ -56,7 +56,7 @@ public class ProgramTests
 
         var outcome = Run("train", "--model", "lenet5", "--dataset", "mnist", "--data-dir", temp.Path, "--accelerator", "cpu");
 
-        Assert.Equal(Program.MissingInput, outcome.ExitCode);
+        FailureTests.AssertOneLine(outcome, Program.MissingInput, "error: cannot load mnist: ");
         Assert.Contains("train-images-idx3-ubyte", outcome.Error, StringComparison.Ordinal);
         Assert.Contains(Path.GetFullPath(temp.Path), outcome.Error, StringComparison.Ordinal);
         Assert.Contains("Put the four IDX files", outcome.Error, StringComparison.Ordinal);
@@ -69,7 +69,7 @@ public class ProgramTests
 
         var outcome = Run("train", "--dataset", "cifar10", "--data-dir", temp.Path, "--accelerator", "cpu");
 
-        Assert.Equal(Program.MissingInput, outcome.ExitCode);
+        FailureTests.AssertOneLine(outcome, Program.MissingInput, "error: ");
         Assert.Contains("data_batch_1.bin", outcome.Error, StringComparison.Ordinal);
         Assert.Contains(temp.Path, outcome.Error, StringComparison.Ordinal);
     }
@@ -81,7 +81,7 @@ public class ProgramTests
 
         var outcome = Run("evaluate", "--checkpoint", temp["nothing-here"]);
 
-        Assert.Equal(Program.MissingInput, outcome.ExitCode);
+        FailureTests.AssertOneLine(outcome, Program.MissingInput, "error: ");
         Assert.Contains("no checkpoint at", outcome.Error, StringComparison.Ordinal);
     }
 
