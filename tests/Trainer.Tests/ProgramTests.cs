@@ -40,6 +40,8 @@ public class ProgramTests
     [InlineData(new[] { "train", "--warmup-steps", "-5" }, "--warmup-steps must be 0 or more, not -5")]
     [InlineData(new[] { "train", "--lr-schedule", "exponential" }, "exponential")]
     [InlineData(new[] { "evaluate" }, "--checkpoint")]
+    [InlineData(new[] { "evaluate", "--checkpoint", "run", "--batch-size", "0" }, "evaluate --batch-size must be positive, not 0")]
+    [InlineData(new[] { "train", "--resume" }, "--resume needs --logdir (the run to continue)")]
     [InlineData(new[] { "no-such-verb" }, "no-such-verb")]
     public void BadCommandLinesExitWithOneAndSayWhatIsWrong(string[] args, string named)
     {
