@@ -32,9 +32,9 @@ internal static class BenchmarkAccelerators
     /// <summary>Whether <paramref name="kind"/> is one of ILGPU's (those run only GPU-shaped kernels).</summary>
     public static bool IsIlgpu(string? kind) => kind?.StartsWith("ilgpu-", StringComparison.Ordinal) == true;
 
-    /// <summary>A new accelerator of <paramref name="kind"/>, owning its context (the library's <see cref="AcceleratorKinds.Create(string)"/>).</summary>
+    /// <summary>A new accelerator of <paramref name="kind"/>, owning its context (the library's one entry point, <see cref="GpuDeconv.Layers.Accelerators.Create(string)"/>).</summary>
     /// <exception cref="AcceleratorUnavailableException">No device of that kind here.</exception>
-    public static Accelerator Create(string kind) => AcceleratorKinds.Create(kind);
+    public static Accelerator Create(string kind) => GpuDeconv.Layers.Accelerators.Create(kind);
 
     /// <summary>The device whose peak <paramref name="kind"/> is measured against: ILGPU's kinds share ours.</summary>
     public static string PeakKind(string kind) => kind switch

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using GpuDeconv.Compute;
 
 namespace GpuDeconv.Trainer;
@@ -18,15 +19,31 @@ public static partial class Program
     private static bool IsDiskFull(IOException e) => e.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027) or 112 or 39
         || e.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase);
 
+    // The data sets' files have fixed names (IDX: *-idx1-ubyte, *-idx3-ubyte, plain or .gz; CIFAR-10: data_batch_<n>.bin,
+    // test_batch.bin, batches.meta.txt); an InvalidDataException naming none of them is about a checkpoint.
+    private static readonly Regex DataFileName = new(@"-idx\d-ubyte|(data|test)_batch(_\d+)?\.bin|batches\.meta\.txt", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    /// <summary>What to do about a damaged data set file: the same advice wherever it is found.</summary>
+    internal const string DamagedDataAdvice =
+        "Install or download the data set again (bash tools/setup.sh installs Fashion-MNIST; remove the damaged CIFAR-10 files and gpudeconv train --dataset auto downloads them), or give a --data-dir that holds an intact copy.";
+
+    private static string DamagedFileAdvice(string message) => DataFileName.IsMatch(message)
+        ? DamagedDataAdvice
+        : "Give another checkpoint (an earlier checkpoint-<step>.safetensors of the run, from gpudeconv train), restore it from a copy, or train again.";
+
     /// <summary>The one line and exit code for an expected failure, or null for a bug (which keeps its stack trace).</summary>
     internal static (string Line, int ExitCode)? DescribeFailure(Exception exception)
     {
         switch (exception)
         {
-            case AggregateException { InnerExceptions.Count: 1 } aggregate:
-                return DescribeFailure(aggregate.InnerExceptions[0]);
+            case AggregateException aggregate when aggregate.Flatten().InnerExceptions is [var only]:
+                return DescribeFailure(only);
+            // A writer that failed earlier (the event file's timer flush on a full disk) throws on its next use, with the
+            // failure inside: the failure is what the user acts on.
+            case InvalidOperationException { InnerException: (IOException or UnauthorizedAccessException) and var inner }:
+                return DescribeFailure(inner);
             case InvalidDataException e:
-                return ($"error: {Sentence(e.Message)} Give a checkpoint or data file written by the tools it comes from (checkpoint-<step>.safetensors from gpudeconv train), or restore it from a copy.", MissingInput);
+                return ($"error: {Sentence(e.Message)} {DamagedFileAdvice(e.Message)}", MissingInput);
             case NotSupportedException e:
                 return ($"error: {Sentence(e.Message)} docs/reference/onnx-import.md lists what the importer runs; export the model with those operators.", MissingInput);
             case UnauthorizedAccessException e:
@@ -37,6 +54,9 @@ public static partial class Program
                 return ($"error: {Sentence(e.Message)} Check that the path exists and is readable and writable.", FileError);
             case OutOfMemoryException e:
                 return ($"error: out of memory: {Sentence(e.Message)} Use a smaller --batch-size, or another --accelerator.", DeviceError);
+            // cuMemAlloc's and clCreateBuffer's answer when the device's memory is used up.
+            case CudaException { ErrorName: "CUDA_ERROR_OUT_OF_MEMORY" } or CLException { StatusName: "CL_MEM_OBJECT_ALLOCATION_FAILURE" }:
+                return ($"error: out of device memory: {Sentence(exception.Message)} Use a smaller --batch-size, or another --accelerator.", DeviceError);
             case CudaException e:
                 return ($"error: CUDA failed: {Sentence(e.Message)} Use a smaller --batch-size, or another --accelerator.", DeviceError);
             case CLException e:

@@ -87,11 +87,11 @@ public static partial class Program
         DefaultValueFactory = _ => "data",
     };
 
-    // The final accuracy's default sample on ILGPU's CPU accelerator, whose kernels run about 1000x slower than ours.
-    private const int IlgpuCpuTestImages = 512;
+    // The final accuracy's default sample and the training batch's default on ILGPU's CPU accelerator, whose kernels run
+    // about 1000x slower than ours (the whole test set and the tutorials' 128 elsewhere).
+    private static int IlgpuCpuTestImages => TrainerOptions.DebuggingDeviceDefaults.TestImages!.Value;
 
-    // The training batch's default there (the tutorials' 128 elsewhere).
-    private const int IlgpuCpuBatchSize = 32;
+    private static int IlgpuCpuBatchSize => TrainerOptions.DebuggingDeviceDefaults.BatchSize;
 
     private static Command TrainCommand(IAnsiConsole console, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -122,7 +122,7 @@ public static partial class Program
         var warmupSteps = new Option<int?>("--warmup-steps") { Description = "Steps over which the learning rate climbs linearly to --lr (default: see --lr)." };
         var defaults = TrainerOptions.Defaults;
         var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd.", DefaultValueFactory = _ => defaults.Optimizer.ToString().ToLowerInvariant() }.AcceptOnlyFromAmong("adam", "sgd");
-        var activation = new Option<string>("--activation") { Description = "relu, sigmoid, or both: sibling runs <logdir>/relu and <logdir>/sigmoid that TensorBoard compares (LeNet-5).", DefaultValueFactory = _ => "relu" }
+        var activation = new Option<string>("--activation") { Description = "relu, sigmoid, or both: sibling runs <logdir>/relu and <logdir>/sigmoid that TensorBoard compares (LeNet-5).", DefaultValueFactory = _ => defaults.Activation.ToString().ToLowerInvariant() }
             .AcceptOnlyFromAmong("relu", "sigmoid", "both");
         var distort = new Option<bool>("--distort") { Description = "TF's CIFAR-10 training distortions." };
         var logdir = new Option<string?>("--logdir") { Description = "Log directory (default runs/<model>-<dataset>-<time>)." };
@@ -159,7 +159,6 @@ public static partial class Program
             var problems = new List<string>();
             var result = new { AddError = (Action<string>)problems.Add };
 
-            if (parse.GetValue(resume) && parse.GetValue(logdir) is null) result.AddError("--resume needs --logdir (the run to continue).");
             if (parse.GetValue(activation) == "both" && parse.GetValue(model) != "lenet5") result.AddError("--activation both compares LeNet-5 runs; add --model lenet5.");
             List<int> maps = [];
             if (parse.GetValue(top9Maps) != "none" && !TryParseIndices(parse.GetValue(top9Maps)!, out maps))
@@ -172,7 +171,8 @@ public static partial class Program
             }
             var kind = TrainerModels.Get(parse.GetValue(model));
             // The run's options, checked in the one place the trainer checks them, before any data is loaded.
-            var planned = new TrainerOptions(parse.GetValue(logdir) ?? "runs")
+            // No --logdir yet is an empty log directory (the run's own is chosen once the data set is known).
+            var planned = new TrainerOptions(parse.GetValue(logdir) ?? "")
             {
                 Model = kind.Name, Steps = parse.GetValue(steps), Epochs = parse.GetValue(epochs),
                 LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmupSteps),
@@ -295,10 +295,16 @@ public static partial class Program
         var dataset = DatasetOption();
         var dataDir = DataDirOption();
         var accelerator = AcceleratorOption();
-        var batchSize = new Option<int>("--batch-size") { Description = "Examples per evaluation batch.", DefaultValueFactory = _ => 256 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Examples per evaluation batch.", DefaultValueFactory = _ => TrainerOptions.Defaults.EvalBatchSize };
         var command = new Command("evaluate", "Accuracy on the whole test set from a checkpoint.") { checkpoint, dataset, dataDir, accelerator, batchSize };
         command.SetAction(parse =>
         {
+            // Checked where the trainer checks it, as in train.
+            if ((TrainerOptions.Defaults with { EvalBatchSize = parse.GetValue(batchSize) }).Problems() is { Count: > 0 } problems)
+            {
+                foreach (string problem in problems) error.WriteLine($"error: {problem}");
+                return UsageError;
+            }
             if (!TryFindCheckpoint(parse.GetValue(checkpoint)!, error, out string file)) return MissingInput;
             var saved = Checkpoint.Load(file);
             var kind = CheckpointModel(saved);
@@ -433,7 +439,8 @@ public static partial class Program
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: cannot load {dataset}: {e.Message}");
+            // A missing file's message says where to put it; a damaged one (its message names it) is installed again.
+            error.WriteLine($"error: cannot load {dataset}: {Sentence(e.Message)}{(e is InvalidDataException ? " " + DamagedDataAdvice : "")}");
             return false;
         }
     }

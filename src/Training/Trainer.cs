@@ -37,6 +37,12 @@ public sealed record TrainerOptions(string LogDirectory)
     /// <summary>The defaults, for a command line to show and start from.</summary>
     public static TrainerOptions Defaults { get; } = new("runs");
 
+    /// <summary>
+    /// The defaults on a debugging device (ILGPU's CPU accelerator, whose kernels run about 1000x slower than ours):
+    /// smaller batches and the final accuracy on a sample of the test set, so that a check run takes minutes.
+    /// </summary>
+    public static TrainerOptions DebuggingDeviceDefaults { get; } = Defaults with { BatchSize = 32, TestImages = 512 };
+
     /// <summary>The network, by its <c>--model</c> name (<see cref="TrainerModels"/>: cifar-gap, lenet5).</summary>
     public string Model { get; init; } = TrainerModels.DefaultName;
 
@@ -133,10 +139,11 @@ public sealed record TrainerOptions(string LogDirectory)
         if (Steps is not null && Epochs is not null) problems.Add("Give --steps or --epochs, not both.");
         if (LearningRate is { } rate && !(rate > 0 && float.IsFinite(rate))) problems.Add($"--lr must be a positive number, not {rate}.");
         if (WarmupSteps is < 0) problems.Add($"--warmup-steps must be 0 or more, not {WarmupSteps}.");
+        if (Resume && string.IsNullOrEmpty(LogDirectory)) problems.Add("--resume needs --logdir (the run to continue).");
         if (CheckpointEvery < 0) problems.Add($"--checkpoint-every must be 0 (only at the end) or more, not {CheckpointEvery}.");
         Positive(LogEvery, "--log-every");
         Positive(ImageEvery, "--image-every");
-        Positive(EvalBatchSize, "the evaluation batch size");
+        Positive(EvalBatchSize, "evaluate --batch-size");
         Positive(TestImages, "--test-images");
         Positive(Top9Images, "--top9-images");
         if (ImageScale is < 1 or > MaxImageScale) problems.Add($"--image-scale must be auto or a whole factor from 1 to {MaxImageScale}, not {ImageScale}.");

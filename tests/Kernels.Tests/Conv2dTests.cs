@@ -7,7 +7,7 @@ namespace GpuDeconv.Kernels.Tests;
 /// <summary>Plain-loop double-precision references for conv2d and its gradients (TF semantics, docs/reference/op-semantics.md sections 1-2).</summary>
 internal static class Conv2dReference
 {
-    /// <summary>One spatial dimension: output size and padding before the data, straight from the spec's formulas.</summary>
+    /// <summary>One spatial dimension: output size and padding before the data, straight from the formulas of docs/reference/op-semantics.md section 1.</summary>
     public static (int Out, int Before) Window(int n, int k, int s, int d, Padding padding)
     {
         int e = (k - 1) * d + 1;

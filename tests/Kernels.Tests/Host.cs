@@ -42,7 +42,7 @@ public static class Host
         return values;
     }
 
-    /// <summary>1, 2, ..., count as floats (the spec's worked examples).</summary>
+    /// <summary>1, 2, ..., count as floats (the test vectors of docs/reference/op-semantics.md section 7).</summary>
     public static float[] Iota(int count, float start = 1f)
     {
         var values = new float[count];

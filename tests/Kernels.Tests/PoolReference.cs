@@ -6,7 +6,7 @@ namespace GpuDeconv.Kernels.Tests;
 /// </summary>
 public static class PoolReference
 {
-    /// <summary>A pooling problem: input dims NHWC and options, with the output size and padding per the spec.</summary>
+    /// <summary>A pooling problem: input dims NHWC and options, with the output size and padding per docs/reference/op-semantics.md sections 1 and 3.</summary>
     public sealed record Geometry(int N, int H, int W, int C, int KH, int KW, int SH, int SW, Padding Padding)
     {
         public int OutH => OutSize(H, KH, SH);

@@ -31,6 +31,85 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public void ADamagedDataFileIsOneLineNamingTheFileAndHowToGetItAgain()
+    {
+        using var temp = new TempDirectory();
+        ProgramTests.WriteMnist(temp["data"], train: 4, test: 2);
+        string file = Path.Combine(temp["data"], "train-images-idx3-ubyte");
+        byte[] whole = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, whole[..(whole.Length - 100)]);
+
+        var outcome = ProgramTests.Run("train", "--model", "lenet5", "--dataset", "mnist", "--data-dir", temp["data"], "--accelerator", "cpu",
+            "--steps", "1", "--batch-size", "2", "--logdir", temp["run"]);
+
+        AssertOneLine(outcome, Program.MissingInput, "error: cannot load mnist: ");
+        Assert.Contains(file, outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("tools/setup.sh", outcome.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("checkpoint", outcome.Error, StringComparison.Ordinal);
+    }
+
+    // The failures that cannot be made on demand here (a disk that fills between two flushes, a device out of memory)
+    // are the exceptions the event writer and the accelerators throw, given to the one place that describes failures.
+
+    private static (string Line, int ExitCode) Describe(Exception exception)
+    {
+        var described = Program.DescribeFailure(exception);
+        Assert.True(described is not null, $"{exception.GetType().Name} is described as a bug (a stack trace): {exception}");
+        var (line, code) = described.Value;
+        Assert.DoesNotContain('\n', line);
+        return (line, code);
+    }
+
+    [Fact]
+    public void ADiskThatFillsBetweenEventFileFlushesIsTheDiskFullLine()
+    {
+        const string events = "/runs/a/events.out.tfevents.1700000000.host.1.1";
+        var full = new IOException($"No space left on device : '{events}'", 28);
+        // EventFileWriter keeps a failed timer flush and throws it, wrapped, from the next write.
+        var wrapped = new InvalidOperationException($"EventFileWriter: an earlier write or flush of '{events}' failed, so no more records are written to it.", full);
+
+        foreach (var exception in new Exception[] { wrapped, new AggregateException(wrapped), new AggregateException(new AggregateException(full)) })
+        {
+            var (line, code) = Describe(exception);
+            Assert.Equal(Program.FileError, code);
+            Assert.StartsWith("error: the disk is full: ", line, StringComparison.Ordinal);
+            Assert.Contains(events, line, StringComparison.Ordinal);
+        }
+        Assert.Null(Program.DescribeFailure(new InvalidOperationException("a bug", new ArgumentException("inner"))));
+    }
+
+    [Fact]
+    public void TheAdviceForADamagedFileFitsItsKind()
+    {
+        var (data, dataCode) = Describe(new InvalidDataException("/data/cifar-10-batches-bin/data_batch_3.bin: 1000 bytes is not a whole number of 3073-byte records."));
+        Assert.Equal(Program.MissingInput, dataCode);
+        Assert.Contains("tools/setup.sh", data, StringComparison.Ordinal);
+        Assert.DoesNotContain("checkpoint", data, StringComparison.Ordinal);
+
+        var (idx, _) = Describe(new InvalidDataException("/data/t10k-labels-idx1-ubyte.gz: corrupt gzip data (bad header)."));
+        Assert.Contains("tools/setup.sh", idx, StringComparison.Ordinal);
+
+        var (checkpoint, checkpointCode) = Describe(new InvalidDataException("/runs/a/checkpoints/checkpoint-00000100.safetensors: not a valid safetensors file: the header ends early."));
+        Assert.Equal(Program.MissingInput, checkpointCode);
+        Assert.Contains("another checkpoint", checkpoint, StringComparison.Ordinal);
+        Assert.DoesNotContain("tools/setup.sh", checkpoint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OutOfDeviceMemoryIsOneLineWithExitCodeFour()
+    {
+        // clCreateBuffer's answer on a full device; ILGPU's accelerators throw OutOfMemoryException.
+        var (cl, clCode) = Describe(new GpuDeconv.Compute.CLException("clCreateBuffer(4294967296 bytes)", -4));
+        Assert.Equal(Program.DeviceError, clCode);
+        Assert.StartsWith("error: out of device memory: clCreateBuffer(4294967296 bytes)", cl, StringComparison.Ordinal);
+        Assert.Contains("--batch-size", cl, StringComparison.Ordinal);
+
+        var (ilgpu, ilgpuCode) = Describe(new OutOfMemoryException("ilgpu-cuda: ILGPU could not allocate 4294967296 bytes: CudaException: out of memory"));
+        Assert.Equal(Program.DeviceError, ilgpuCode);
+        Assert.StartsWith("error: out of memory: ", ilgpu, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnUnwritableLogDirectoryIsOneLine()
     {
         using var temp = new TempDirectory();

@@ -42,6 +42,8 @@ public class ProgramTests
     [InlineData(new[] { "train", "--image-scale", "0" }, "--image-scale must be auto or a whole factor from 1 to 32, not 0.")]
     [InlineData(new[] { "train", "--image-scale", "big" }, "--image-scale must be auto or a whole factor from 1 to 32, not 'big'.")]
     [InlineData(new[] { "evaluate" }, "--checkpoint")]
+    [InlineData(new[] { "evaluate", "--checkpoint", "run", "--batch-size", "0" }, "evaluate --batch-size must be positive, not 0")]
+    [InlineData(new[] { "train", "--resume" }, "--resume needs --logdir (the run to continue)")]
     [InlineData(new[] { "no-such-verb" }, "no-such-verb")]
     public void BadCommandLinesExitWithOneAndSayWhatIsWrong(string[] args, string named)
     {
@@ -71,7 +73,7 @@ public class ProgramTests
 
         var outcome = Run("train", "--model", "lenet5", "--dataset", "mnist", "--data-dir", temp.Path, "--accelerator", "cpu");
 
-        Assert.Equal(Program.MissingInput, outcome.ExitCode);
+        FailureTests.AssertOneLine(outcome, Program.MissingInput, "error: cannot load mnist: ");
         Assert.Contains("train-images-idx3-ubyte", outcome.Error, StringComparison.Ordinal);
         Assert.Contains(Path.GetFullPath(temp.Path), outcome.Error, StringComparison.Ordinal);
         Assert.Contains("Put the four IDX files", outcome.Error, StringComparison.Ordinal);
@@ -84,7 +86,7 @@ public class ProgramTests
 
         var outcome = Run("train", "--dataset", "cifar10", "--data-dir", temp.Path, "--accelerator", "cpu");
 
-        Assert.Equal(Program.MissingInput, outcome.ExitCode);
+        FailureTests.AssertOneLine(outcome, Program.MissingInput, "error: ");
         Assert.Contains("data_batch_1.bin", outcome.Error, StringComparison.Ordinal);
         Assert.Contains(temp.Path, outcome.Error, StringComparison.Ordinal);
     }
@@ -96,7 +98,7 @@ public class ProgramTests
 
         var outcome = Run("evaluate", "--checkpoint", temp["nothing-here"]);
 
-        Assert.Equal(Program.MissingInput, outcome.ExitCode);
+        FailureTests.AssertOneLine(outcome, Program.MissingInput, "error: ");
         Assert.Contains("no checkpoint at", outcome.Error, StringComparison.Ordinal);
     }
 

@@ -28,6 +28,11 @@ public interface IAcceleratorProvider
 /// <c>ilgpu-cpu</c> once <c>GpuDeconv.Compute.Ilgpu</c> is referenced), or <c>auto</c>: CUDA (ILGPU's route when NVRTC
 /// is missing), then OpenCL, then the CPU. The accelerator owns its context: disposing it disposes both.
 /// </summary>
+/// <remarks>
+/// Research code, the trainer, the samples and the benchmarks call <c>GpuDeconv.Layers.Accelerators.Create</c>, the
+/// documented entry point, which is this call. This class is its form for code that uses <c>GpuDeconv.Compute</c>
+/// alone, and where a backend registers its kinds (<see cref="Register"/>).
+/// </remarks>
 public static class AcceleratorKinds
 {
     private static readonly List<IAcceleratorProvider> Providers = [];

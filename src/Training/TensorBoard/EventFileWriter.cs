@@ -9,7 +9,7 @@ namespace GpuDeconv.Training;
 /// <c>events.out.tfevents.&lt;10-digit Unix seconds&gt;.&lt;host&gt;.&lt;pid&gt;.&lt;counter&gt;</c> in one directory.
 /// </summary>
 /// <remarks>
-/// Crash safety, following the spec's section 5: the file is created with <see cref="FileMode.CreateNew"/>
+/// Crash safety, following docs/reference/tensorboard-format.md section 5: the file is created with <see cref="FileMode.CreateNew"/>
 /// and never reopened, so a restarted run gets a new file and an old one is never appended to; its name
 /// sorts after every event file already in the directory (TensorBoard reads a run's files in name order);
 /// every record goes to the stream in one write; the first record (<c>brain.Event:2</c>) is flushed at once;

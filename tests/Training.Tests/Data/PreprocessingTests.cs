@@ -149,7 +149,7 @@ public class PreprocessingTests
     [Fact]
     public void BrightnessIsCancelledByStandardisation()
     {
-        // The spec's consequence of working on unclipped floats: only crop, flip and contrast change the result.
+        // docs/reference/op-semantics.md section 5's consequence of working on unclipped floats: only crop, flip and contrast change the result.
         var image = Enumerable.Range(0, 3072).Select(i => (byte)(i * 11 % 256)).ToArray();
         var dark = new float[1728];
         var bright = new float[1728];

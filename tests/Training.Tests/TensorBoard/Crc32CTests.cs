@@ -5,7 +5,7 @@ namespace GpuDeconv.Training.Tests;
 
 public class Crc32CTests
 {
-    // docs/reference/tensorboard-format.md section 2: input, CRC-32C, masked. The masked rows marked † in the spec are
+    // docs/reference/tensorboard-format.md section 2: input, CRC-32C, masked. The masked rows marked † there are
     // copied from TensorBoard's Rust tests.
     public static TheoryData<string, uint, uint> Vectors => new()
     {

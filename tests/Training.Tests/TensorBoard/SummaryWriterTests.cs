@@ -45,7 +45,7 @@ public class SummaryWriterTests
         foreach (Event e in events)
             Assert.InRange(e.WallTime, before - 1, after + 1);
 
-        // Scalars: simple_value with no metadata, laid out as in the spec's hand-built record.
+        // Scalars: simple_value with no metadata, laid out as in worked record 2 of docs/reference/tensorboard-format.md section 2.
         Assert.Equal(7, events[1].Step);
         Assert.Equal(Convert.FromHexString("0a0b0a046c6f737315" + "0000803e"), events[1].Summary.ToByteArray());
         Assert.True(float.IsNaN(events[2].Summary.Value[0].SimpleValue));
@@ -88,7 +88,7 @@ public class SummaryWriterTests
         Assert.Equal(14, small.Bucket.Count);
         AssertHistogramInvariants(small);
 
-        // Text: the spec's tensorboardX layout byte for byte, metadata included.
+        // Text: tensorboardX's layout byte for byte, metadata included (worked record 3 of docs/reference/tensorboard-format.md section 2).
         Assert.Equal(3, events[10].Step);
         Assert.Equal(Convert.FromHexString(RecordWriterTests.TextPayload.Replace(" ", ""))[9..], events[10].ToByteArray()[9..]);
         Summary.Types.Value text = Assert.Single(events[10].Summary.Value);
