@@ -23,12 +23,12 @@ public sealed class VisualizeImagesTests(CifarRun run) : IClassFixture<CifarRun>
         Assert.Contains("[3/3] layer 21 (Convolution387) map 7", result.Output);
 
         string folder = Path.Combine(temp.Path, "chelsea");
-        var pngs = Directory.GetFiles(folder, "*.png").Select(Path.GetFileName).Order().ToArray();
+        var pngs = Directory.GetFiles(folder, "*.png").Select(p => Path.GetFileName(p)).Order().ToArray();
         Assert.Equal(5, pngs.Length);   // input, layer 4's and layer 21's strongest maps, map 21:7, the contact sheet
         Assert.Contains("layer21-map7.png", pngs);
         foreach (string png in pngs)
         {
-            var image = ImageFile.Decode(Path.Combine(folder, png!));
+            var image = ImageFile.Decode(Path.Combine(folder, png));
             if (png == "contact-sheet.png")
             {
                 Assert.True(image.Width > 4 * 224 && image.Height > 224, $"contact sheet is {image.Width}x{image.Height}");

@@ -134,6 +134,62 @@ public sealed class OnnxImportTests
         Assert.Contains("NHWC [1, 4, 4, 2]", e.Message);
     }
 
+    [Fact]
+    public void ATorchVisionVggFromSafetensorsMatchesTheSameNetworkInOnnxRuntime()
+    {
+        // A small VGG (conv 4, pool, conv 8, pool, then the three fully connected layers) on 12 x 12: torchvision's
+        // names and PyTorch's layouts in the safetensors file; the same weights as an ONNX graph run by ONNX Runtime.
+        int[] configuration = [4, 0, 8, 0];
+        var weights = new Dictionary<string, (int[] Dims, float[] Data)>
+        {
+            ["features.0.weight"] = ([4, 3, 3, 3], Seeded.Uniform(1, 4 * 3 * 9)),
+            ["features.0.bias"] = ([4], Seeded.Uniform(2, 4)),
+            ["features.3.weight"] = ([8, 4, 3, 3], Seeded.Uniform(3, 8 * 4 * 9)),
+            ["features.3.bias"] = ([8], Seeded.Uniform(4, 8)),
+            ["classifier.0.weight"] = ([6, 8 * 3 * 3], Seeded.Uniform(5, 6 * 72)),
+            ["classifier.0.bias"] = ([6], Seeded.Uniform(6, 6)),
+            ["classifier.3.weight"] = ([5, 6], Seeded.Uniform(7, 30)),
+            ["classifier.3.bias"] = ([5], Seeded.Uniform(8, 5)),
+            ["classifier.6.weight"] = ([4, 5], Seeded.Uniform(9, 20)),
+            ["classifier.6.bias"] = ([4], Seeded.Uniform(10, 4)),
+        };
+        using var temp = new TempDirectory();
+        string file = Path.Combine(temp.Path, "vgg-small.safetensors");
+        SafeTensors.Save(file, weights.ToDictionary(w => w.Key, w => (HostTensor)new HostTensor<float>(new Shape(w.Value.Dims), w.Value.Data)));
+
+        var g = new GraphWriter(seed: 1);
+        g.Input("x", [1, 3, 12, 12]);
+        string C(string name) => g.Constant(name, weights[name].Dims, weights[name].Data);
+        g.Node("Conv", ["x", C("features.0.weight"), C("features.0.bias")], ["c1"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1));
+        g.Node("Relu", ["c1"], ["r1"]);
+        g.Node("MaxPool", ["r1"], ["p1"], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2));
+        g.Node("Conv", ["p1", C("features.3.weight"), C("features.3.bias")], ["c2"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1));
+        g.Node("Relu", ["c2"], ["r2"]);
+        g.Node("MaxPool", ["r2"], ["p2"], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2));
+        g.Node("Flatten", ["p2"], ["flat"]);
+        g.Node("Gemm", ["flat", C("classifier.0.weight"), C("classifier.0.bias")], ["f1"], Int("transB", 1));
+        g.Node("Relu", ["f1"], ["h1"]);
+        g.Node("Gemm", ["h1", C("classifier.3.weight"), C("classifier.3.bias")], ["f2"], Int("transB", 1));
+        g.Node("Relu", ["f2"], ["h2"]);
+        g.Node("Gemm", ["h2", C("classifier.6.weight"), C("classifier.6.bias")], ["y"], Int("transB", 1));
+        g.Output("y");
+        var input = Seeded.Uniform(11, 3 * 12 * 12);
+        float[] expected = RunOnnxRuntime(g.ToBytes(), "x", input, [1, 3, 12, 12]);
+
+        var acc = TestAccelerators.Cpu;
+        using var vgg = TorchVision.LoadVgg(acc, file, configuration);
+        Assert.Equal(new Shape(1, 12, 12, 3), vgg.InputShape);
+        Assert.Equal(["features.0", "features.3"], vgg.Layers.Select(l => l.Node));
+        using var scope = new TensorScope();
+        var output = vgg.Forward(Tensor.FromArray(acc, Nchw.ToNhwcBatch(input, 1, 3, 12, 12), [1, 12, 12, 3]));
+        ResNet18Tests.AssertClose("VGG from safetensors", expected, output.ToArray());
+
+        weights.Remove("features.3.bias");
+        SafeTensors.Save(file, weights.ToDictionary(w => w.Key, w => (HostTensor)new HostTensor<float>(new Shape(w.Value.Dims), w.Value.Data)));
+        var e = Assert.Throws<InvalidDataException>(() => TorchVision.LoadVgg(acc, file, configuration));
+        Assert.Contains("tensor 'features.3.bias' is missing", e.Message);
+    }
+
     private static float[] RunOnnxRuntime(byte[] model, string input, float[] data, int[] dims)
     {
         using var options = new SessionOptions { IntraOpNumThreads = 1 };
@@ -170,10 +226,15 @@ internal sealed class GraphWriter(int seed)
 
     public string Constant(string name, int[] dims, float low = -1f, float high = 1f)
     {
+        int count = dims.Aggregate(1, (a, b) => a * b);
+        return Constant(name, dims, [.. Seeded.Uniform(++_seed * 97, count).Select(v => low + (high - low) * (v + 1f) / 2f)]);
+    }
+
+    public string Constant(string name, int[] dims, float[] data)
+    {
         var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         tensor.Dims.AddRange(dims.Select(d => (long)d));
-        int count = dims.Aggregate(1, (a, b) => a * b);
-        tensor.FloatData.AddRange(Seeded.Uniform(++_seed * 97, count).Select(v => low + (high - low) * (v + 1f) / 2f));
+        tensor.FloatData.AddRange(data);
         _model.Graph.Initializer.Add(tensor);
         return name;
     }
