@@ -124,39 +124,32 @@ internal sealed class OnnxGraph
             count *= d;
             if (count > MaxTensorElements) throw Invalid(source, $"{what} has {Shape.Format(dims)} dims, more than {MaxTensorElements} elements");
         }
-        var data = new float[count];
-        switch ((TensorProto.Types.DataType)tensor.DataType)
+        // The data must all be there before anything is allocated for it: damaged dims cannot make the reader allocate.
+        var type = (TensorProto.Types.DataType)tensor.DataType;
+        int size = type switch
         {
-            case TensorProto.Types.DataType.Float:
-                if (tensor.RawData.Length > 0)
-                {
-                    if (tensor.RawData.Length != count * 4) throw Invalid(source, $"{what} holds {tensor.RawData.Length} bytes of raw data; {Shape.Format(dims)} floats need {count * 4}");
-                    var raw = tensor.RawData.Span;
-                    for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]);
-                }
-                else
-                {
-                    if (tensor.FloatData.Count != count) throw Invalid(source, $"{what} holds {tensor.FloatData.Count} floats; its dims {Shape.Format(dims)} need {count}");
-                    tensor.FloatData.CopyTo(data, 0);
-                }
-                break;
-            case TensorProto.Types.DataType.Int64:
-                // Shape constants (Reshape's target, Pad's pads in opset 11+) arrive as int64: kept as float, exact below 2^24.
-                if (tensor.RawData.Length > 0)
-                {
-                    if (tensor.RawData.Length != count * 8) throw Invalid(source, $"{what} holds {tensor.RawData.Length} bytes of raw data; {Shape.Format(dims)} int64 values need {count * 8}");
-                    var raw = tensor.RawData.Span;
-                    for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadInt64LittleEndian(raw[(8 * i)..]);
-                }
-                else
-                {
-                    if (tensor.Int64Data.Count != count) throw Invalid(source, $"{what} holds {tensor.Int64Data.Count} int64 values; its dims {Shape.Format(dims)} need {count}");
-                    for (int i = 0; i < data.Length; i++) data[i] = tensor.Int64Data[i];
-                }
-                break;
-            default:
-                throw new NotSupportedException($"ONNX model {source}: {what} has data type {(TensorProto.Types.DataType)tensor.DataType}; the importer reads FLOAT weights (and INT64 shape constants).");
-        }
+            TensorProto.Types.DataType.Float => 4,
+            TensorProto.Types.DataType.Int64 => 8,
+            _ => throw new NotSupportedException($"ONNX model {source}: {what} has data type {type}; the importer reads FLOAT weights (and INT64 shape constants)."),
+        };
+        string values = size == 4 ? "floats" : "int64 values";
+        bool raw = tensor.RawData.Length > 0;
+        long held = raw ? tensor.RawData.Length : size == 4 ? tensor.FloatData.Count : tensor.Int64Data.Count;
+        if (held != (raw ? count * size : count))
+            throw Invalid(source, raw
+                ? $"{what} holds {held} bytes of raw data; {Shape.Format(dims)} {values} need {count * size}"
+                : $"{what} holds {held} {values}; its dims {Shape.Format(dims)} need {count}");
+        var data = new float[count];
+        var bytes = tensor.RawData.Span;
+        for (int i = 0; i < data.Length; i++)
+            data[i] = (raw, size) switch
+            {
+                (true, 4) => BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]),
+                // Shape constants (Pad's pads in opset 11+) arrive as int64: kept as float, exact below 2^24.
+                (true, _) => BinaryPrimitives.ReadInt64LittleEndian(bytes[(8 * i)..]),
+                (false, 4) => tensor.FloatData[i],
+                _ => tensor.Int64Data[i],
+            };
         return (dims, data);
     }
 
