@@ -86,3 +86,19 @@ public sealed class VisualizeImagesTests(CifarRun run) : IClassFixture<CifarRun>
         Assert.Single(damaged.Error.Trim().Split('\n'));
     }
 }
+
+/// <summary>samples/ResNetDeconv run as its users run it, on a real photo.</summary>
+public sealed class ResNetDeconvSampleTests
+{
+    [Fact]
+    public void TheSampleWritesAContactSheetOfThePhotosStrongestMaps()
+    {
+        string photo = TestImages.Photo("coffee.png");
+        using var temp = new TempDirectory();
+        var (exitCode, output) = GpuDeconv.Testing.Samples.Run("ResNetDeconv", photo, "--out", temp.Path, "--cpu");
+        Assert.Equal(0, exitCode);
+        Assert.Contains("strongest maps", output);
+        var sheet = ImageFile.Decode(Path.Combine(temp.Path, "coffee.png"));
+        Assert.True(sheet.Width > 4 * 224, $"contact sheet is {sheet.Width}x{sheet.Height}");
+    }
+}
