@@ -103,8 +103,8 @@ public sealed class OnnxModel : IDisposable
     /// Runs the network on <paramref name="input"/> [N, H, W, C] and returns the graph output in NHWC order (a 2-D output
     /// stays [N, features]). With a <paramref name="trace"/>, convolutions, ReLUs, pads, pools (max pools with argmax
     /// switches) and residual joins are recorded for <see cref="Deconvnet"/>, and every intermediate stays alive in the
-    /// caller's <see cref="TensorScope"/> (the trace borrows them); without one, intermediates are freed as soon as the
-    /// last node that reads them has run.
+    /// caller's <see cref="TensorScope"/> (the trace borrows them), as it does when the input requires a gradient (for
+    /// autograd); otherwise intermediates are freed as soon as the last node that reads them has run.
     /// </summary>
     /// <exception cref="ArgumentException">The input is not rank 4 or its channels or size differ from the declared input's.</exception>
     /// <exception cref="InvalidOperationException">A node meets a shape it cannot run (the message names the node).</exception>
@@ -119,6 +119,8 @@ public sealed class OnnxModel : IDisposable
         var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [InputName] = input };
         var owned = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         var flattened = new Dictionary<string, (int H, int W, int C)>(StringComparer.Ordinal);
+        // A trace borrows the intermediates, and so does autograd's graph when the input needs a gradient.
+        bool eager = trace is null && !(input.RequiresGrad && Autograd.IsRecording);
         try
         {
             for (int i = 0; i < _ops.Count; i++)
@@ -133,7 +135,7 @@ public sealed class OnnxModel : IDisposable
                     values[op.Outputs[k]] = results[k];
                     if (!ReferenceEquals(results[k], input)) owned.Add(results[k]);
                 }
-                if (trace is null) FreeSpent(i, values, owned);
+                if (eager) FreeSpent(i, values, owned);
             }
             var output = values[OutputName];
             owned.Remove(output);
@@ -141,8 +143,8 @@ public sealed class OnnxModel : IDisposable
         }
         finally
         {
-            // Without a trace nothing but the output survives; with one, the caller's scope owns the intermediates.
-            if (trace is null)
+            // Freed eagerly, nothing but the output survives; otherwise the caller's scope owns the intermediates.
+            if (eager)
                 foreach (var tensor in owned) tensor.Dispose();
         }
     }

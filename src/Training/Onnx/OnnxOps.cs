@@ -118,6 +118,13 @@ internal abstract class OnnxOp(string name, string opType, string[] inputs, stri
     public virtual void Dispose() { }
 
     protected InvalidOperationException ShapeError(string what) => new($"ONNX node '{Name}' ({OpType}): {what}.");
+
+    // A node's own temporary is freed at once, unless autograd's graph holds it for a backward pass.
+    protected static void FreeUnlessGraphNeeds(Tensor temporary)
+    {
+        if (temporary.RequiresGrad) temporary.ReleaseToGraph();
+        else temporary.Dispose();
+    }
 }
 
 /// <summary>Conv (with a folded BatchNormalization when one follows), HWIO filter on the accelerator.</summary>
@@ -139,7 +146,7 @@ internal sealed class ConvOp(string name, string[] inputs, string[] outputs, Onn
         {
             var padded = explicitPad ? Functional.Pad2d(input, top, bottom, left, right) : input;
             var output = Functional.Conv2d(padded, Filter, window.Stride, padding, window.Dilation, Bias);
-            if (explicitPad) padded.Dispose();
+            if (explicitPad) FreeUnlessGraphNeeds(padded);
             return [output];
         }
         var traced = explicitPad ? trace.Pad2d(input, top, bottom, left, right) : input;
@@ -184,7 +191,7 @@ internal sealed class MaxPoolOp(string name, string[] inputs, string[] outputs, 
         {
             var padded = explicitPad ? Functional.Pad2d(input, top, bottom, left, right, float.NegativeInfinity) : input;
             var output = Functional.MaxPool(padded, window.Kernel, window.Stride, padding);
-            if (explicitPad) padded.Dispose();
+            if (explicitPad) FreeUnlessGraphNeeds(padded);
             return [output];
         }
         var traced = explicitPad ? trace.Pad2d(input, top, bottom, left, right, float.NegativeInfinity) : input;
@@ -209,7 +216,7 @@ internal sealed class AvgPoolOp(string name, string opType, string[] inputs, str
             throw ShapeError($"pads [{string.Join(", ", window!.Pads)}] with count_include_pad = {(countIncludePad ? 1 : 0)} over {input.Shape} are not supported (supported: no pads, TF SAME pads without the padding counted, explicit pads counted)");
         var padded = explicitPad ? (trace is null ? Functional.Pad2d(input, top, bottom, left, right) : trace.Pad2d(input, top, bottom, left, right)) : input;
         var output = trace is null ? Functional.AvgPool(padded, kernel, stride, padding) : trace.AvgPool(padded, kernel, stride, padding);
-        if (explicitPad && trace is null) padded.Dispose();
+        if (explicitPad && trace is null) FreeUnlessGraphNeeds(padded);
         return [output];
     }
 }
@@ -227,7 +234,7 @@ internal sealed class AddOp(string name, string opType, string[] inputs, string[
             if (x[i].Shape != sum.Shape)
                 throw ShapeError($"input {i} is {x[i].Shape} but input 0 is {x[0].Shape}; the importer adds graph tensors of one shape");
             var next = trace is null ? Functional.Add(sum, x[i]) : trace.Add(sum, x[i]);
-            if (i > 1 && trace is null) sum.Dispose();
+            if (i > 1 && trace is null) FreeUnlessGraphNeeds(sum);
             sum = next;
         }
         return [ReferenceEquals(sum, x[0]) ? sum.Clone() : sum];
@@ -302,7 +309,7 @@ internal sealed class GemmOp(string name, string[] inputs, string[] outputs, flo
         var product = Functional.MatMul(input, _weight);
         if (bias is null) return [product];
         var output = Functional.BiasAdd(product, bias);
-        product.Dispose();
+        FreeUnlessGraphNeeds(product);
         return [output];
     }
 

@@ -68,6 +68,32 @@ public sealed class OnnxImportTests
     }
 
     [Fact]
+    public void GradientsFlowThroughAnImportedModelWithoutATrace()
+    {
+        // The intermediates are kept for autograd when the input needs a gradient; the input gradient equals the
+        // Gradient projection of a traced pass from the same seed.
+        var acc = TestAccelerators.Cpu;
+        var g = new GraphWriter(seed: 8);
+        g.Input("x", [1, 2, 7, 6]);
+        g.Node("Conv", ["x", g.Constant("w", [3, 2, 3, 3])], ["c"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 0, 0), Ints("strides", 2, 2));
+        g.Node("Relu", ["c"], ["r"]);
+        g.Node("MaxPool", ["r"], ["y"], Ints("kernel_shape", 2, 2), Ints("strides", 1, 1));
+        g.Output("y");
+        using var model = OnnxModel.Load(acc, new MemoryStream(g.ToBytes()), "grad.onnx");
+        using var scope = new TensorScope();
+        var data = Seeded.Uniform(4, 2 * 7 * 6);
+        var x = Tensor.FromArray(acc, data, [1, 7, 6, 2], requiresGrad: true);
+        var y = model.Forward(x);
+        var seed = Tensor.Ones(acc, y.Shape);
+        y.Backward(seed);
+        var trace = new ForwardTrace();
+        model.Forward(Tensor.FromArray(acc, data, [1, 7, 6, 2]), trace);
+        var projected = Deconvnet.Project(trace, 0, DeconvnetVariant.Gradient, seed);
+        Assert.Contains(x.Grad!.ToArray(), v => v != 0f);
+        ResNet18Tests.AssertClose("input gradient", x.Grad!.ToArray(), projected.ToArray());
+    }
+
+    [Fact]
     public void AnUnsupportedOperatorNamesTheNodeAndTheOperator()
     {
         var g = new GraphWriter(seed: 1);

@@ -79,15 +79,7 @@ public sealed class ResNet18Tests
 /// <summary>NCHW (ONNX) and NHWC (ours) for one image.</summary>
 internal static class Nchw
 {
-    public static float[] FromNhwc(float[] nhwc, int c, int h, int w)
-    {
-        var nchw = new float[nhwc.Length];
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                for (int k = 0; k < c; k++)
-                    nchw[(k * h + y) * w + x] = nhwc[(y * w + x) * c + k];
-        return nchw;
-    }
+    public static float[] FromNhwc(float[] nhwc, int c, int h, int w) => Permute(nhwc, c, h, w, toNhwc: false);
 
     public static float[] ToNhwcBatch(float[] nchw, int n, int c, int h, int w)
     {
@@ -98,13 +90,20 @@ internal static class Nchw
         return nhwc;
     }
 
-    public static float[] ToNhwc(float[] nchw, int c, int h, int w)
+    public static float[] ToNhwc(float[] nchw, int c, int h, int w) => Permute(nchw, c, h, w, toNhwc: true);
+
+    // One image between (c, y, x) and (y, x, c) order.
+    private static float[] Permute(float[] source, int c, int h, int w, bool toNhwc)
     {
-        var nhwc = new float[nchw.Length];
+        var target = new float[source.Length];
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 for (int k = 0; k < c; k++)
-                    nhwc[(y * w + x) * c + k] = nchw[(k * h + y) * w + x];
-        return nhwc;
+                {
+                    int nchw = (k * h + y) * w + x, nhwc = (y * w + x) * c + k;
+                    if (toNhwc) target[nhwc] = source[nchw];
+                    else target[nchw] = source[nhwc];
+                }
+        return target;
     }
 }
