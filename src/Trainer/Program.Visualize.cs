@@ -72,7 +72,7 @@ public static partial class Program
                 if (model is null) return UsageError;
                 string run = parse.GetValue(logdir) ?? RunDirectory(file);
                 string name = parse.GetValue(variant)!;
-                var written = Visualize(model, acc, input, data.Test, indices, name, run, saved.Step);
+                var written = Visualize(model, acc, input, data.Test, indices, name, run, saved.Step, parse.GetValue(imageOptions.Scale));
                 output.WriteLine($"{name} reconstructions of test images {string.Join(",", indices)} from {file} (step {saved.Step}): " +
                                  $"[input | layer-1 | layer-2] per image, tag visualize/{name} in {run}");
                 foreach (string png in written) output.WriteLine(png);
@@ -84,9 +84,9 @@ public static partial class Program
 
     /// <summary>
     /// For each image, [input | layer-1 | layer-2 projection] along the width (the tutorial's source/cifar layout), scaled as
-    /// tf.summary.image does, logged under visualize/&lt;variant&gt;/image/&lt;index&gt; and saved as a PNG; returns the PNG paths.
+    /// tf.summary.image does and enlarged for viewing, logged under visualize/&lt;variant&gt;/image/&lt;index&gt; and saved as a PNG; returns the PNG paths.
     /// </summary>
-    private static List<string> Visualize(CifarGapNet model, Accelerator acc, Preprocess input, Dataset test, IReadOnlyList<int> indices, string variant, string run, long step)
+    private static List<string> Visualize(CifarGapNet model, Accelerator acc, Preprocess input, Dataset test, IReadOnlyList<int> indices, string variant, string run, long step, int scale)
     {
         var shape = input.Output;
         int size = (int)shape.Size;
@@ -115,7 +115,9 @@ public static partial class Program
         using var writer = new SummaryWriter(run);
         for (int i = 0; i < indices.Count; i++)
         {
-            var image = ByteImage.FromFloats(all.AsSpan(i * per, per), height, width, channels, ImageLayout.Hwc);
+            // Enlarged by whole pixels (--scale; 0: the trainer's panel rule, shorter side at least 200 px).
+            var image = ByteImage.FromFloats(all.AsSpan(i * per, per), height, width, channels, ImageLayout.Hwc)
+                .Upscale(scale > 0 ? scale : TrainingSummaries.AutoScale(height, width));
             writer.AddImage($"visualize/{variant}/image/{indices[i]}", image, step);
             string png = Path.Combine(run, string.Create(CultureInfo.InvariantCulture, $"visualize-{variant}-image-{indices[i]}-step-{step}.png"));
             image.SavePng(png);

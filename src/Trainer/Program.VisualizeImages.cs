@@ -37,7 +37,7 @@ public static partial class Program
         new Option<string?>("--maps") { Description = "Also these maps, as layer:map pairs separated by commas (e.g. 4:12,21:300)." },
         new Option<string>("--mode") { Description = "With --image: deconvnet (Zeiler & Fergus), guided (guided backprop) or saliency (gradient).", DefaultValueFactory = _ => "deconvnet" }
             .AcceptOnlyFromAmong([.. Modes.Keys]),
-        new Option<int>("--scale") { Description = "Enlarge the PNG files this many times (nearest neighbour); 0: so that the shorter side is at least 224 pixels.", DefaultValueFactory = _ => 0 });
+        new Option<int>("--scale") { Description = "Enlarge the PNG files and TensorBoard images this many times (nearest neighbour); 0: automatic (with --image: shorter side at least 224 pixels; test images: the trainer's panel rule).", DefaultValueFactory = _ => 0 });
 
     private static void AddImageOptions(Command command, ImageOptions o)
     {

@@ -46,15 +46,15 @@ public sealed class VisualizeTests(CifarRun run) : IClassFixture<CifarRun>
         foreach (var (step, value) in values)
         {
             Assert.Equal(1, step);
-            // [input | layer 1 | layer 2], each 28x28 gray.
-            Assert.Equal((28, 84, 1), (value.Image.Height, value.Image.Width, value.Image.Colorspace));
+            // [input | layer 1 | layer 2], each 28x28 gray, enlarged 8 times (the shorter side to at least 200 pixels).
+            Assert.Equal((224, 672, 1), (value.Image.Height, value.Image.Width, value.Image.Colorspace));
         }
         foreach (int index in new[] { 0, 2 })
         {
             string png = Path.Combine(logdir, $"visualize-{variant}-image-{index}-step-1.png");
             Assert.Contains(png, outcome.Output, StringComparison.Ordinal);
             var decoded = PngDecoder.Decode(File.ReadAllBytes(png));
-            Assert.Equal((28, 84), (decoded.Height, decoded.Width));
+            Assert.Equal((224, 672), (decoded.Height, decoded.Width));
         }
     }
 
@@ -102,7 +102,7 @@ public sealed class VisualizeOnOpenClTests
         {
             string logdir = temp["vis-" + variant];
             var outcome = ProgramTests.Run("visualize", "--checkpoint", temp["run"], "--images", "2,0", "--variant", variant,
-                "--data-dir", temp["data"], "--accelerator", "opencl", "--logdir", logdir);
+                "--data-dir", temp["data"], "--accelerator", "opencl", "--logdir", logdir, "--scale", "1");
 
             Assert.True(outcome.ExitCode == 0, $"visualize --variant {variant} exited {outcome.ExitCode}: {outcome.Error}\n{outcome.Output}");
             Assert.Contains("accelerator: OpenCL", outcome.Output, StringComparison.Ordinal);
