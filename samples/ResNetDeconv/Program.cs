@@ -7,16 +7,19 @@ using GpuDeconv.Layers;
 using GpuDeconv.Training;
 
 string models = Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
-int outAt = Array.IndexOf(args, "--out");
-var photos = args.Where((a, i) => !a.StartsWith("--") && i != outAt + 1 || outAt < 0 && !a.StartsWith("--")).ToList();
-string output = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : Path.Combine("runs", "resnet-deconv");
-if (photos.Count == 0)
+var photos = new List<string>();
+string output = Path.Combine("runs", "resnet-deconv");
+bool cpu = false;
+for (int i = 0; i < args.Length; i++)
 {
-    Console.Error.WriteLine("usage: ResNetDeconv PHOTO... [--out DIR] [--cpu]  (PNG, JPEG, WebP or BMP files)");
-    return 1;
+    if (args[i] == "--cpu") cpu = true;
+    else if (args[i] == "--out" && i + 1 < args.Length) output = args[++i];
+    else if (args[i].StartsWith("--", StringComparison.Ordinal)) return Usage($"unknown option {args[i]}");
+    else photos.Add(args[i]);
 }
+if (photos.Count == 0) return Usage("no photos given");
 
-using var accelerator = Accelerators.Create(args.Contains("--cpu") ? "cpu" : "auto");
+using var accelerator = Accelerators.Create(cpu ? "cpu" : "auto");
 using var preprocess = OnnxModel.Load(accelerator, Path.Combine(models, "ResNetPrepOnnx", "ResNetPreprocess.onnx"));
 using var resnet = OnnxModel.Load(accelerator, Path.Combine(models, "ResNet18Onnx", "ResNet18.onnx"));
 var lastStage = resnet.Layers[^2];                                 // the last block's first convolution and ReLU: [1, 7, 7, 512]
@@ -35,8 +38,15 @@ foreach (string photo in photos)
         layerName: layer => resnet.Layers[layer].Node, bgr: true); // the network reads BGR: shown as RGB
     var tiles = new List<(ByteImage, string[])> { (image.Image, [Path.GetFileName(photo)]) };
     tiles.AddRange(maps.Select(m => (m.Image, new[] { $"map {m.Map}", $"max {m.Activation:g3}" })));
-    string sheet = Path.Combine(output, Path.GetFileNameWithoutExtension(photo) + ".png");
+    string sheet = Path.Combine(output, Path.GetFileName(photo) is var name && photos.Count(p => Path.GetFileNameWithoutExtension(p) == Path.GetFileNameWithoutExtension(photo)) > 1
+        ? name + ".png" : Path.GetFileNameWithoutExtension(photo) + ".png");
     ContactSheet.Draw(tiles, columns: 4).SavePng(sheet);
     Console.WriteLine($"{photo}: strongest maps {string.Join(", ", maps.Select(m => m.Map))}; feature norm {Math.Sqrt(features.ToArray().Sum(v => (double)v * v)):F2}; {sheet}");
 }
 return 0;
+
+static int Usage(string problem)
+{
+    Console.Error.WriteLine($"error: {problem}. usage: ResNetDeconv PHOTO... [--out DIR] [--cpu]  (PNG, JPEG, WebP or BMP files)");
+    return 1;
+}

@@ -52,6 +52,31 @@ public sealed class TensorScope : IDisposable
     /// </code></example>
     public static TensorScope ForIntermediates() => new(releaseToGraph: true);
 
+    /// <summary>
+    /// Until the returned handle is disposed, tensors created on this thread belong to no scope: their owner disposes
+    /// them. For state an object creates lazily while a caller's scope is active (a layer's weights rearranged on first
+    /// use), which must outlive that scope.
+    /// </summary>
+    /// <example><code>
+    /// using (TensorScope.Untracked()) _weight = Tensor.FromArray(accelerator, values, shape);
+    /// </code></example>
+    public static IDisposable Untracked() => new Suspension();
+
+    private sealed class Suspension : IDisposable
+    {
+        private readonly TensorScope? _suspended = _current;
+        private bool _done;
+
+        public Suspension() => _current = null;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            _current = _suspended;
+        }
+    }
+
     /// <summary>Moves <paramref name="tensor"/> out of this scope, to the enclosing scope if there is one, so it survives this scope's end.</summary>
     public Tensor Keep(Tensor tensor)
     {

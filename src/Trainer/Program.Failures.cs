@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using GpuDeconv.Compute;
+using GpuDeconv.Training;
 
 namespace GpuDeconv.Trainer;
 
@@ -29,6 +30,10 @@ public static partial class Program
 
     private static string DamagedFileAdvice(string message) => DataFileName.IsMatch(message)
         ? DamagedDataAdvice
+        : message.StartsWith("ONNX model ", StringComparison.Ordinal) || message.StartsWith("VGG safetensors ", StringComparison.Ordinal)
+            ? "Export or download the model again (ONNX with its weights inside the file), or check that the path names the model."
+        : ImageFile.Extensions.Any(e => message.Contains(e + ":", StringComparison.OrdinalIgnoreCase) || message.Contains(e + " ", StringComparison.OrdinalIgnoreCase))
+            ? "Give an intact PNG, JPEG, WebP or BMP file (re-save it with an image editor if it is damaged)."
         : "Give another checkpoint (an earlier checkpoint-<step>.safetensors of the run, from gpudeconv train), restore it from a copy, or train again.";
 
     /// <summary>The one line and exit code for an expected failure, or null for a bug (which keeps its stack trace).</summary>

@@ -37,7 +37,7 @@ public static partial class Program
         new Option<string?>("--maps") { Description = "Also these maps, as layer:map pairs separated by commas (e.g. 4:12,21:300)." },
         new Option<string>("--mode") { Description = "With --image: deconvnet (Zeiler & Fergus), guided (guided backprop) or saliency (gradient).", DefaultValueFactory = _ => "deconvnet" }
             .AcceptOnlyFromAmong([.. Modes.Keys]),
-        new Option<int>("--scale") { Description = "Enlarge the PNG files and TensorBoard images this many times (nearest neighbour); 0: automatic (with --image: shorter side at least 224 pixels; test images: the trainer's panel rule).", DefaultValueFactory = _ => 0 });
+        new Option<int>("--scale") { Validators = { r => { if (r.GetValueOrDefault<int>() is < 0 or > TrainerOptions.MaxImageScale) r.AddError($"--scale must be 0 (automatic) to {TrainerOptions.MaxImageScale}, not {r.GetValueOrDefault<int>()}."); } }, Description = "Enlarge the PNG files and TensorBoard images this many times (nearest neighbour); 0: automatic (with --image: shorter side at least 224 pixels; test images: the trainer's panel rule).", DefaultValueFactory = _ => 0 });
 
     private static void AddImageOptions(Command command, ImageOptions o)
     {
@@ -103,7 +103,15 @@ public static partial class Program
                     error.WriteLine($"error: --layers: {problem}");
                     return UsageError;
                 }
+                if (named.Select(m => m.Layer).FirstOrDefault(layer => layer >= trace.LayerCount, -1) is var outside and >= 0)
+                {
+                    error.WriteLine($"error: --maps names layer {outside}, but this network has {trace.LayerCount} layers (0..{trace.LayerCount - 1}, one per convolution).");
+                    return UsageError;
+                }
+                // One folder (and TensorBoard tag prefix) per image: the file name without its extension, or with it
+                // when two images share a name.
                 string stem = Path.GetFileNameWithoutExtension(files[f]);
+                if (files.Count(other => Path.GetFileNameWithoutExtension(other) == stem) > 1) stem = Path.GetFileName(files[f]) + $"-{f + 1}";
                 int total = layers.Count * topK + named.Count, done = 0;
                 output.WriteLine($"[{f + 1}/{files.Count}] {files[f]} ({loaded.FileWidth}x{loaded.FileHeight} {loaded.Format}): {mode} projections of layers {string.Join(",", layers)}, top {topK} maps each");
                 var maps = FeatureProjections.Project(trace, layers, topK, mode, named, network.LayerName, parse.GetValue(o.Bgr),
@@ -152,7 +160,10 @@ public static partial class Program
                 throw new NotSupportedException($"ONNX model {path}: its input is {shape} (NHWC); visualize --image feeds RGB images of a declared size [N, H, W, 3].");
             output.WriteLine($"{path}: {model.Producer}, input {shape} (NHWC), {model.Layers.Count} convolutions; images resized and centre-cropped to {shape[1]}x{shape[2]}"
                 + (preprocess is not null ? $", prepared by {preprocessPath}" : normalize == "imagenet" ? ", normalized with ImageNet's mean and std" : ", RGB 0..255"));
-            var layerIndex = model.Layers.ToDictionary(l => l.Node, l => l.Index, StringComparer.Ordinal);
+            // ONNX node names are optional and need not be unique: the first of a name is the one --layers can name.
+            var layerIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var layer in model.Layers)
+                if (layer.Node.Length > 0) layerIndex.TryAdd(layer.Node, layer.Index);
             var prepare = new ImageFileOptions { ResizeShorterSide = Math.Min(shape[1], shape[2]), CenterCrop = (shape[1], shape[2]) };
             Func<Tensor, Tensor> afterLoad = preprocess is not null ? x => preprocess.Forward(x) : normalize == "imagenet" ? ImageNetNormalize : x => x;
             var owner = new Owners(model, preprocess);

@@ -7,6 +7,10 @@ namespace GpuDeconv.Training;
 /// <summary>Turns a checked <see cref="OnnxGraph"/> into executable ops: weights to NHWC/HWIO, BatchNormalization folded into the convolution before it.</summary>
 internal static class OnnxBuilder
 {
+    // A BatchNormalization without a convolution to fold into runs as a C x C 1x1 convolution: bounded so that a small
+    // file cannot ask for gigabytes.
+    internal const int MaxUnfoldedChannels = 4096;
+
     public static void Build(Accelerator accelerator, OnnxGraph graph, List<OnnxOp> ops)
     {
         var readers = new Dictionary<string, List<NodeProto>>(StringComparer.Ordinal);
@@ -18,7 +22,7 @@ internal static class OnnxBuilder
         {
             if (folded.Contains(node)) continue;
             string[] inputs = [.. node.Input.Where(i => i.Length > 0 && !graph.IsConstant(i))];
-            string[] outputs = [.. node.Output];
+            string[] outputs = [.. node.Output.Where(o => o.Length > 0)];   // "" marks an optional output not asked for
             if (outputs.Length != 1 && node.OpType is not ("Split" or "Dropout"))
                 throw graph.Unsupported(node, $"it has {outputs.Length} outputs; the importer runs {node.OpType} with one");
             switch (node.OpType)
@@ -37,6 +41,8 @@ internal static class OnnxBuilder
                 case "BatchNormalization":
                     var (scale, shift) = BatchNorm(graph, node, channels: -1);
                     int c = scale.Length;
+                    if (c > MaxUnfoldedChannels)
+                        throw graph.Unsupported(node, $"a BatchNormalization of {c} channels that follows no convolution of its own is not supported (at most {MaxUnfoldedChannels}: it runs as a {c} x {c} 1x1 convolution)");
                     var diagonal = new float[c * c];
                     for (int i = 0; i < c; i++) diagonal[i * c + i] = (float)scale[i];
                     ops.Add(new AffineOp(node.Name, inputs, outputs, Tensor.FromArray(accelerator, diagonal, [1, 1, c, c]),
@@ -72,9 +78,14 @@ internal static class OnnxBuilder
                 case "Split" or "Concat":
                     if (OnnxOps.Int(node, "axis", node.OpType == "Split" ? 0 : -1) != 1)
                         throw graph.Unsupported(node, $"attribute 'axis' = {OnnxOps.Int(node, "axis", 0)} is not supported (only 1, the channels of NCHW)");
-                    int[] sizes = node.OpType == "Split"
-                        ? (OnnxOps.Ints(node, "split")?.Select(v => (int)v).ToArray() ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? [.. graph.Constant(node, 1).Data.Select(v => (int)v)] : []))
+                    if (node.OpType == "Concat" && node.Input.Any(graph.IsConstant))
+                        throw graph.Unsupported(node, "Concat of a constant is not supported (only graph tensors)");
+                    long[] split = node.OpType == "Split"
+                        ? OnnxOps.Ints(node, "split") ?? (node.Input.Count > 1 && node.Input[1].Length > 0 ? [.. graph.Constant(node, 1).Data.Select(v => (long)v)] : [])
                         : [];
+                    if (split.Length > 0 && (split.Length != outputs.Length || split.Any(v => v < 1 || v > OnnxGraph.MaxTensorElements)))
+                        throw graph.Unsupported(node, $"split sizes [{string.Join(", ", split)}] must be {outputs.Length} positive sizes, one per output");
+                    int[] sizes = [.. split.Select(v => (int)v)];
                     ops.Add(new ChannelOp(node.Name, node.OpType, inputs, outputs, sizes));
                     break;
                 case "Identity" or "Dropout":
@@ -161,12 +172,17 @@ internal static class OnnxBuilder
         if (node.Input.Count != 2 || constants != 1 || subtract && !graph.IsConstant(node.Input[1]))
             throw graph.Unsupported(node, $"{node.OpType} of a constant is supported as tensor {(subtract ? "-" : "+")} constant with exactly two inputs");
         var (dims, data) = graph.Constant(node, graph.IsConstant(node.Input[1]) ? 1 : 0);
-        // A per-channel constant ([C], [C, 1, 1], [1, C, 1, 1]) is a bias; a [1, C, H, W] one is an image (a mean image).
-        var trimmed = dims.SkipWhile(d => d == 1).ToArray();
-        if (trimmed.Length == 0 || trimmed.Length <= 3 && trimmed.Skip(1).All(d => d == 1))
+        // numpy broadcasting against NCHW: dims align on the right, so [1, C, 1, 1] (or [C, 1, 1]) is per channel, a
+        // scalar is one value, and [1, C, H, W] (or [C, H, W]) is an image; anything else is refused.
+        if (dims.Length > 4 || dims.Any(d => d < 1))
+            throw graph.Unsupported(node, $"its constant is {Shape.Format(dims)}; supported: a scalar, per-channel [1, C, 1, 1], or an image [1, C, H, W]");
+        dims = [.. Enumerable.Repeat(1, 4 - dims.Length), .. dims];
+        if (data.Length == 1)
+            return new AddOp(node.Name, node.OpType, inputs, outputs, Tensor.FromArray(accelerator, data, [1]), subtract);
+        if (dims[0] != 1 || dims[1] == 1 && data.Length > 1)
+            throw graph.Unsupported(node, $"its constant is {Shape.Format(dims)} (aligned to NCHW); supported: a scalar, per-channel [1, C, 1, 1], or an image [1, C, H, W]");
+        if (dims[2] == 1 && dims[3] == 1)
             return new AddOp(node.Name, node.OpType, inputs, outputs, Tensor.FromArray(accelerator, data, [data.Length]), subtract);
-        if (dims.Length != 4 || dims[0] != 1)
-            throw graph.Unsupported(node, $"its constant is {Shape.Format(dims)}; supported: per-channel [C], [C, 1, 1], [1, C, 1, 1], or an image [1, C, H, W]");
         int c = dims[1], h = dims[2], w = dims[3];
         var nhwc = new float[data.Length];
         for (int ch = 0; ch < c; ch++)

@@ -46,6 +46,8 @@ public sealed class OnnxModel : IDisposable
         for (int i = 0; i < ops.Count; i++)
             foreach (var input in ops[i].Inputs)
                 _lastUse[input] = i;
+        // The graph's outputs are read after the last node: never freed on the way (an Identity output aliases its input).
+        foreach (var output in graph.OutputNames) _lastUse[output] = int.MaxValue;
         var layers = new List<OnnxLayer>();
         for (int i = 0; i < ops.Count; i++)
         {
@@ -108,6 +110,7 @@ public sealed class OnnxModel : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">The input is not rank 4 or its channels or size differ from the declared input's.</exception>
     /// <exception cref="InvalidOperationException">A node meets a shape it cannot run (the message names the node).</exception>
+    /// <exception cref="NotSupportedException">With a trace: the graph reaches an op the trace cannot record (e.g. a constant added after the first recorded op; named).</exception>
     public Tensor Forward(Tensor input, ForwardTrace? trace = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -128,8 +131,17 @@ public sealed class OnnxModel : IDisposable
                 var op = _ops[i];
                 var arguments = op.Inputs.Select(name => values[name]).ToArray();
                 if (op is FlattenOp && arguments[0].Shape is { Rank: 4 } spatial) flattened[op.Outputs[0]] = (spatial[1], spatial[2], spatial[3]);
+                if (op is IdentityOp && flattened.TryGetValue(op.Inputs[0], out var carried)) flattened[op.Outputs[0]] = carried;
                 if (op is GemmOp gemm) gemm.SpatialSource = flattened.GetValueOrDefault(op.Inputs[0], (1, 1, 0));
-                var results = op.Run(arguments, trace);
+                Tensor[] results;
+                try
+                {
+                    results = op.Run(arguments, trace);
+                }
+                catch (ArgumentException e) when (trace is not null && e.Message.StartsWith("ForwardTrace.", StringComparison.Ordinal))
+                {
+                    throw new NotSupportedException($"OnnxModel {Source}: node '{op.Name}' ({op.OpType}) cannot be recorded for the deconvnet: {e.Message}", e);
+                }
                 for (int k = 0; k < results.Length; k++)
                 {
                     values[op.Outputs[k]] = results[k];

@@ -74,14 +74,14 @@ internal sealed record OnnxWindow(string Node, Size2d Kernel, Size2d Stride, Siz
     }
 
     /// <summary>The padding of this window over an input of <paramref name="height"/> x <paramref name="width"/>: TF's Padding when it is the same, else explicit (top, bottom, left, right) before a VALID window.</summary>
-    public (Padding Padding, int Top, int Bottom, int Left, int Right) Resolve(int height, int width)
+    public (Padding Padding, int Top, int Bottom, int Left, int Right) Resolve(int height, int width, bool allowSame = true)
     {
         var (top, bottom) = Along(height, Kernel.Height, Stride.Height, Dilation.Height, Pads[0], Pads[2]);
         var (left, right) = Along(width, Kernel.Width, Stride.Width, Dilation.Width, Pads[1], Pads[3]);
         var (sameTop, sameBottom) = Same(height, Kernel.Height, Stride.Height, Dilation.Height, upper: true);
         var (sameLeft, sameRight) = Same(width, Kernel.Width, Stride.Width, Dilation.Width, upper: true);
         if (top == 0 && bottom == 0 && left == 0 && right == 0) return (Padding.Valid, 0, 0, 0, 0);
-        if (top == sameTop && bottom == sameBottom && left == sameLeft && right == sameRight) return (Padding.Same, 0, 0, 0, 0);
+        if (allowSame && top == sameTop && bottom == sameBottom && left == sameLeft && right == sameRight) return (Padding.Same, 0, 0, 0, 0);
         return (Padding.Valid, top, bottom, left, right);
     }
 
@@ -209,11 +209,12 @@ internal sealed class AvgPoolOp(string name, string opType, string[] inputs, str
         var (kernel, stride) = window is null
             ? (new Size2d(input.Shape[1], input.Shape[2]), new Size2d(1, 1))
             : (window.Kernel, window.Stride);
-        var (padding, top, bottom, left, right) = window?.Resolve(input.Shape[1], input.Shape[2]) ?? (Padding.Valid, 0, 0, 0, 0);
+        // TF's SAME average divides by the real cells (count_include_pad = 0); an explicit zero pad counts its cells, so
+        // counted pads always run as an explicit pad and a VALID window.
+        var (padding, top, bottom, left, right) = window?.Resolve(input.Shape[1], input.Shape[2], allowSame: !countIncludePad) ?? (Padding.Valid, 0, 0, 0, 0);
         bool explicitPad = top + bottom + left + right > 0;
-        // TF's SAME average divides by the real cells (count_include_pad = 0); an explicit zero pad counts its cells.
-        if (padding == Padding.Same && countIncludePad || explicitPad && !countIncludePad)
-            throw ShapeError($"pads [{string.Join(", ", window!.Pads)}] with count_include_pad = {(countIncludePad ? 1 : 0)} over {input.Shape} are not supported (supported: no pads, TF SAME pads without the padding counted, explicit pads counted)");
+        if (explicitPad && !countIncludePad)
+            throw new NotSupportedException($"ONNX node '{Name}' (AveragePool): pads [{string.Join(", ", window!.Pads)}] over {input.Shape} differ from TensorFlow's SAME and count_include_pad = 0; the importer runs uncounted pads only where they are SAME's.");
         var padded = explicitPad ? (trace is null ? Functional.Pad2d(input, top, bottom, left, right) : trace.Pad2d(input, top, bottom, left, right)) : input;
         var output = trace is null ? Functional.AvgPool(padded, kernel, stride, padding) : trace.AvgPool(padded, kernel, stride, padding);
         if (explicitPad && trace is null) FreeUnlessGraphNeeds(padded);
@@ -243,6 +244,13 @@ internal sealed class AddOp(string name, string opType, string[] inputs, string[
     private Tensor WithConstant(Tensor input)
     {
         var c = constant!;
+        if (c.Shape.Rank == 1 && c.Shape[0] == 1 && input.Shape[3] != 1)
+        {
+            // A scalar: x + c or x - c for every element.
+            using var host = new TensorScope();
+            var value = c.ToArray()[0];
+            return host.Keep(Functional.AddScalar(input, subtract ? -value : value));
+        }
         if (c.Shape.Rank == 1)
         {
             if (c.Shape[0] != input.Shape[3]) throw ShapeError($"its constant has {c.Shape[0]} values but the input {input.Shape} has {input.Shape[3]} channels");
@@ -303,7 +311,8 @@ internal sealed class GemmOp(string name, string[] inputs, string[] outputs, flo
                     for (int yi = 0; yi < h; yi++)
                         for (int xi = 0; xi < w; xi++)
                             reordered[((yi * w + xi) * c + ci) * outFeatures + o] = weight[o * inFeatures + (ci * h + yi) * w + xi];
-            _weight = Tensor.FromArray(accelerator, reordered, [inFeatures, outFeatures]);
+            // The op owns its weight: made outside the caller's scope, which would free it when the pass ends.
+            using (TensorScope.Untracked()) _weight = Tensor.FromArray(accelerator, reordered, [inFeatures, outFeatures]);
             _layout = (h, w, c);
         }
         var product = Functional.MatMul(input, _weight);
@@ -331,6 +340,21 @@ internal sealed class ChannelOp(string name, string opType, string[] inputs, str
         if (parts.Sum() != input.Shape[3]) throw ShapeError($"split sizes [{string.Join(", ", parts)}] do not add up to the {input.Shape[3]} channels of {input.Shape}");
         var outputs = parts.Select(p => Tensor.Empty(input.Accelerator, [input.Shape[0], input.Shape[1], input.Shape[2], p])).ToArray();
         Kernels.Concat.Backward(input.Stream, input.View, 3, outputs.Select(o => o.View).ToArray());
+        // Each slice's gradient is the input's gradient with zeros in the other slices' channels.
+        int offset = 0;
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            int before = offset, after = input.Shape[3] - offset - parts[k];
+            offset += parts[k];
+            outputs[k] = Autograd.Record(outputs[k], [input], grad =>
+            {
+                var pieces = new List<Tensor>(3);
+                if (before > 0) pieces.Add(Tensor.Zeros(grad.Accelerator, [grad.Shape[0], grad.Shape[1], grad.Shape[2], before]));
+                pieces.Add(grad);
+                if (after > 0) pieces.Add(Tensor.Zeros(grad.Accelerator, [grad.Shape[0], grad.Shape[1], grad.Shape[2], after]));
+                return [pieces.Count == 1 ? grad.Clone() : Functional.Concat(pieces, 3)];
+            });
+        }
         return outputs;
     }
 }

@@ -68,6 +68,33 @@ public sealed class OnnxImportTests
     }
 
     [Fact]
+    public void ScalarsCountedPadsAliasesAndARepeatedForwardMatchOnnxRuntime()
+    {
+        // A scalar constant, an average pool that counts its (SAME-sized) pads, a Flatten read through an Identity by a
+        // Gemm without transB, an Identity as the graph output; run twice, each pass in its own scope.
+        var g = new GraphWriter(seed: 12);
+        g.Input("x", [2, 3, 5, 4]);
+        g.Node("Sub", ["x", g.Constant("half", [1])], ["s"]);
+        g.Node("AveragePool", ["s"], ["a"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1), Int("count_include_pad", 1));
+        g.Node("Flatten", ["a"], ["f"]);
+        g.Node("Identity", ["f"], ["fi"]);
+        g.Node("Gemm", ["fi", g.Constant("b", [3 * 5 * 4, 6]), g.Constant("c", [6])], ["z"]);
+        g.Node("Identity", ["z"], ["y"]);
+        g.Output("y");
+        var bytes = g.ToBytes();
+        var input = Seeded.Uniform(13, 2 * 3 * 5 * 4);
+        float[] expected = RunOnnxRuntime(bytes, "x", input, [2, 3, 5, 4]);
+        var acc = TestAccelerators.Cpu;
+        using var model = OnnxModel.Load(acc, new MemoryStream(bytes), "edges.onnx");
+        for (int pass = 0; pass < 2; pass++)
+        {
+            using var scope = new TensorScope();
+            var output = model.Forward(Tensor.FromArray(acc, Nchw.ToNhwcBatch(input, 2, 3, 5, 4), [2, 5, 4, 3]));
+            ResNet18Tests.AssertClose($"pass {pass}", expected, output.ToArray());
+        }
+    }
+
+    [Fact]
     public void GradientsFlowThroughAnImportedModelWithoutATrace()
     {
         // The intermediates are kept for autograd when the input needs a gradient; the input gradient equals the
