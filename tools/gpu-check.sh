@@ -18,8 +18,8 @@ export GPUDECONV_TEST_ACCELERATORS="${GPUDECONV_TEST_ACCELERATORS:-cuda,ilgpu-cu
 export GPUDECONV_BENCH_ACCELERATORS="${GPUDECONV_BENCH_ACCELERATORS:-cuda,ilgpu-cuda}"
 torch_device="${GPUCHECK_TORCH_DEVICE:-cuda}"   # where PyTorch runs (cpu for a dry run without a GPU)
 # Seconds per step: unpack, conformance (cuda), conformance (ilgpu-cuda) + PTX, kernel tests, kernel benchmarks,
-# ILGPU.Algorithms benchmarks. 30 + 60 + 60 + 120 + 180 + 30 = 480 s.
-limits=(30 60 60 120 180 30)
+# ILGPU.Algorithms benchmarks. 30 + 60 + 60 + 120 + 165 + 45 = 480 s.
+limits=(30 60 60 120 165 45)
 if [[ -n "${GPUCHECK_LIMIT_SCALE:-}" ]]; then   # a slower machine (a dry run on two cores) stretches every limit
     for i in "${!limits[@]}"; do limits[i]=$((limits[i] * GPUCHECK_LIMIT_SCALE)); done
 fi
