@@ -8,12 +8,16 @@ namespace GpuDeconv.Benchmarks;
 /// is here, and ILGPU's beside them (ilgpu-cuda and ilgpu-opencl when ILGPU finds such a device, so a GPU run puts
 /// ILGPU-CUDA next to NVRTC-CUDA). ilgpu-cpu, ILGPU's debugging device, runs 256-lane groups on OS threads, about 1000x
 /// slower than cpu (docs/results/2026-12-06-ilgpu-cpu.md): it joins only when GPUDECONV_BENCH_ILGPU_CPU=1, best with a
-/// small GPUDECONV_BENCH_BATCH (docs/benchmarks.md).
+/// small GPUDECONV_BENCH_BATCH (docs/benchmarks.md). GPUDECONV_BENCH_ACCELERATORS (a comma-separated list, for example
+/// <c>cuda,ilgpu-cuda</c>) keeps only those kinds: tools/gpu-check.sh leaves out the CPU rows on a GPU lent for minutes.
 /// </summary>
 internal static class BenchmarkAccelerators
 {
     /// <summary>The opt-in for ilgpu-cpu.</summary>
     public const string IlgpuCpuVariable = "GPUDECONV_BENCH_ILGPU_CPU";
+
+    /// <summary>The kinds to keep, comma-separated; unset or empty: every kind found.</summary>
+    public const string FilterVariable = "GPUDECONV_BENCH_ACCELERATORS";
 
     public static IReadOnlyList<string> Kinds => LazyKinds.Value;
 
@@ -26,7 +30,9 @@ internal static class BenchmarkAccelerators
         using var ilgpu = IlgpuBackend.Create();
         bool withCpu = Environment.GetEnvironmentVariable(IlgpuCpuVariable) == "1";
         var theirs = IlgpuBackend.Kinds.Where(kind => (kind != "ilgpu-cpu" || withCpu) && ilgpu.Probes.Any(p => p.Kind == kind && p.Device is not null));
-        return [.. ours, .. theirs];
+        string? filter = Environment.GetEnvironmentVariable(FilterVariable);
+        var wanted = filter?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return [.. ours.Concat(theirs).Where(kind => wanted is not { Length: > 0 } || wanted.Contains(kind, StringComparer.OrdinalIgnoreCase))];
     });
 
     /// <summary>Whether <paramref name="kind"/> is one of ILGPU's (those run only GPU-shaped kernels).</summary>

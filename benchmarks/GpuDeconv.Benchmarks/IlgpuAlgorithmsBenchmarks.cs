@@ -30,6 +30,16 @@ public class IlgpuAlgorithmsBenchmarks : AcceleratorBenchmark
     /// <summary>Scores ranked: one per image of a 10,000-image test set (CIFAR-10's and Fashion-MNIST's).</summary>
     public const int Scores = 10_000;
 
+    /// <summary>The bias gradient's input, [N*H*W, C]: a 64-channel 24x24 convolution output at batch 128.</summary>
+    public const int BiasRows = 128 * 24 * 24, BiasChannels = 64;
+
+    /// <summary>The whole-tensor sums the library does: the mean of a batch of 128 losses.</summary>
+    public const int LossBatch = 128;
+
+    private MemoryBuffer1D<float, Stride1D.Dense> _dy = null!, _biasGrad = null!, _losses = null!, _lossMean = null!;
+    private MemoryBuffer1D<float, Stride1D.Dense> _dyColumns = null!;
+    private TensorView<float> _dyView, _biasGradView, _lossesView, _lossMeanView;
+
     private MemoryBuffer1D<float, Stride1D.Dense> _values = null!, _total = null!, _scores = null!, _keys = null!;
     private MemoryBuffer1D<int, Stride1D.Dense> _indices = null!, _temp = null!;
     private TensorView<float> _valuesView, _totalView;
@@ -70,6 +80,35 @@ public class IlgpuAlgorithmsBenchmarks : AcceleratorBenchmark
         RankOnDevice();
         if (!ours.AsSpan().SequenceEqual(_hostBest))
             throw new InvalidOperationException($"ILGPU's radix sort ranked [{string.Join(",", _hostBest)}], ours [{string.Join(",", ours)}].");
+        var dy = new float[BiasRows * BiasChannels];
+        for (int i = 0; i < dy.Length; i++) dy[i] = random.NextSingle() * 2 - 1;
+        _dy = Device.Allocate1D(dy);
+        _biasGrad = Device.Allocate1D<float>(BiasChannels);
+        _dyView = new TensorView<float>(_dy.View.BaseView, new Shape(BiasRows, BiasChannels));
+        _dyColumns = Device.Allocate1D<float>(dy.Length);
+        _biasGradView = new TensorView<float>(_biasGrad.View.BaseView, new Shape(BiasChannels));
+        var losses = new float[LossBatch];
+        for (int i = 0; i < losses.Length; i++) losses[i] = random.NextSingle() * 3;
+        _losses = Device.Allocate1D(losses);
+        _lossMean = Device.Allocate1D<float>(1);
+        _lossesView = new TensorView<float>(_losses.View.BaseView, new Shape(LossBatch));
+        _lossMeanView = new TensorView<float>(_lossMean.View.BaseView, new Shape());
+        // Checked on the first 1024 rows: the same code paths, without the tens of seconds the whole transpose takes on
+        // ilgpu-cpu in every benchmark's setup.
+        OurBiasGrad(CheckRows);
+        float[] ourGrad = _biasGrad.GetAsArray1D();
+        AlgorithmsBiasGrad(CheckRows);
+        float[] theirGrad = _biasGrad.GetAsArray1D();
+        for (int c = 0; c < BiasChannels; c++)
+            if (Math.Abs(ourGrad[c] - theirGrad[c]) > 1e-3f * (1 + Math.Abs(ourGrad[c])))
+                throw new InvalidOperationException($"Bias gradients disagree at channel {c}: ours {ourGrad[c]}, ILGPU.Algorithms {theirGrad[c]}.");
+        OurMean();
+        float ourMean = _lossMean.GetAsArray1D()[0];
+        AlgorithmsMean();
+        float theirMean = _lossMean.GetAsArray1D()[0];
+        if (Math.Abs(ourMean - theirMean) > 1e-5f * Math.Abs(ourMean))
+            throw new InvalidOperationException($"Means disagree: ours {ourMean}, ILGPU.Algorithms {theirMean}.");
+
         OurSum();
         float mine = _total.GetAsArray1D()[0];
         AlgorithmsSum();
@@ -80,7 +119,7 @@ public class IlgpuAlgorithmsBenchmarks : AcceleratorBenchmark
 
     protected override void Cleanup()
     {
-        foreach (var buffer in new MemoryBuffer[] { _values, _total, _scores, _keys, _indices, _temp }) buffer?.Dispose();
+        foreach (var buffer in new MemoryBuffer[] { _values, _total, _scores, _keys, _indices, _temp, _dy, _dyColumns, _biasGrad, _losses, _lossMean }) buffer?.Dispose();
     }
 
     [Benchmark(Description = "sum 16 MiB: ours")]
@@ -95,6 +134,54 @@ public class IlgpuAlgorithmsBenchmarks : AcceleratorBenchmark
     {
         _native.Reduce<float, AddFloat>(_nativeStream, _values.AsIlgpuView(), _total.AsIlgpuView());
         _nativeStream.Synchronize();
+    }
+
+    [Benchmark(Description = "bias gradient [73728, 64] per channel: ours")]
+    public void OurBiasGrad() => OurBiasGrad(BiasRows);
+
+    private void OurBiasGrad(int rows)
+    {
+        BiasAdd.BackwardBias(Stream, Rows(_dyView, rows), _biasGradView);
+        Stream.Synchronize();
+    }
+
+    /// <summary>
+    /// ILGPU.Algorithms' Reduce sums one whole view, so a per-channel sum is one Reduce per channel over a dense row of
+    /// the transposed gradient (our Transpose kernel, [rows, C] to [C, rows], counted in). A column view with
+    /// <c>Stride1D.General(C)</c> instead ends the process on ilgpu-cpu ("X index out of bounds", ILGPU 1.5.3).
+    /// </summary>
+    [Benchmark(Description = "bias gradient [73728, 64] per channel: ILGPU.Algorithms, transpose + one Reduce per channel")]
+    public void AlgorithmsBiasGrad() => AlgorithmsBiasGrad(BiasRows);
+
+    private void AlgorithmsBiasGrad(int rows)
+    {
+        var transposed = new TensorView<float>(_dyColumns.View.BaseView.SubView(0, (long)rows * BiasChannels), new Shape(BiasChannels, rows));
+        Transpose.Forward(Stream, Rows(_dyView, rows), [1, 0], transposed);
+        ILGPU.ArrayView<float> columns = _dyColumns.AsIlgpuView(), grad = _biasGrad.AsIlgpuView();
+        for (int c = 0; c < BiasChannels; c++)
+            _native.Reduce<float, AddFloat>(_nativeStream, columns.SubView((long)c * rows, rows), grad.SubView(c, 1));
+        _nativeStream.Synchronize();
+    }
+
+    private const int CheckRows = 1024;
+
+    /// <summary>The first <paramref name="rows"/> rows of a [rows, C] view.</summary>
+    private static TensorView<float> Rows(TensorView<float> view, int rows) =>
+        new(view.Data.SubView(0, (long)rows * BiasChannels), new Shape(rows, BiasChannels));
+
+    [Benchmark(Description = "mean of 128 losses: ours")]
+    public void OurMean()
+    {
+        Reductions.Mean(Stream, _lossesView, [0], _lossMeanView);
+        Stream.Synchronize();
+    }
+
+    /// <summary>ILGPU.Algorithms sums on the device; the division by the count is done on the host, as a caller would.</summary>
+    [Benchmark(Description = "mean of 128 losses: ILGPU.Algorithms")]
+    public void AlgorithmsMean()
+    {
+        float sum = _native.Reduce<float, AddFloat>(_nativeStream, _losses.AsIlgpuView());
+        _lossMean.CopyFromCPU([sum / LossBatch]);
     }
 
     [Benchmark(Description = "top-9 of 10k scores: ours (host)")]

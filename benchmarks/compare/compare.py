@@ -61,6 +61,8 @@ def run_gpudeconv(args, workdir, env):
     command += ["--filter", *args.filter, "--exporters", "json", "--artifacts", artifacts]
     if args.iterations:
         command += ["--iterationCount", str(args.iterations), "--warmupCount", "2"]
+    if args.iteration_time:
+        command += ["--iterationTime", str(args.iteration_time)]
     print("+", " ".join(command), flush=True)
     subprocess.run(command, check=True, env=env, cwd=ROOT)
     rows = []
@@ -146,7 +148,10 @@ def command_line(args):
         parts.append("--filter " + " ".join(repr(f) for f in args.filter))
     if args.iterations:
         parts.append(f"--iterations {args.iterations}")
-    return " ".join(parts)
+    if args.iteration_time:
+        parts.append(f"--iteration-time {args.iteration_time}")
+    accelerators = os.environ.get("GPUDECONV_BENCH_ACCELERATORS")
+    return (f"GPUDECONV_BENCH_ACCELERATORS={accelerators} " if accelerators else "") + " ".join(parts)
 
 
 def memory_lines(devices, torch_runs):
@@ -208,6 +213,8 @@ def main():
     parser.add_argument("--filter", nargs="+", default=DEFAULT_FILTERS,
                         help="BenchmarkDotNet filters (default: every class)")
     parser.add_argument("--iterations", type=int, help="BenchmarkDotNet iterations per case (default: the suite's 10; 2 warm-ups when given)")
+    parser.add_argument("--iteration-time", type=int, help="BenchmarkDotNet's target milliseconds per iteration (default 500;"
+                        " tools/gpu-check.sh uses 100 to fit a GPU lent for minutes)")
     parser.add_argument("--bench-exe", help="a published GpuDeconv.Benchmarks executable to run instead of `dotnet run`"
                         " (GPU machines have no .NET SDK: tools/gpu-bundles.sh)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch (GpuDeconv's numbers only)")

@@ -52,10 +52,33 @@ public sealed class IlgpuAccelerator : Accelerator
     public override bool ChecksBounds => false;
 
     /// <inheritdoc/>
-    protected override AcceleratorStream CreateStreamCore() => new IlgpuStream(this, Native.CreateStream(), ownsNative: true);
+    protected override AcceleratorStream CreateStreamCore() => new IlgpuStream(this, Checked("create a stream", Native.CreateStream), ownsNative: true);
 
     /// <inheritdoc/>
-    protected override void SynchronizeCore() => Native.Synchronize();
+    protected override void SynchronizeCore() => Checked("synchronize the accelerator", Native.Synchronize);
+
+    /// <summary>
+    /// Runs one ILGPU call; an exception from ILGPU (or the CUDA driver beneath it) comes out as an
+    /// <see cref="IlgpuOperationException"/> naming this accelerator and <paramref name="operation"/>. Our own
+    /// argument checks run before the call, so their exceptions pass unchanged.
+    /// </summary>
+    internal void Checked(string operation, Action call) => Checked(operation, () =>
+    {
+        call();
+        return true;
+    });
+
+    internal T Checked<T>(string operation, Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (Exception e) when (e is not IlgpuOperationException and not OutOfMemoryException)
+        {
+            throw new IlgpuOperationException(Name, Kind, operation, e);
+        }
+    }
 
     /// <inheritdoc/>
     protected internal override DeviceMemory AllocateMemory(long lengthInBytes)
@@ -78,6 +101,20 @@ public sealed class IlgpuAccelerator : Accelerator
     {
         if (_ownsNative) Native.Dispose();
     }
+}
+
+/// <summary>
+/// An ILGPU call (a copy, fill, synchronization or stream creation) failed on an ILGPU accelerator; the message names
+/// the accelerator and the operation, and the inner exception is ILGPU's (or the CUDA driver's, as ILGPU reports it).
+/// </summary>
+public sealed class IlgpuOperationException(string accelerator, string kind, string operation, Exception innerException) : InvalidOperationException(
+    $"{kind} accelerator '{accelerator}': ILGPU failed to {operation}: {innerException.GetType().Name}: {innerException.Message}", innerException)
+{
+    /// <summary>The accelerator's name.</summary>
+    public string AcceleratorName { get; } = accelerator;
+
+    /// <summary>What was being done, e.g. <c>synchronize the accelerator</c>.</summary>
+    public string Operation { get; } = operation;
 }
 
 /// <summary>Device memory of an <see cref="IlgpuAccelerator"/>: an ILGPU buffer it owns, or a byte view of a buffer the caller owns.</summary>
@@ -124,34 +161,55 @@ internal sealed class IlgpuStream(IlgpuAccelerator accelerator, IL.AcceleratorSt
 {
     public IL.AcceleratorStream Native { get; } = native;
 
-    /// <inheritdoc/>
-    public override void Synchronize() => Native.Synchronize();
+    private IlgpuAccelerator Owner { get; } = accelerator;
 
+    /// <inheritdoc/>
+    public override void Synchronize() => Owner.Checked("synchronize a stream", Native.Synchronize);
+
+    // Spans cannot be captured by the lambdas of IlgpuAccelerator.Checked, so the host copies wrap their calls here.
     internal override void CopyFromHost(DeviceMemory destination, long destinationOffsetBytes, ReadOnlySpan<byte> source)
     {
         if (source.IsEmpty) return;
-        Memory(destination).Bytes(destinationOffsetBytes, source.Length).CopyFromCPU(Native, source);
-        Native.Synchronize();
+        var to = Memory(destination).Bytes(destinationOffsetBytes, source.Length);
+        try
+        {
+            to.CopyFromCPU(Native, source);
+            Native.Synchronize();
+        }
+        catch (Exception e) when (e is not IlgpuOperationException)
+        {
+            throw new IlgpuOperationException(Accelerator.Name, Owner.Kind, $"copy {source.Length} bytes from the host", e);
+        }
     }
 
     internal override void CopyToHost(DeviceMemory source, long sourceOffsetBytes, Span<byte> destination)
     {
         if (destination.IsEmpty) return;
-        Memory(source).Bytes(sourceOffsetBytes, destination.Length).CopyToCPU(Native, destination);
-        Native.Synchronize();
+        var from = Memory(source).Bytes(sourceOffsetBytes, destination.Length);
+        try
+        {
+            from.CopyToCPU(Native, destination);
+            Native.Synchronize();
+        }
+        catch (Exception e) when (e is not IlgpuOperationException)
+        {
+            throw new IlgpuOperationException(Accelerator.Name, Owner.Kind, $"copy {destination.Length} bytes to the host", e);
+        }
     }
 
     internal override void CopyDeviceToDevice(DeviceMemory source, long sourceOffsetBytes, DeviceMemory destination, long destinationOffsetBytes, long lengthInBytes)
     {
         if (lengthInBytes == 0) return;
         var to = Memory(destination).Bytes(destinationOffsetBytes, lengthInBytes);
-        Memory(source).Bytes(sourceOffsetBytes, lengthInBytes).CopyTo(Native, to);
+        var from = Memory(source).Bytes(sourceOffsetBytes, lengthInBytes);
+        Owner.Checked($"copy {lengthInBytes} bytes on the device", () => from.CopyTo(Native, to));
     }
 
     internal override void Fill(DeviceMemory destination, long offsetBytes, long lengthInBytes, byte value)
     {
         if (lengthInBytes == 0) return;
-        Memory(destination).Bytes(offsetBytes, lengthInBytes).MemSet(Native, value);
+        var bytes = Memory(destination).Bytes(offsetBytes, lengthInBytes);
+        Owner.Checked($"fill {lengthInBytes} bytes", () => bytes.MemSet(Native, value));
     }
 
     internal override void LaunchImplicit(LoadedKernel kernel, LongIndex3D extent, int groupSize, KernelArgumentList arguments) =>
@@ -163,7 +221,7 @@ internal sealed class IlgpuStream(IlgpuAccelerator accelerator, IL.AcceleratorSt
     /// <inheritdoc/>
     public override StreamMarker RecordMarker()
     {
-        Native.Synchronize();
+        Owner.Checked("synchronize a stream", Native.Synchronize);
         return new HostMarker(Stopwatch.GetTimestamp());
     }
 

@@ -7,13 +7,39 @@ public static class AcceleratorCatalog
     private static readonly List<string> Registered = [];
     private static readonly Lock RegistrationLock = new();
 
-    /// <summary>The accelerator names the cases run on, in order: ours, then any added by <see cref="Register"/>.</summary>
-    public static IReadOnlyList<string> Names
+    /// <summary>
+    /// The environment variable that restricts the accelerators theories enumerate to a comma-separated list, for example
+    /// <c>cuda,ilgpu-cuda</c> on a GPU machine lent for minutes (tools/gpu-check.sh); unset or empty: all of them.
+    /// </summary>
+    public const string FilterVariable = "GPUDECONV_TEST_ACCELERATORS";
+
+    /// <summary>
+    /// The accelerator names the cases run on, in order: ours, then any added by <see cref="Register"/>, restricted by
+    /// <see cref="FilterVariable"/>. <see cref="TryGet"/> still finds every name (cpu stays the reference).
+    /// </summary>
+    public static IReadOnlyList<string> Names => Selected(All);
+
+    /// <summary>Why a theory over <paramref name="names"/> has no rows: the filter lets none of them through.</summary>
+    public static string NothingSelected(IEnumerable<string> names) =>
+        $"{FilterVariable}={Environment.GetEnvironmentVariable(FilterVariable)} selects none of {string.Join(", ", names)}";
+
+    /// <summary>Every name in the catalog, whatever the filter.</summary>
+    public static IReadOnlyList<string> All
     {
         get
         {
             lock (RegistrationLock) return [.. BuiltIn, .. Registered];
         }
+    }
+
+    /// <summary>The names of <paramref name="names"/> that <see cref="FilterVariable"/> lets through, in their order.</summary>
+    public static IReadOnlyList<string> Selected(IEnumerable<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        string? filter = Environment.GetEnvironmentVariable(FilterVariable);
+        if (string.IsNullOrWhiteSpace(filter)) return [.. names];
+        var wanted = filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return [.. names.Where(wanted.Contains)];
     }
 
     private static readonly Lazy<Context> SharedContext = new(Context.CreateDefault, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -38,7 +64,7 @@ public static class AcceleratorCatalog
         lock (RegistrationLock)
         {
             if (!Entries.TryAdd(name, new(create, LazyThreadSafetyMode.ExecutionAndPublication)))
-                throw new ArgumentException($"Accelerator '{name}' is already in the catalog ({string.Join(", ", Names)}).", nameof(name));
+                throw new ArgumentException($"Accelerator '{name}' is already in the catalog ({string.Join(", ", Entries.Keys)}).", nameof(name));
             Registered.Add(name);
         }
     }
@@ -51,7 +77,7 @@ public static class AcceleratorCatalog
     public static bool TryGet(string name, out Accelerator? accelerator, out string reason)
     {
         if (!Entries.TryGetValue(name, out var entry))
-            throw new ArgumentException($"Unknown accelerator '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name));
+            throw new ArgumentException($"Unknown accelerator '{name}'; expected one of {string.Join(", ", Entries.Keys)}.", nameof(name));
         (accelerator, string? missing) = entry.Value;
         reason = missing ?? string.Empty;
         return accelerator is not null;

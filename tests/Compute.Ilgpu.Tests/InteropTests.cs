@@ -136,6 +136,25 @@ public sealed class InteropTests
     private static void AddOne(IL.Index1D index, IL.ArrayView<float> values) => values[index] += 1f;
 
     [Fact]
+    public void AnIlgpuFailureComesOutAsOurExceptionNamingTheAcceleratorAndTheOperation()
+    {
+        // Our own checks stop a borrowed buffer that its owner disposed before ILGPU sees it, so here the ILGPU call
+        // itself gets a view of a disposed buffer (ILGPU 1.5.3 then throws a NullReferenceException) through the one
+        // checking point that the copies, fills, synchronizations and stream creation of IlgpuAccelerator go through.
+        var accelerator = Accelerator();
+        var buffer = accelerator.Native.Allocate1D<float>(4);
+        var view = buffer.View;
+        buffer.Dispose();
+        var e = Assert.Throws<IlgpuOperationException>(() => ((IlgpuAccelerator)accelerator).Checked("copy 16 bytes to the host", () => view.GetAsArray1D()));
+        Assert.Equal(accelerator.Name, e.AcceleratorName);
+        Assert.Equal("copy 16 bytes to the host", e.Operation);
+        Assert.Contains($"ilgpu-cpu accelerator '{accelerator.Name}': ILGPU failed to copy 16 bytes to the host", e.Message);
+        Assert.NotNull(e.InnerException);
+        Assert.Contains(e.InnerException.Message, e.Message);
+        Assert.Contains(e.InnerException.GetType().Name, e.Message);
+    }
+
+    [Fact]
     public void TheInteropSampleRunsAndAgreesWithTheCpuAccelerator()
     {
         var (exitCode, output) = GpuDeconv.Testing.Samples.Run("IlgpuInterop", "--cpu");

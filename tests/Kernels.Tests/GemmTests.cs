@@ -17,16 +17,7 @@ public sealed class GemmTests
     ];
 
     /// <summary>The accelerators other than the CPU, each compared against the CPU.</summary>
-    public static TheoryData<string> Devices
-    {
-        get
-        {
-            var data = new TheoryData<string>();
-            foreach (string name in AcceleratorCatalog.Names)
-                if (name != "cpu") data.Add(name);
-            return data;
-        }
-    }
+    public static TheoryData<string> Devices => TestAccelerators.OtherThanCpu;
 
     [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
     public void MatchesTripleLoopForAllTransposes(string accelerator)

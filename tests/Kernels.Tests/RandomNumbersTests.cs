@@ -14,16 +14,7 @@ public sealed class RandomNumbersTests
     private const ulong Offset = 0xFEDC_BA98_7654_3210UL;
 
     /// <summary>The accelerators other than the CPU, each compared against the CPU.</summary>
-    public static TheoryData<string> Devices
-    {
-        get
-        {
-            var data = new TheoryData<string>();
-            foreach (string name in AcceleratorCatalog.Names)
-                if (name != "cpu") data.Add(name);
-            return data;
-        }
-    }
+    public static TheoryData<string> Devices => TestAccelerators.OtherThanCpu;
 
     [Fact]
     public void HostPhiloxMatchesRandom123KnownAnswers()

@@ -87,32 +87,42 @@ public static class AcceleratorKinds
                 var probe = context.Backends.FirstOrDefault(b => b.Type == wanted);
                 throw new AcceleratorUnavailableException(kind, $"no {kind} accelerator: {probe?.Reason ?? "the backend found no device"}");
             }
-            if (device.UnusableReason is { } unusable)
-            {
-                // A CUDA device without NVRTC: ILGPU's CUDA backend compiles the same kernels with the driver alone.
-                var ilgpu = ProviderOf("ilgpu-cuda");
-                if (kind == "auto" && ilgpu?.TryCreate("ilgpu-cuda", out string ilgpuDescription) is { } fallback)
-                {
-                    context.Dispose();
-                    description = $"{ilgpuDescription} (auto: {device.Name} has no NVRTC route: {unusable}; taking ILGPU's CUDA backend)";
-                    return fallback;
-                }
-                throw new AcceleratorUnavailableException(kind, $"the {device.AcceleratorType} device '{device.Name}' cannot be used: {unusable}" +
-                    (ilgpu is not null ? "; ilgpu-cuda runs the same kernels through ILGPU, which needs only the NVIDIA driver" : ""));
-            }
-            string why = kind == "auto"
-                ? $" (auto: CUDA, then OpenCL, then CPU; {string.Join("; ", context.Backends.Where(b => !b.IsAvailable).Select(b => $"{b.Type} unavailable: {b.Reason}").DefaultIfEmpty("all backends available"))})"
-                : "";
-            description = $"{device.AcceleratorType} {device.Name}{why}";
-            var accelerator = device.CreateAccelerator(context);
-            accelerator.DisposeAlso(context);
-            return accelerator;
+            return Open(kind, device, context, ProviderOf("ilgpu-cuda"), out description);
         }
         catch
         {
             context.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The accelerator for the <paramref name="device"/> that <paramref name="kind"/> found in <paramref name="context"/>
+    /// (the context goes with it, or is disposed when another route is taken): the device itself when usable; for
+    /// <c>auto</c>, a CUDA device without NVRTC hands over to <paramref name="ilgpuCuda"/>, ILGPU's CUDA backend, which
+    /// compiles the same kernels with the driver alone; otherwise the device's reason, with the ilgpu-cuda hint.
+    /// </summary>
+    /// <exception cref="AcceleratorUnavailableException">The device cannot be used and no other route applies.</exception>
+    internal static Accelerator Open(string kind, Device device, Context context, IAcceleratorProvider? ilgpuCuda, out string description)
+    {
+        if (device.UnusableReason is { } unusable)
+        {
+            if (kind == "auto" && device.AcceleratorType == AcceleratorType.Cuda && ilgpuCuda?.TryCreate("ilgpu-cuda", out string ilgpuDescription) is { } fallback)
+            {
+                context.Dispose();
+                description = $"{ilgpuDescription} (auto: {device.Name} has no NVRTC route: {unusable}; taking ILGPU's CUDA backend)";
+                return fallback;
+            }
+            throw new AcceleratorUnavailableException(kind, $"the {device.AcceleratorType} device '{device.Name}' cannot be used: {unusable}" +
+                (ilgpuCuda is not null ? "; ilgpu-cuda runs the same kernels through ILGPU, which needs only the NVIDIA driver" : ""));
+        }
+        string why = kind == "auto"
+            ? $" (auto: CUDA, then OpenCL, then CPU; {string.Join("; ", context.Backends.Where(b => !b.IsAvailable).Select(b => $"{b.Type} unavailable: {b.Reason}").DefaultIfEmpty("all backends available"))})"
+            : "";
+        description = $"{device.AcceleratorType} {device.Name}{why}";
+        var accelerator = device.CreateAccelerator(context);
+        accelerator.DisposeAlso(context);
+        return accelerator;
     }
 
     private static IAcceleratorProvider? ProviderOf(string kind)
