@@ -164,8 +164,14 @@ public static partial class Program
             var layerIndex = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var layer in model.Layers)
                 if (layer.Node.Length > 0) layerIndex.TryAdd(layer.Node, layer.Index);
-            var prepare = new ImageFileOptions { ResizeShorterSide = Math.Min(shape[1], shape[2]), CenterCrop = (shape[1], shape[2]) };
-            Func<Tensor, Tensor> afterLoad = preprocess is not null ? x => preprocess.Forward(x) : normalize == "imagenet" ? ImageNetNormalize : x => x;
+            // ImageNet normalization is a host step of the image loader; a preprocessing model runs on the accelerator.
+            var prepare = new ImageFileOptions
+            {
+                ResizeShorterSide = Math.Min(shape[1], shape[2]),
+                CenterCrop = (shape[1], shape[2]),
+                Input = preprocess is null && normalize == "imagenet" ? ImageNetNormalized : Preprocess.Raw,
+            };
+            Func<Tensor, Tensor> afterLoad = preprocess is not null ? x => preprocess.Forward(x) : x => x;
             var owner = new Owners(model, preprocess);
             return new Inspected(model.Forward, i => model.Layers[i].Node, name => layerIndex.TryGetValue(name, out int i) ? i : null, prepare, afterLoad, owner);
         }
@@ -177,12 +183,11 @@ public static partial class Program
         }
     }
 
-    private static Tensor ImageNetNormalize(Tensor rgb255)
+    // torchvision's input: (x / 255 - mean) / std per RGB channel.
+    private static Preprocess ImageNetNormalized(Shape shape) => new("imagenet", shape, shape, (image, output, _) =>
     {
-        var values = rgb255.ToArray();
-        for (int i = 0; i < values.Length; i++) values[i] = (values[i] / 255f - ImageNetMean[i % 3]) / ImageNetStd[i % 3];
-        return Tensor.FromArray(rgb255.Accelerator, values, rgb255.Shape);
-    }
+        for (int i = 0; i < image.Length; i++) output[i] = (image[i] / 255f - ImageNetMean[i % 3]) / ImageNetStd[i % 3];
+    });
 
     private static Inspected? CheckpointNetwork(Accelerator acc, string checkpointPath, string dataset, string dataDir, TextWriter output, TextWriter error)
     {
@@ -217,9 +222,7 @@ public static partial class Program
         {
             if (Directory.Exists(argument))
             {
-                var found = Directory.EnumerateFiles(argument)
-                    .Where(p => ImageFile.Extensions.Contains(Path.GetExtension(p).ToLowerInvariant()))
-                    .Order(StringComparer.Ordinal).ToList();
+                var found = ImageFile.ListFolder(argument).Images;
                 if (found.Count == 0)
                 {
                     error.WriteLine($"error: --image {argument} is a folder without image files ({string.Join(", ", ImageFile.Extensions)}).");

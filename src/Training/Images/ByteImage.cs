@@ -132,22 +132,7 @@ public sealed class ByteImage
     /// <exception cref="InvalidOperationException">SkiaSharp could not encode the image (its native library failed).</exception>
     public byte[] EncodePng()
     {
-        // Skia's pixel formats: Gray8 is written as PNG gray, Rgb888x (RGB plus an unused byte) as PNG RGB, and
-        // unpremultiplied Rgba8888 as PNG RGBA; 3 and 2 channels are widened to 4 bytes a pixel first.
-        (SKColorType type, SKAlphaType alpha, int bytesPerPixel) = Channels switch
-        {
-            1 => (SKColorType.Gray8, SKAlphaType.Opaque, 1),
-            3 => (SKColorType.Rgb888x, SKAlphaType.Opaque, 4),
-            _ => (SKColorType.Rgba8888, SKAlphaType.Unpremul, 4),
-        };
-        byte[] skia = Channels switch
-        {
-            1 or 4 => Pixels,
-            _ => Widen(Pixels, Channels),
-        };
-        var info = new SKImageInfo(Width, Height, type, alpha);
-        using var image = SKImage.FromPixelCopy(info, skia, Width * bytesPerPixel)
-            ?? throw new InvalidOperationException($"ByteImage: SkiaSharp could not take a {Height}x{Width}x{Channels} image to encode.");
+        using var image = ToSkImage();
         using var pixmap = image.PeekPixels();
         using var png = new MemoryStream();
         // zlib level 6 with libpng's adaptive filter choice (every filter tried per row), libpng's own defaults.
@@ -299,6 +284,38 @@ public sealed class ByteImage
             result[i] = (first, [.. weights.Select(w => (float)(total > 0 ? w / total : 0))]);
         }
         return result;
+    }
+
+    /// <summary>
+    /// These pixels as a Skia image (for encoding and drawing): gray as Gray8, RGB as Rgb888x (RGB plus an unused byte),
+    /// RGBA as unpremultiplied Rgba8888; gray+alpha and RGB are widened to 4 bytes a pixel first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">SkiaSharp could not take the pixels (its native library failed).</exception>
+    internal SKImage ToSkImage()
+    {
+        (SKColorType type, SKAlphaType alpha, int bytesPerPixel) = Channels switch
+        {
+            1 => (SKColorType.Gray8, SKAlphaType.Opaque, 1),
+            3 => (SKColorType.Rgb888x, SKAlphaType.Opaque, 4),
+            _ => (SKColorType.Rgba8888, SKAlphaType.Unpremul, 4),
+        };
+        byte[] skia = Channels is 1 or 4 ? Pixels : Widen(Pixels, Channels);
+        return SKImage.FromPixelCopy(new SKImageInfo(Width, Height, type, alpha), skia, Width * bytesPerPixel)
+            ?? throw new InvalidOperationException($"ByteImage: SkiaSharp could not take a {Height}x{Width}x{Channels} image.");
+    }
+
+    /// <summary>RGB of <paramref name="rgba"/> (4 bytes a pixel, e.g. what Skia decodes or draws), the alpha dropped.</summary>
+    internal static ByteImage FromRgba(ReadOnlySpan<byte> rgba, int height, int width)
+    {
+        long pixels = (long)height * width;
+        var rgb = new byte[pixels * 3];
+        for (long p = 0; p < pixels; p++)
+        {
+            rgb[3 * p] = rgba[(int)(4 * p)];
+            rgb[3 * p + 1] = rgba[(int)(4 * p + 1)];
+            rgb[3 * p + 2] = rgba[(int)(4 * p + 2)];
+        }
+        return new ByteImage(rgb, height, width, 3);
     }
 
     // Gray+alpha or RGB to the 4 bytes a pixel Skia encodes: gray, gray, gray, alpha or R, G, B, unused.

@@ -40,33 +40,12 @@ public static class ContactSheet
             {
                 var (image, caption) = tiles[i];
                 int x = Gap + i % cols * (cellWidth + Gap), y = Gap + i / cols * (cellHeight + Gap);
-                using var tile = ToSkia(image.Upscale(scale));
+                using var tile = image.Upscale(scale).ToSkImage();
                 canvas.DrawImage(tile, x, y, new SKSamplingOptions(SKFilterMode.Nearest));
                 for (int line = 0; line < caption.Length; line++)
                     canvas.DrawText(caption[line], x, y + image.Height * scale + (line + 1) * lineHeight, SKTextAlign.Left, font, ink);
             }
         }
-        var rgba = bitmap.Bytes;
-        var rgb = new byte[width * height * 3];
-        for (int p = 0; p < width * height; p++)
-        {
-            rgb[3 * p] = rgba[4 * p];
-            rgb[3 * p + 1] = rgba[4 * p + 1];
-            rgb[3 * p + 2] = rgba[4 * p + 2];
-        }
-        return new ByteImage(rgb, height, width, 3);
-    }
-
-    private static SKImage ToSkia(ByteImage image)
-    {
-        var rgba = new byte[image.Height * image.Width * 4];
-        for (int p = 0; p < image.Height * image.Width; p++)
-        {
-            for (int k = 0; k < 3; k++)
-                rgba[4 * p + k] = image.Pixels[p * image.Channels + (image.Channels >= 3 ? k : 0)];
-            rgba[4 * p + 3] = 255;
-        }
-        return SKImage.FromPixelCopy(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba, image.Width * 4)
-            ?? throw new InvalidOperationException($"ContactSheet: SkiaSharp could not take a {image.Height}x{image.Width} tile.");
+        return ByteImage.FromRgba(bitmap.Bytes, height, width);
     }
 }

@@ -48,15 +48,15 @@ public static class FeatureProjections
         if (trace.Input is not { } input || input.Shape[0] != 1)
             throw new ArgumentException($"FeatureProjections: the trace must hold the forward pass of one image ([1, H, W, C]); it holds {(trace.Input is null ? "nothing" : trace.Input.Shape.ToString())}.", nameof(trace));
         layerName ??= layer => $"layer {layer}";
+        // Each layer's output is read to the host once, however many of its maps are chosen.
+        var maximaOf = new Dictionary<int, float[]>();
+        float[] Maxima(int layer) => maximaOf.TryGetValue(layer, out var known) ? known : maximaOf[layer] = MapMaxima(trace, layer);
         var chosen = new List<(int Layer, int Map, float Activation)>();
         foreach (int layer in layers)
-        {
-            var strongest = MapMaxima(trace, layer);
-            chosen.AddRange(strongest.Select((value, map) => (layer, map, value)).OrderByDescending(m => m.value).ThenBy(m => m.map).Take(topK));
-        }
+            chosen.AddRange(Maxima(layer).Select((value, map) => (layer, map, value)).OrderByDescending(m => m.value).ThenBy(m => m.map).Take(topK));
         foreach (var (layer, map) in named ?? [])
         {
-            var maxima = MapMaxima(trace, layer);
+            var maxima = Maxima(layer);
             if ((uint)map >= (uint)maxima.Length)
                 throw new ArgumentException($"FeatureProjections: layer {layer} ({layerName(layer)}) has {maxima.Length} feature maps (0..{maxima.Length - 1}); map {map} does not exist.", nameof(named));
             if (!chosen.Contains((layer, map, maxima[map]))) chosen.Add((layer, map, maxima[map]));

@@ -103,9 +103,23 @@ public static class ImageFile
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         options ??= ImageFileOptions.Default;
         options.Check();
+        var (files, skipped) = ListFolder(directory);
+        var images = files.Select(path => Load(path, options)).ToList();
+        return new ImageFolder(Path.GetFullPath(directory), images, skipped);
+    }
+
+    /// <summary>
+    /// The image files directly in <paramref name="directory"/> in ordinal order of their names (what
+    /// <see cref="LoadFolder"/> loads), and the files it leaves out with the reason: hidden files and names without an
+    /// image extension (<see cref="Extensions"/>).
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">There is no such folder.</exception>
+    public static (IReadOnlyList<string> Images, IReadOnlyList<SkippedFile> Skipped) ListFolder(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"ImageFile: there is no folder '{directory}' to load images from.");
-        var images = new List<LoadedImage>();
+        var images = new List<string>();
         var skipped = new List<SkippedFile>();
         foreach (string path in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
         {
@@ -115,9 +129,9 @@ public static class ImageFile
             else if (!Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase))
                 skipped.Add(new SkippedFile(path, $"not an image file name ({(extension.Length > 0 ? extension : "no extension")}); images end in {string.Join(", ", Extensions)}"));
             else
-                images.Add(Load(path, options));
+                images.Add(path);
         }
-        return new ImageFolder(Path.GetFullPath(directory), images, skipped);
+        return (images, skipped);
     }
 
     private static LoadedImage Prepare(ByteImage decoded, string name, string format, ImageFileOptions options)
@@ -238,14 +252,7 @@ public static class ImageFile
                 ? new InvalidDataException($"{name}: the {format} data ends before the {width}x{height} image is complete ({data.Size} bytes); the file is truncated or damaged.")
                 : new InvalidDataException($"{name}: the {format} data of the {width}x{height} image is damaged (Skia: {decoded}); expected a valid {format} file.");
 
-        var rgb = new byte[pixels * 3];
-        for (long p = 0; p < pixels; p++)
-        {
-            rgb[3 * p] = rgba[4 * p];
-            rgb[3 * p + 1] = rgba[4 * p + 1];
-            rgb[3 * p + 2] = rgba[4 * p + 2];
-        }
-        return (Orient(new ByteImage(rgb, height, width, 3), codec.EncodedOrigin), format);
+        return (Orient(ByteImage.FromRgba(rgba, height, width), codec.EncodedOrigin), format);
     }
 
     private static string? FormatName(SKEncodedImageFormat format) => format switch

@@ -119,6 +119,27 @@ internal abstract class OnnxOp(string name, string opType, string[] inputs, stri
 
     protected InvalidOperationException ShapeError(string what) => new($"ONNX node '{Name}' ({OpType}): {what}.");
 
+    // A window's padding for this input: TF's Padding, or explicit (top, bottom, left, right) before a VALID window.
+    protected static (Padding Padding, (int Top, int Bottom, int Left, int Right) Pads) Resolve(OnnxWindow window, Tensor input, bool allowSame = true)
+    {
+        var (padding, top, bottom, left, right) = window.Resolve(input.Shape[1], input.Shape[2], allowSame);
+        return (padding, (top, bottom, left, right));
+    }
+
+    // The input with explicit pads of `value` around it (recorded when traced); the input itself when there are none.
+    protected static Tensor Pad(Tensor input, (int Top, int Bottom, int Left, int Right) pads, float value, ForwardTrace? trace)
+    {
+        var (top, bottom, left, right) = pads;
+        if (top + bottom + left + right == 0) return input;
+        return trace is null ? Functional.Pad2d(input, top, bottom, left, right, value) : trace.Pad2d(input, top, bottom, left, right, value);
+    }
+
+    // A padded copy is the node's own temporary; a trace borrows it, so only an untraced one is freed.
+    protected static void FreePad(Tensor padded, Tensor input, ForwardTrace? trace)
+    {
+        if (trace is null && !ReferenceEquals(padded, input)) FreeUnlessGraphNeeds(padded);
+    }
+
     // A node's own temporary is freed at once, unless autograd's graph holds it for a backward pass.
     protected static void FreeUnlessGraphNeeds(Tensor temporary)
     {
@@ -140,17 +161,13 @@ internal sealed class ConvOp(string name, string[] inputs, string[] outputs, Onn
         var input = x[0];
         if (input.Shape[3] != Filter.Shape[2])
             throw ShapeError($"its input has {input.Shape[3]} channels ({input.Shape}) but its weights expect {Filter.Shape[2]}");
-        var (padding, top, bottom, left, right) = window.Resolve(input.Shape[1], input.Shape[2]);
-        bool explicitPad = top + bottom + left + right > 0;
-        if (trace is null)
-        {
-            var padded = explicitPad ? Functional.Pad2d(input, top, bottom, left, right) : input;
-            var output = Functional.Conv2d(padded, Filter, window.Stride, padding, window.Dilation, Bias);
-            if (explicitPad) FreeUnlessGraphNeeds(padded);
-            return [output];
-        }
-        var traced = explicitPad ? trace.Pad2d(input, top, bottom, left, right) : input;
-        return [trace.Conv2d(traced, Filter, window.Stride, padding, window.Dilation, Bias)];
+        var (padding, pads) = Resolve(window, input);
+        var padded = Pad(input, pads, 0f, trace);
+        var output = trace is null
+            ? Functional.Conv2d(padded, Filter, window.Stride, padding, window.Dilation, Bias)
+            : trace.Conv2d(padded, Filter, window.Stride, padding, window.Dilation, Bias);
+        FreePad(padded, input, trace);
+        return [output];
     }
 
     public override void Dispose()
@@ -185,17 +202,13 @@ internal sealed class MaxPoolOp(string name, string[] inputs, string[] outputs, 
     public override Tensor[] Run(Tensor[] x, ForwardTrace? trace)
     {
         var input = x[0];
-        var (padding, top, bottom, left, right) = window.Resolve(input.Shape[1], input.Shape[2]);
-        bool explicitPad = top + bottom + left + right > 0;
-        if (trace is null)
-        {
-            var padded = explicitPad ? Functional.Pad2d(input, top, bottom, left, right, float.NegativeInfinity) : input;
-            var output = Functional.MaxPool(padded, window.Kernel, window.Stride, padding);
-            if (explicitPad) FreeUnlessGraphNeeds(padded);
-            return [output];
-        }
-        var traced = explicitPad ? trace.Pad2d(input, top, bottom, left, right, float.NegativeInfinity) : input;
-        return [trace.MaxPoolWithArgmax(traced, window.Kernel, window.Stride, padding).Values];
+        var (padding, pads) = Resolve(window, input);
+        var padded = Pad(input, pads, float.NegativeInfinity, trace);
+        var output = trace is null
+            ? Functional.MaxPool(padded, window.Kernel, window.Stride, padding)
+            : trace.MaxPoolWithArgmax(padded, window.Kernel, window.Stride, padding).Values;
+        FreePad(padded, input, trace);
+        return [output];
     }
 }
 
@@ -211,13 +224,12 @@ internal sealed class AvgPoolOp(string name, string opType, string[] inputs, str
             : (window.Kernel, window.Stride);
         // TF's SAME average divides by the real cells (count_include_pad = 0); an explicit zero pad counts its cells, so
         // counted pads always run as an explicit pad and a VALID window.
-        var (padding, top, bottom, left, right) = window?.Resolve(input.Shape[1], input.Shape[2], allowSame: !countIncludePad) ?? (Padding.Valid, 0, 0, 0, 0);
-        bool explicitPad = top + bottom + left + right > 0;
-        if (explicitPad && !countIncludePad)
+        var (padding, pads) = window is null ? (Padding.Valid, (0, 0, 0, 0)) : Resolve(window, input, allowSame: !countIncludePad);
+        if (pads != (0, 0, 0, 0) && !countIncludePad)
             throw new NotSupportedException($"ONNX node '{Name}' (AveragePool): pads [{string.Join(", ", window!.Pads)}] over {input.Shape} differ from TensorFlow's SAME and count_include_pad = 0; the importer runs uncounted pads only where they are SAME's.");
-        var padded = explicitPad ? (trace is null ? Functional.Pad2d(input, top, bottom, left, right) : trace.Pad2d(input, top, bottom, left, right)) : input;
+        var padded = Pad(input, pads, 0f, trace);
         var output = trace is null ? Functional.AvgPool(padded, kernel, stride, padding) : trace.AvgPool(padded, kernel, stride, padding);
-        if (explicitPad && trace is null) FreeUnlessGraphNeeds(padded);
+        FreePad(padded, input, trace);
         return [output];
     }
 }
@@ -247,9 +259,8 @@ internal sealed class AddOp(string name, string opType, string[] inputs, string[
         if (c.Shape.Rank == 1 && c.Shape[0] == 1 && input.Shape[3] != 1)
         {
             // A scalar: x + c or x - c for every element.
-            using var host = new TensorScope();
-            var value = c.ToArray()[0];
-            return host.Keep(Functional.AddScalar(input, subtract ? -value : value));
+            float value = c.ToArray()[0];
+            return Functional.AddScalar(input, subtract ? -value : value);
         }
         if (c.Shape.Rank == 1)
         {
