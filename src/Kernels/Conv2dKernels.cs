@@ -120,13 +120,23 @@ public static class Conv2dKernels
         LaunchBackwardFilter(stream, input.Data, outputGrad.Data, filterGrad.Data, g, algorithm);
     }
 
-    /// <summary>Whether <paramref name="algorithm"/> means the vector kernels on <paramref name="stream"/>'s device.</summary>
+    /// <summary>Whether <paramref name="algorithm"/> means the CPU-shaped convolutions (Float8 kernels or host code) on <paramref name="stream"/>'s device.</summary>
     internal static bool UsesVector(AcceleratorStream stream, ConvAlgorithm algorithm) => algorithm switch
     {
-        ConvAlgorithm.Vector => true,
+        ConvAlgorithm.Vector or ConvAlgorithm.Host => true,
         ConvAlgorithm.ImplicitGemm => false,
         ConvAlgorithm.Auto => stream.Accelerator.Device.RunsHostKernels,
-        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Conv2d: the algorithm is Auto, ImplicitGemm or Vector."),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Conv2d: the algorithm is Auto, ImplicitGemm, Vector or Host."),
+    };
+
+    /// <summary>The CPU accelerator that runs the convolution as host code (<see cref="ConvAlgorithm.Host"/>, or Auto where it is available); null for kernels.</summary>
+    internal static CPUAccelerator? HostOf(AcceleratorStream stream, ConvAlgorithm algorithm) => algorithm switch
+    {
+        ConvAlgorithm.Auto => HostRoute.Of(stream),
+        ConvAlgorithm.Host => HostRoute.Of(stream) ?? throw new NotSupportedException(
+            $"Conv2d: ConvAlgorithm.Host runs on the CPU accelerator of a CPU with 512-bit vectors (AVX-512) and without GPUDECONV_CPU_VECTOR=256; " +
+            $"this stream belongs to {stream.Accelerator.Device.Name}{(HostRoute.Available ? "" : " and this CPU or setting has no 512-bit route")}. Use Auto or Vector."),
+        _ => null,
     };
 
     // ---- launches (shapes already validated) ----
@@ -138,7 +148,7 @@ public static class Conv2dKernels
         if ((long)m * g.OutC == 0) return;
         if (UsesVector(stream, algorithm))
         {
-            Conv2dVector.Forward(stream, x, w, bias, y, g);
+            Conv2dVector.Forward(stream, x, w, bias, y, g, HostOf(stream, algorithm));
             return;
         }
         var p = Gemm(ModeForward, m, g.OutC, g.KH * g.KW * g.InC);
@@ -152,7 +162,11 @@ public static class Conv2dKernels
     {
         int m = g.Batch * g.InH * g.InW;
         if ((long)m * g.InC == 0) return;
-        if (UsesVector(stream, algorithm) && Conv2dVector.TryBackwardInput(stream, dy, w, dx, g)) return;
+        if (UsesVector(stream, algorithm))
+        {
+            Conv2dVector.BackwardInput(stream, dy, w, dx, g, HostOf(stream, algorithm));
+            return;
+        }
         LaunchGemm(stream, dy, w, w, dx, g, Gemm(ModeBackwardInput, m, g.InC, g.KH * g.KW * g.OutC), 1);
     }
 
@@ -163,7 +177,7 @@ public static class Conv2dKernels
         if ((long)rows * g.OutC == 0) return;
         if (UsesVector(stream, algorithm))
         {
-            Conv2dVector.BackwardFilter(stream, x, dy, dw, g);
+            Conv2dVector.BackwardFilter(stream, x, dy, dw, g, HostOf(stream, algorithm));
             return;
         }
         var p = Gemm(ModeBackwardFilter, rows, g.OutC, g.Batch * g.OutH * g.OutW);

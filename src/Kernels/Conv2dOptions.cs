@@ -30,10 +30,18 @@ public readonly record struct Conv2dOptions(Size2d Stride, Padding Padding, Size
 /// <summary>Which kernels compute a convolution.</summary>
 public enum ConvAlgorithm
 {
-    /// <summary><see cref="Vector"/> on devices that run on the host CPU (the CPU accelerator, pocl), <see cref="ImplicitGemm"/> elsewhere.</summary>
+    /// <summary>
+    /// <see cref="Host"/> on the CPU accelerator of a CPU with 512-bit vectors, <see cref="Vector"/> on other devices that run on
+    /// the host CPU (pocl, the CPU accelerator without AVX-512), <see cref="ImplicitGemm"/> elsewhere: never a GPU-shaped kernel on a CPU.
+    /// </summary>
     Auto,
     /// <summary>The tiled implicit GEMM (<c>Conv2dKernels.ImplicitGemmKernel</c>): 256-lane groups, shared-memory stages; shaped for GPUs.</summary>
     ImplicitGemm,
-    /// <summary>Direct convolution with Float8 lanes (<c>Conv2dVector</c>); shaped for CPUs. The input gradient with a stride above 1 runs <see cref="ImplicitGemm"/>.</summary>
+    /// <summary>Direct convolution with Float8 lanes (<c>Conv2dVector</c>); shaped for CPUs (256-bit vectors, 6 pixels x 16 channels per lane).</summary>
     Vector,
+    /// <summary>
+    /// <see cref="Vector"/>'s arithmetic as host code with 512-bit vectors and 12 pixels x 32 channels per block (<c>HostConv</c>):
+    /// the CPU accelerator on AVX-512 CPUs only. Results are bit-identical to <see cref="Vector"/>'s.
+    /// </summary>
+    Host,
 }

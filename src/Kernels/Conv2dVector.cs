@@ -82,6 +82,14 @@ internal struct DirectConv
     public int XStride;
     /// <summary>Floats per position of the dy the filter gradient reads: OutC rounded up to 16 (zero channels after OutC).</summary>
     public int DyStride;
+    /// <summary>Rows of the tensor the input copy reads: InH, or fewer when its rows are spread out (<see cref="SpreadH"/>).</summary>
+    public int SourceH;
+    /// <summary>Columns of the tensor the input copy reads.</summary>
+    public int SourceW;
+    /// <summary>Input rows per source row: input row iy holds source row iy / SpreadH when iy % SpreadH == 0, else zeros (1: the source itself).</summary>
+    public int SpreadH;
+    /// <summary>Input columns per source column, as <see cref="SpreadH"/>.</summary>
+    public int SpreadW;
 }
 
 /// <summary>The convolution kernels for devices that run on the host CPU; <see cref="Conv2dKernels"/> picks them there.</summary>
@@ -100,9 +108,9 @@ internal static class Conv2dVector
     private const int TargetLanes = 64;
     private const int MinChunksPerSlice = 4;
 
-    /// <summary>y = conv2d(x, w) (+ bias) for the validated geometry.</summary>
+    /// <summary>y = conv2d(x, w) (+ bias) for the validated geometry; as host code when <paramref name="host"/> is given.</summary>
     internal static void Forward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias,
-                                 ArrayView<float> y, WindowGeometry g)
+                                 ArrayView<float> y, WindowGeometry g, CPUAccelerator? host = null)
     {
         var c = Direct(g.Batch, g.InH, g.InW, g.InC, g.OutH, g.OutW, g.OutC, g);
         c.HasBias = bias is null ? 0 : 1;
@@ -115,15 +123,22 @@ internal static class Conv2dVector
             stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(PadChannelsKernel)(
                 stream, CheckedLength(length), w, filter, g.OutC, c.FilterStride);
         }
-        // Without a bias the kernel never reads that view; pass the filter so every argument is a real view.
-        LaunchForward(stream, x, filter, bias ?? w, y, c);
+        LaunchForward(stream, x, filter, bias, y, c, host);
     }
 
-    /// <summary>dx from dy and w when the stride is 1; false (nothing launched) for other strides.</summary>
-    internal static bool TryBackwardInput(AcceleratorStream stream, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, WindowGeometry g)
+    /// <summary>
+    /// dx from dy and w: the forward kernel over dy with each tap's filter transposed. A stride above 1 spreads dy's rows and
+    /// columns that far apart with zeros between them (in the input copy, SpreadH/SpreadW), so the convolution has stride 1.
+    /// </summary>
+    internal static void BackwardInput(AcceleratorStream stream, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, WindowGeometry g,
+                                       CPUAccelerator? host = null)
     {
-        if (g.StrideH != 1 || g.StrideW != 1) return false;
-        var c = Direct(g.Batch, g.OutH, g.OutW, g.OutC, g.InH, g.InW, g.InC, g);
+        // dx[iy] = sum over kh of dz[iy + padTop - kh*dh] * w[kh], dz being dy spread: dz[oy*sh] = dy[oy], zeros between.
+        var c = Direct(g.Batch, (g.OutH - 1) * g.StrideH + 1, (g.OutW - 1) * g.StrideW + 1, g.OutC, g.InH, g.InW, g.InC, g);
+        c.SourceH = g.OutH;
+        c.SourceW = g.OutW;
+        c.SpreadH = g.StrideH;
+        c.SpreadW = g.StrideW;
         c.StrideH = 1;
         c.StrideW = 1;
         c.DilationH = -g.DilationH;
@@ -135,12 +150,12 @@ internal static class Conv2dVector
         var transposed = Scratch.Get<float>(stream, Scratch.ConvFilter, length);
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(TransposeTapsKernel)(
             stream, CheckedLength(length), w, transposed, g.InC, g.OutC, c.FilterStride);
-        LaunchForward(stream, dy, transposed, transposed, dx, c);
-        return true;
+        LaunchForward(stream, dy, transposed, null, dx, c, host);
     }
 
-    /// <summary>dw from x and dy; overwrites dw.</summary>
-    internal static void BackwardFilter(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, WindowGeometry g)
+    /// <summary>dw from x and dy; overwrites dw. As host code when <paramref name="host"/> is given (the same slices and sums).</summary>
+    internal static void BackwardFilter(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, WindowGeometry g,
+                                        CPUAccelerator? host = null)
     {
         var c = Direct(g.Batch, g.InH, g.InW, g.InC, g.OutH, g.OutW, g.OutC, g);
         c.RowsPerChunk = Math.Max(1, PositionsPerChunk / Math.Max(1, g.OutW));
@@ -158,9 +173,12 @@ internal static class Conv2dVector
         x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride);
         dy = PadChannels(stream, dy, Scratch.ConvFilter, (long)g.Batch * g.OutH * g.OutW, g.OutC, c.DyStride);
         var target = slices == 1 ? dw : Scratch.Get<float>(stream, Scratch.SplitK, (long)slices * length);
-        HostLanes.Launch(coBlocks * slices, (config, count) =>
-            stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(FilterGradientKernel)(
-                stream, config, x, dy, target, c, count));
+        if (host is not null)
+            HostConv.FilterGradient(host, c, x, dy, target, slices);
+        else
+            HostLanes.Launch(coBlocks * slices, (config, count) =>
+                stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(FilterGradientKernel)(
+                    stream, config, x, dy, target, c, count));
         if (slices > 1) Conv2dKernels.SumSlices(stream, target, dw, slices, length);
     }
 
@@ -175,9 +193,9 @@ internal static class Conv2dVector
         return padded;
     }
 
-    // Copies x into the zero-bordered buffer, then runs ForwardKernel over it.
-    private static void LaunchForward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias,
-                                      ArrayView<float> y, DirectConv c)
+    // Copies x into the zero-bordered buffer, then runs ForwardKernel (or HostConv.Forward) over it.
+    private static void LaunchForward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias,
+                                      ArrayView<float> y, DirectConv c, CPUAccelerator? host)
     {
         // Pixel blocks run along each image's whole plane, rows included, so narrow maps (conv3's 6x6) waste no lanes.
         long lanes = (long)c.Batch * CeilDiv(c.OutH * c.OutW, PixelBlock) * CeilDiv(c.OutC, ChannelBlock);
@@ -187,11 +205,18 @@ internal static class Conv2dVector
         (c.OriginW, c.PaddedW) = Span(c.OutW, c.StrideW, c.KW, c.DilationW, c.PadLeft, c.InW);
         long padded = (long)c.Batch * c.PaddedH * c.PaddedW * c.InC;
         var input = Scratch.Get<float>(stream, Scratch.ConvInput, padded);
+        if (host is not null)
+        {
+            HostConv.PadInput(host, c, x, input);
+            HostConv.Forward(host, c, input, w, bias, y);
+            return;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, DirectConv>(PadInputKernel)(
             stream, CheckedLength((long)c.Batch * c.PaddedH), x, input, c);
+        // Without a bias the kernel never reads that view; pass the filter so every argument is a real view.
         HostLanes.Launch(CheckedLength(lanes), (config, count) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConv, int>(ForwardKernel)(
-                stream, config, input, w, bias, y, c, count));
+                stream, config, input, w, bias ?? w, y, c, count));
     }
 
     // The first input index read along one axis and how many indices the copy spans (reads and the input itself).
@@ -226,6 +251,10 @@ internal static class Conv2dVector
         c.PadTop = g.PadTop;
         c.PadLeft = g.PadLeft;
         c.RowsPerChunk = 1;
+        c.SourceH = inH;
+        c.SourceW = inW;
+        c.SpreadH = 1;
+        c.SpreadW = 1;
         return c;
     }
 
@@ -235,20 +264,24 @@ internal static class Conv2dVector
 
     // ---- kernels ----
 
-    /// <summary>p[b, r, col, ci] = x[b, r + OriginH, col + OriginW, ci], or 0 outside x. One lane per (b, r) row of the copy.</summary>
+    /// <summary>
+    /// p[b, r, col, ci] = in[b, r + OriginH, col + OriginW, ci], or 0 outside it, where the input is the source with its rows and
+    /// columns spread out: in[b, iy, ix, ci] = x[b, iy / SpreadH, ix / SpreadW, ci] at multiples of the spreads, else 0.
+    /// One lane per (b, r) row of the copy.
+    /// </summary>
     public static void PadInputKernel(Index1D index, ArrayView<float> x, ArrayView<float> p, DirectConv c)
     {
         int b = index / c.PaddedH;
         int iy = index - b * c.PaddedH + c.OriginH;
         long target = (long)index.X * c.PaddedW * c.InC;
-        bool rowInside = iy >= 0 && iy < c.InH;
-        long source = (((long)b * c.InH + iy) * c.InW + c.OriginW) * c.InC;
+        bool rowInside = iy >= 0 && iy < c.InH && iy % c.SpreadH == 0;
+        long source = ((long)b * c.SourceH + iy / c.SpreadH) * c.SourceW * c.InC;
         for (int col = 0; col < c.PaddedW; col++)
         {
             int ix = col + c.OriginW;
-            bool inside = rowInside && ix >= 0 && ix < c.InW;
+            bool inside = rowInside && ix >= 0 && ix < c.InW && ix % c.SpreadW == 0;
             long t = target + (long)col * c.InC;
-            long s = source + (long)col * c.InC;
+            long s = source + (long)(ix / c.SpreadW) * c.InC;
             for (int ci = 0; ci < c.InC; ci++) p[t + ci] = inside ? x[s + ci] : 0f;
         }
     }

@@ -169,7 +169,7 @@ public sealed class Conv2dTests
         (new(2, 7, 7, 64), new(5, 5, 64, 10), new(1, Padding.Same)),
     ];
 
-    /// <summary>Theory data: every accelerator with each convolution algorithm (both run everywhere).</summary>
+    /// <summary>Theory data: every accelerator with each convolution algorithm (Vector where host-shaped kernels compile, Host on the CPU accelerator's 512-bit route).</summary>
     public static TheoryData<string, ConvAlgorithm> AcceleratorsAndAlgorithms
     {
         get
@@ -179,9 +179,24 @@ public sealed class Conv2dTests
             {
                 data.Add(row.Data, ConvAlgorithm.ImplicitGemm);
                 data.Add(row.Data, ConvAlgorithm.Vector);
+                data.Add(row.Data, ConvAlgorithm.Host);
             }
             return data;
         }
+    }
+
+    private static void RequireAlgorithm(Accelerator acc, ConvAlgorithm algorithm)
+    {
+        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
+        if (algorithm == ConvAlgorithm.Host) RequireHostRoute(acc);
+    }
+
+    private static void RequireHostRoute(Accelerator acc)
+    {
+        if (acc is not CPUAccelerator || !acc.Device.RunsHostKernels)
+            Assert.Skip($"ConvAlgorithm.Host is the CPU accelerator's route; {acc} runs kernels.");
+        if (!HostRoute.Available)
+            Assert.Skip("ConvAlgorithm.Host needs 512-bit vectors (AVX-512), which this CPU lacks or GPUDECONV_CPU_VECTOR=256 turned off.");
     }
 
     private static string Describe(int i) => $"case {i}: x {Cases[i].X}, w {Cases[i].W}, {Cases[i].O}";
@@ -194,7 +209,7 @@ public sealed class Conv2dTests
     public void ForwardMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = TestAccelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
+        RequireAlgorithm(acc, algorithm);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
@@ -210,7 +225,7 @@ public sealed class Conv2dTests
     public void BackwardInputMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = TestAccelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
+        RequireAlgorithm(acc, algorithm);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
@@ -226,7 +241,7 @@ public sealed class Conv2dTests
     public void BackwardFilterMatchesReference(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = TestAccelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
+        RequireAlgorithm(acc, algorithm);
         for (int i = 0; i < Cases.Length; i++)
         {
             var (xs, ws, o) = Cases[i];
@@ -303,7 +318,7 @@ public sealed class Conv2dTests
     public void GradientsMatchFiniteDifferences(string accelerator, ConvAlgorithm algorithm)
     {
         var acc = TestAccelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
+        RequireAlgorithm(acc, algorithm);
         (Shape X, Shape W, Conv2dOptions O)[] cases =
         [
             (new(1, 5, 4, 2), new(3, 2, 2, 3), new(2, Padding.Same)),
@@ -322,6 +337,78 @@ public sealed class Conv2dTests
             Check.Close(dxExpected, ConvRunner.D(ConvRunner.BackwardInput(acc, dy, ys, w, ws, xs, o, algorithm)), 1e-5, 1e-4, $"dx vs finite differences, x {xs} w {ws} {o}");
             Check.Close(dwExpected, ConvRunner.D(ConvRunner.BackwardFilter(acc, x, xs, dy, ys, ws, o, algorithm)), 1e-5, 1e-4, $"dw vs finite differences, x {xs} w {ws} {o}");
         }
+    }
+
+    // Shapes the host route's blocks meet at their edges: planes that are not a multiple of 12 pixels, channel counts that
+    // fill one of the two 16-float vectors or part of one, 4 and 8 input channels per filter-gradient step, a 7x7 stride-2
+    // stem and strided input gradients (dy spread with zeros).
+    public static readonly (Shape X, Shape W, Conv2dOptions O)[] HostCases =
+    [
+        (new(3, 24, 24, 3), new(5, 5, 3, 64), new(1, Padding.Same)),
+        (new(4, 6, 6, 64), new(5, 5, 64, 10), new(1, Padding.Same)),
+        (new(2, 23, 21, 12), new(7, 7, 12, 48), new(2, Padding.Same)),
+        (new(1, 15, 14, 9), new(3, 3, 9, 17), new(2, Padding.Valid)),
+        (new(2, 9, 10, 33), new(3, 3, 33, 31), new(1, Padding.Same, 2)),
+        (new(1, 5, 26, 4), new(1, 1, 4, 96), new(3, Padding.Same)),
+    ];
+
+    [Fact]
+    public void HostRouteGivesTheVectorKernelsBits()
+    {
+        // HostConv computes Conv2dVector's sums term for term (same order, one rounding per term, bias added last), only with
+        // wider blocks: on the CPU accelerator both must agree to the bit, for every shape the reference tests use.
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        var cases = Cases.Concat(HostCases).ToArray();
+        for (int i = 0; i < cases.Length; i++)
+        {
+            var (xs, ws, o) = cases[i];
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
+            var x = Host.Random(1100 + i, xs.Size);
+            var w = Host.Random(1200 + i, ws.Size);
+            var dy = Host.Random(1300 + i, ys.Size);
+            var bias = Host.Random(1400 + i, ws[3]);
+            string what = $"case {i}: x {xs}, w {ws}, {o}";
+            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Vector),
+                ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Host), $"{what} forward");
+            Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Vector),
+                ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Host), $"{what} dx");
+            Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Vector),
+                ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Host), $"{what} dw");
+        }
+    }
+
+    [Fact]
+    public void HostRouteCasesMatchReference()
+    {
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        for (int i = 0; i < HostCases.Length; i++)
+        {
+            var (xs, ws, o) = HostCases[i];
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
+            var x = Host.Random(1500 + i, xs.Size);
+            var w = Host.Random(1600 + i, ws.Size);
+            var dy = Host.Random(1700 + i, ys.Size);
+            string what = $"host case {i}: x {xs}, w {ws}, {o}";
+            Close(Conv2dReference.Forward(ConvRunner.D(x), xs, ConvRunner.D(w), ws, o, null), ConvRunner.Forward(cpu, x, xs, w, ws, o, null, ConvAlgorithm.Host),
+                ws[0] * ws[1] * ws[2], $"{what} forward");
+            Close(Conv2dReference.BackwardInput(ConvRunner.D(dy), ys, ConvRunner.D(w), ws, xs, o), ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Host),
+                ws[0] * ws[1] * ws[3], $"{what} dx");
+            Close(Conv2dReference.BackwardFilter(ConvRunner.D(x), xs, ConvRunner.D(dy), ws, o), ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Host),
+                (int)(ys.Size / ys[3]), $"{what} dw");
+        }
+    }
+
+    [Fact]
+    public void HostAlgorithmElsewhereSaysWhereItRuns()
+    {
+        if (!AcceleratorCatalog.TryGet("opencl", out var cl, out string reason)) Assert.Skip($"opencl accelerator unavailable: {reason}");
+        Shape xs = new(1, 4, 4, 2), ws = new(3, 3, 2, 3);
+        var error = Assert.Throws<NotSupportedException>(() =>
+            ConvRunner.Forward(cl!, Host.Random(1, xs.Size), xs, Host.Random(2, ws.Size), ws, Conv2dOptions.Default, null, ConvAlgorithm.Host));
+        Assert.Contains("CPU accelerator", error.Message);
+        Assert.Contains("Use Auto or Vector", error.Message);
     }
 
     [Fact]
@@ -343,6 +430,18 @@ public sealed class Conv2dTests
             Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, algorithm), ConvRunner.BackwardInput(cl!, dy, ys, w, ws, xs, o, algorithm), $"{Describe(i)} dx, {algorithm}");
             Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, algorithm), ConvRunner.BackwardFilter(cl!, x, xs, dy, ys, ws, o, algorithm), $"{Describe(i)} dw, {algorithm}");
         }
+        // Auto: the 512-bit host route on the CPU accelerator (where the CPU has it), the Float8 kernels on pocl.
+        foreach (int i in new[] { 2, 6, 10, 11, 12, 13 })
+        {
+            var (xs, ws, o) = Cases[i];
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
+            var x = Host.Random(800 + i, xs.Size);
+            var w = Host.Random(900 + i, ws.Size);
+            var dy = Host.Random(1000 + i, ys.Size);
+            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o), ConvRunner.Forward(cl!, x, xs, w, ws, o), $"{Describe(i)} forward, Auto");
+            Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o), ConvRunner.BackwardInput(cl!, dy, ys, w, ws, xs, o), $"{Describe(i)} dx, Auto");
+            Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o), ConvRunner.BackwardFilter(cl!, x, xs, dy, ys, ws, o), $"{Describe(i)} dw, Auto");
+        }
     }
 
     [Theory, MemberData(nameof(AcceleratorsAndAlgorithms))]
@@ -350,7 +449,7 @@ public sealed class Conv2dTests
     {
         // VALID 5x5 on 4x4 gives a 0x0 output (n - k + s = 0 is allowed): dx and dw must be written as zeros, not left stale.
         var acc = TestAccelerators.Get(accelerator);
-        if (algorithm == ConvAlgorithm.Vector) TestAccelerators.RequireHostShaped(acc);
+        RequireAlgorithm(acc, algorithm);
         Shape xs = new(1, 4, 4, 3), ws = new(5, 5, 3, 2), ys = new(1, 0, 0, 2);
         var o = new Conv2dOptions(1, Padding.Valid);
         Assert.Equal(ys, Conv2dKernels.OutputShape(xs, ws, o));

@@ -1,0 +1,368 @@
+// HostConv: Conv2dVector's convolutions as host code, for the CPU accelerator on CPUs with 512-bit vectors.
+//   The CPU accelerator runs a kernel as C# lanes over ArrayViews: every load checks its range and a lane's block of
+//   outputs is sized for OpenCL's float8 and the 16 vector registers of AVX2 (6 pixels x 16 channels). With AVX-512
+//   a core has 32 vector registers of 16 floats, so one block here is 12 output pixels x 32 output channels (24
+//   accumulators of 16 lanes) read through raw pointers: per input channel of a tap, two filter loads and twelve
+//   broadcasts feed 24 fused multiply-adds, enough independent chains to keep both FMA pipes busy.
+//   The arithmetic is Conv2dVector's, term for term: the same zero-bordered input copy, the same filter layouts, each
+//   output summed in the same order (taps, then input channels; the filter gradient over the same position slices in
+//   the same order, added by the same SumSlices) with one rounding per term, and the bias added after the sum. Results
+//   are therefore bit-identical to the Float8 kernels on the CPU accelerator and on pocl; only the blocking differs.
+//   Without AVX-512 (or with GPUDECONV_CPU_VECTOR=256) the CPU accelerator runs the Float8 kernels, the 256-bit path.
+
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using GpuDeconv.Compute;
+
+namespace GpuDeconv.Kernels;
+
+/// <summary>The convolutions of <see cref="Conv2dVector"/> as host code with 512-bit vectors (the CPU accelerator's route).</summary>
+internal static unsafe class HostConv
+{
+    /// <summary>Output pixels per forward block.</summary>
+    public const int PixelBlock = 12;
+    /// <summary>Floats per vector.</summary>
+    public const int Lanes = 16;
+    /// <summary>Output channels per block (two vectors).</summary>
+    public const int ChannelBlock = 32;
+
+    /// <summary>
+    /// y[b, pixel, co] = sum over taps and input channels of p[...] * w[tap, ci, co] (+ bias[co]) over the zero-bordered copy
+    /// <paramref name="p"/> (as Conv2dVector.ForwardKernel reads it) and the filter <paramref name="w"/> with
+    /// <see cref="DirectConv.FilterStride"/> (a multiple of 16) channels per row.
+    /// </summary>
+    public static void Forward(CPUAccelerator cpu, DirectConv c, ArrayView<float> p, ArrayView<float> w, ArrayView<float>? bias, ArrayView<float> y)
+    {
+        int plane = c.OutH * c.OutW;
+        int pixelBlocks = CeilDiv(plane, PixelBlock);
+        int channelBlocks = CeilDiv(c.FilterStride, ChannelBlock);
+        long items = (long)c.Batch * pixelBlocks * channelBlocks;
+        if (items == 0) return;
+        Require(p, (long)c.Batch * c.PaddedH * c.PaddedW * c.InC, "the input copy");
+        Require(w, (long)c.KH * c.KW * c.InC * c.FilterStride, "the filter");
+        Require(y, (long)c.Batch * plane * c.OutC, "the output");
+        if (bias is { } b) Require(b, c.OutC, "the bias");
+        nint pp = HostView.Address(p), wp = HostView.Address(w), bp = bias is { } bv ? HostView.Address(bv) : 0, yp = HostView.Address(y);
+        // Each (tap, input channel) term's place in the copy, relative to a pixel's first tap, in the order of the sum.
+        var offsets = new int[c.KH * c.KW * c.InC];
+        for (int kh = 0, k = 0; kh < c.KH; kh++)
+            for (int kw = 0; kw < c.KW; kw++)
+                for (int ci = 0; ci < c.InC; ci++)
+                    offsets[k++] = checked((kh * c.DilationH * c.PaddedW + kw * c.DilationW) * c.InC + ci);
+        using var pinned = offsets.AsMemory().Pin();
+        nint op = (nint)pinned.Pointer;
+        HostParallel.For(cpu, items, (begin, end) =>
+        {
+            for (long item = begin; item < end; item++)
+            {
+                // Channel blocks fastest, so that the blocks of one pixel block share its input rows in cache.
+                int channelBlock = (int)(item % channelBlocks);
+                long rest = item / channelBlocks;
+                int pixel0 = (int)(rest % pixelBlocks) * PixelBlock;
+                int image = (int)(rest / pixelBlocks);
+                int co0 = channelBlock * ChannelBlock;
+                if (c.FilterStride - co0 >= ChannelBlock)
+                    ForwardBlock<TwoVectors>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, image, pixel0, co0);
+                else
+                    ForwardBlock<OneVector>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, image, pixel0, co0);
+            }
+        });
+    }
+
+    /// <summary>
+    /// One partial dw per slice of the output positions, as Conv2dVector.FilterGradientKernel computes it: slice z holds
+    /// sum over its positions, in order, of x[...] * dy[...], at offset z * KH*KW*InC*OutC of <paramref name="target"/>.
+    /// <paramref name="x"/> has <see cref="DirectConv.XStride"/> channels per position, <paramref name="dy"/>
+    /// <see cref="DirectConv.DyStride"/> (zeros past InC and OutC).
+    /// </summary>
+    public static void FilterGradient(CPUAccelerator cpu, DirectConv c, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> target, int slices)
+    {
+        int taps = c.KH * c.KW;
+        long length = (long)taps * c.InC * c.OutC;
+        Require(x, (long)c.Batch * c.InH * c.InW * c.XStride, "the input");
+        Require(dy, (long)c.Batch * c.OutH * c.OutW * c.DyStride, "the output gradient");
+        Require(target, slices * length, "the partial sums");
+        nint xp = HostView.Address(x), dp = HostView.Address(dy), tp = HostView.Address(target);
+        HostParallel.For(cpu, (long)slices * taps, (begin, end) =>
+        {
+            for (long item = begin; item < end; item++)
+            {
+                int slice = (int)(item / taps);
+                int tap = (int)(item % taps);
+                float* partial = (float*)tp + slice * length;
+                for (int ci0 = 0; ci0 < c.InC; ci0 += 8)
+                {
+                    for (int co0 = 0; co0 < c.OutC; co0 += ChannelBlock)
+                    {
+                        bool eight = c.XStride - ci0 >= 8;
+                        bool two = c.DyStride - co0 >= ChannelBlock;
+                        if (eight && two) FilterBlock<EightInputs, TwoVectors>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0, co0);
+                        else if (eight) FilterBlock<EightInputs, OneVector>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0, co0);
+                        else if (two) FilterBlock<FourInputs, TwoVectors>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0, co0);
+                        else FilterBlock<FourInputs, OneVector>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0, co0);
+                        // Four inputs cover only half of an eight-channel step: the second half runs as its own block.
+                        if (!eight && ci0 + 4 < c.InC)
+                        {
+                            if (two) FilterBlock<FourInputs, TwoVectors>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0 + 4, co0);
+                            else FilterBlock<FourInputs, OneVector>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0 + 4, co0);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>p = x copied into its zero-bordered buffer (Conv2dVector.PadInputKernel's copy, with whole rows moved at once).</summary>
+    public static void PadInput(CPUAccelerator cpu, DirectConv c, ArrayView<float> x, ArrayView<float> p)
+    {
+        Require(x, (long)c.Batch * c.SourceH * c.SourceW * c.InC, "the input");
+        Require(p, (long)c.Batch * c.PaddedH * c.PaddedW * c.InC, "the input copy");
+        nint xp = HostView.Address(x), pp = HostView.Address(p);
+        HostParallel.For(cpu, (long)c.Batch * c.PaddedH, (begin, end) =>
+        {
+            for (long row = begin; row < end; row++)
+            {
+                int b = (int)(row / c.PaddedH);
+                int vy = (int)(row - (long)b * c.PaddedH) + c.OriginH;
+                float* target = (float*)pp + row * c.PaddedW * c.InC;
+                var span = new Span<float>(target, c.PaddedW * c.InC);
+                span.Clear();
+                if (vy < 0 || vy >= c.InH || vy % c.SpreadH != 0) continue;
+                float* source = (float*)xp + ((long)b * c.SourceH + vy / c.SpreadH) * c.SourceW * c.InC;
+                // Columns of the copy that hold input columns: vx = col + OriginW in [0, InW) with vx % SpreadW == 0.
+                int first = Math.Max(0, -c.OriginW);
+                int last = Math.Min(c.PaddedW, c.InW - c.OriginW);
+                if (c.SpreadW == 1)
+                {
+                    new Span<float>(source + (long)(first + c.OriginW) * c.InC, (last - first) * c.InC)
+                        .CopyTo(new Span<float>(target + (long)first * c.InC, (last - first) * c.InC));
+                    continue;
+                }
+                for (int col = first; col < last; col++)
+                {
+                    int vx = col + c.OriginW;
+                    if (vx % c.SpreadW != 0) continue;
+                    new Span<float>(source + (long)(vx / c.SpreadW) * c.InC, c.InC).CopyTo(new Span<float>(target + (long)col * c.InC, c.InC));
+                }
+            }
+        });
+    }
+
+    // ---- blocks ----
+
+    // 12 pixels x 16 or 32 channels. A block past the end of the plane repeats its last pixel (computed, not stored).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardBlock<TColumns>(in DirectConv c, int* offsets, float* p, float* w, float* bias, float* y, int image, int pixel0, int co0)
+        where TColumns : struct, IColumns
+    {
+        // Allocated (and zeroed, a call) before the accumulators exist; see the end.
+        var tile = stackalloc Vector512<float>[2 * PixelBlock];
+        int plane = c.OutH * c.OutW;
+        float* p0 = p + FirstTap(c, image, pixel0, plane);
+        float* p1 = p + FirstTap(c, image, pixel0 + 1, plane);
+        float* p2 = p + FirstTap(c, image, pixel0 + 2, plane);
+        float* p3 = p + FirstTap(c, image, pixel0 + 3, plane);
+        float* p4 = p + FirstTap(c, image, pixel0 + 4, plane);
+        float* p5 = p + FirstTap(c, image, pixel0 + 5, plane);
+        float* p6 = p + FirstTap(c, image, pixel0 + 6, plane);
+        float* p7 = p + FirstTap(c, image, pixel0 + 7, plane);
+        float* p8 = p + FirstTap(c, image, pixel0 + 8, plane);
+        float* p9 = p + FirstTap(c, image, pixel0 + 9, plane);
+        float* p10 = p + FirstTap(c, image, pixel0 + 10, plane);
+        float* p11 = p + FirstTap(c, image, pixel0 + 11, plane);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default,
+            a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default,
+            b6 = default, b7 = default, b8 = default, b9 = default, b10 = default, b11 = default;
+        // One loop over every (tap, input channel) term, in the order Conv2dVector sums them: `offsets` holds each term's
+        // place in the copy relative to a pixel's first tap, and the filter rows follow one another.
+        nint stride = c.FilterStride;
+        float* wr = w + co0;
+        int* end = offsets + c.KH * c.KW * c.InC;
+        for (int* k = offsets; k < end; k++, wr += stride)
+        {
+            nint ci = *k;
+            var w0 = Vector512.Load(wr);
+            var w1 = TColumns.Two ? Vector512.Load(wr + Lanes) : default;
+            var v = Vector512.Create(p0[ci]);
+            a0 = Vector512.FusedMultiplyAdd(v, w0, a0);
+            if (TColumns.Two) b0 = Vector512.FusedMultiplyAdd(v, w1, b0);
+            v = Vector512.Create(p1[ci]);
+            a1 = Vector512.FusedMultiplyAdd(v, w0, a1);
+            if (TColumns.Two) b1 = Vector512.FusedMultiplyAdd(v, w1, b1);
+            v = Vector512.Create(p2[ci]);
+            a2 = Vector512.FusedMultiplyAdd(v, w0, a2);
+            if (TColumns.Two) b2 = Vector512.FusedMultiplyAdd(v, w1, b2);
+            v = Vector512.Create(p3[ci]);
+            a3 = Vector512.FusedMultiplyAdd(v, w0, a3);
+            if (TColumns.Two) b3 = Vector512.FusedMultiplyAdd(v, w1, b3);
+            v = Vector512.Create(p4[ci]);
+            a4 = Vector512.FusedMultiplyAdd(v, w0, a4);
+            if (TColumns.Two) b4 = Vector512.FusedMultiplyAdd(v, w1, b4);
+            v = Vector512.Create(p5[ci]);
+            a5 = Vector512.FusedMultiplyAdd(v, w0, a5);
+            if (TColumns.Two) b5 = Vector512.FusedMultiplyAdd(v, w1, b5);
+            v = Vector512.Create(p6[ci]);
+            a6 = Vector512.FusedMultiplyAdd(v, w0, a6);
+            if (TColumns.Two) b6 = Vector512.FusedMultiplyAdd(v, w1, b6);
+            v = Vector512.Create(p7[ci]);
+            a7 = Vector512.FusedMultiplyAdd(v, w0, a7);
+            if (TColumns.Two) b7 = Vector512.FusedMultiplyAdd(v, w1, b7);
+            v = Vector512.Create(p8[ci]);
+            a8 = Vector512.FusedMultiplyAdd(v, w0, a8);
+            if (TColumns.Two) b8 = Vector512.FusedMultiplyAdd(v, w1, b8);
+            v = Vector512.Create(p9[ci]);
+            a9 = Vector512.FusedMultiplyAdd(v, w0, a9);
+            if (TColumns.Two) b9 = Vector512.FusedMultiplyAdd(v, w1, b9);
+            v = Vector512.Create(p10[ci]);
+            a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
+            if (TColumns.Two) b10 = Vector512.FusedMultiplyAdd(v, w1, b10);
+            v = Vector512.Create(p11[ci]);
+            a11 = Vector512.FusedMultiplyAdd(v, w0, a11);
+            if (TColumns.Two) b11 = Vector512.FusedMultiplyAdd(v, w1, b11);
+        }
+        // The accumulators go to the stack tile before anything that may call: across a call (every vector register is
+        // caller-saved on x64 Unix) the JIT would keep them in memory inside the loop as well.
+        tile[0] = a0; tile[1] = b0; tile[2] = a1; tile[3] = b1; tile[4] = a2; tile[5] = b2;
+        tile[6] = a3; tile[7] = b3; tile[8] = a4; tile[9] = b4; tile[10] = a5; tile[11] = b5;
+        tile[12] = a6; tile[13] = b6; tile[14] = a7; tile[15] = b7; tile[16] = a8; tile[17] = b8;
+        tile[18] = a9; tile[19] = b9; tile[20] = a10; tile[21] = b10; tile[22] = a11; tile[23] = b11;
+        // The plane's pixels are contiguous in NHWC, so the block's pixels are OutC apart even across rows.
+        WriteTile(tile, Math.Min(PixelBlock, plane - pixel0), Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0),
+            y + ((nint)image * plane + pixel0) * c.OutC + co0, c.OutC, c.HasBias != 0 ? bias + co0 : null);
+    }
+
+    // 4 or 8 input channels x 16 or 32 output channels of one tap, summed over the slice's positions in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FilterBlock<TInputs, TColumns>(in DirectConv c, float* x, float* dy, float* partial, int slice, int tap, int ci0, int co0)
+        where TInputs : struct, IInputs where TColumns : struct, IColumns
+    {
+        // Allocated (and zeroed, a call) before the accumulators exist, as in ForwardBlock.
+        var tile = stackalloc Vector512<float>[16];
+        int kh = tap / c.KW;
+        int kw = tap - kh * c.KW;
+        int offset = kw * c.DilationW - c.PadLeft;
+        int oxBegin = offset >= 0 ? 0 : (-offset + c.StrideW - 1) / c.StrideW;
+        int oxEnd = c.InW - offset <= 0 ? 0 : Math.Min(c.OutW, (c.InW - offset + c.StrideW - 1) / c.StrideW);
+        int rows = c.Batch * c.OutH;
+        int chunks = Math.Max(1, CeilDiv(rows, c.RowsPerChunk));
+        int rowBegin = slice * c.ChunksPerSlice * c.RowsPerChunk;
+        int rowEnd = Math.Min(rows, Math.Min(chunks, (slice + 1) * c.ChunksPerSlice) * c.RowsPerChunk);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        nint xStep = (nint)c.StrideW * c.XStride, dyStep = c.DyStride;
+        int columns = oxEnd - oxBegin;
+        for (int r = rowBegin; r < rowEnd; r++)
+        {
+            int b = r / c.OutH;
+            int oy = r - b * c.OutH;
+            int iy = oy * c.StrideH + kh * c.DilationH - c.PadTop;
+            if (iy < 0 || iy >= c.InH) continue;
+            float* xi = x + (((nint)b * c.InH + iy) * c.InW + (nint)oxBegin * c.StrideW + offset) * c.XStride + ci0;
+            float* di = dy + ((nint)r * c.OutW + oxBegin) * c.DyStride + co0;
+            for (int n = 0; n < columns; n++, xi += xStep, di += dyStep)
+            {
+                var d0 = Vector512.Load(di);
+                var d1 = TColumns.Two ? Vector512.Load(di + Lanes) : default;
+                var v = Vector512.Create(xi[0]);
+                a0 = Vector512.FusedMultiplyAdd(v, d0, a0);
+                if (TColumns.Two) b0 = Vector512.FusedMultiplyAdd(v, d1, b0);
+                v = Vector512.Create(xi[1]);
+                a1 = Vector512.FusedMultiplyAdd(v, d0, a1);
+                if (TColumns.Two) b1 = Vector512.FusedMultiplyAdd(v, d1, b1);
+                v = Vector512.Create(xi[2]);
+                a2 = Vector512.FusedMultiplyAdd(v, d0, a2);
+                if (TColumns.Two) b2 = Vector512.FusedMultiplyAdd(v, d1, b2);
+                v = Vector512.Create(xi[3]);
+                a3 = Vector512.FusedMultiplyAdd(v, d0, a3);
+                if (TColumns.Two) b3 = Vector512.FusedMultiplyAdd(v, d1, b3);
+                if (!TInputs.Eight) continue;
+                v = Vector512.Create(xi[4]);
+                a4 = Vector512.FusedMultiplyAdd(v, d0, a4);
+                if (TColumns.Two) b4 = Vector512.FusedMultiplyAdd(v, d1, b4);
+                v = Vector512.Create(xi[5]);
+                a5 = Vector512.FusedMultiplyAdd(v, d0, a5);
+                if (TColumns.Two) b5 = Vector512.FusedMultiplyAdd(v, d1, b5);
+                v = Vector512.Create(xi[6]);
+                a6 = Vector512.FusedMultiplyAdd(v, d0, a6);
+                if (TColumns.Two) b6 = Vector512.FusedMultiplyAdd(v, d1, b6);
+                v = Vector512.Create(xi[7]);
+                a7 = Vector512.FusedMultiplyAdd(v, d0, a7);
+                if (TColumns.Two) b7 = Vector512.FusedMultiplyAdd(v, d1, b7);
+            }
+        }
+        tile[0] = a0; tile[1] = b0; tile[2] = a1; tile[3] = b1; tile[4] = a2; tile[5] = b2; tile[6] = a3; tile[7] = b3;
+        tile[8] = a4; tile[9] = b4; tile[10] = a5; tile[11] = b5; tile[12] = a6; tile[13] = b6; tile[14] = a7; tile[15] = b7;
+        WriteTile(tile, Math.Min(TInputs.Eight ? 8 : 4, c.InC - ci0), Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0),
+            partial + ((nint)tap * c.InC + ci0) * c.OutC + co0, c.OutC, null);
+    }
+
+    // ---- helpers ----
+
+    // Where tap (0, 0) of output pixel `pixel` (row-major in the plane, clamped to its last pixel) reads the copy.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint FirstTap(in DirectConv c, int image, int pixel, int plane)
+    {
+        int q = Math.Min(pixel, plane - 1);
+        int oy = q / c.OutW;
+        int ox = q - oy * c.OutW;
+        return (((nint)image * c.PaddedH + oy * c.StrideH - c.PadTop - c.OriginH) * c.PaddedW + ox * c.StrideW - c.PadLeft - c.OriginW) * c.InC;
+    }
+
+    // Writes `rows` rows of a tile (two vectors per row), each cut to `channels` (+ bias[channel]), rows `stride` floats apart.
+    private static void WriteTile(Vector512<float>* tile, int rows, int channels, float* target, nint stride, float* bias)
+    {
+        for (int r = 0; r < rows; r++, target += stride)
+        {
+            float* row = (float*)(tile + 2 * r);
+            if (bias != null)
+                for (int i = 0; i < channels; i++) target[i] = row[i] + bias[i];
+            else if (channels == ChannelBlock)
+            {
+                Vector512.Store(tile[2 * r], target);
+                Vector512.Store(tile[2 * r + 1], target + Lanes);
+            }
+            else
+                for (int i = 0; i < channels; i++) target[i] = row[i];
+        }
+    }
+
+    private static void Require(ArrayView<float> view, long length, string what)
+    {
+        if (view.Length < length)
+            throw new ArgumentException($"Conv2d (host): {what} has {view.Length} elements; the geometry needs {length}.");
+    }
+
+    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
+
+    // Compile-time block shapes: the JIT specialises each generic block per struct and drops the dead branches.
+    private interface IColumns
+    {
+        static abstract bool Two { get; }
+    }
+
+    private struct OneVector : IColumns
+    {
+        public static bool Two => false;
+    }
+
+    private struct TwoVectors : IColumns
+    {
+        public static bool Two => true;
+    }
+
+    private interface IInputs
+    {
+        static abstract bool Eight { get; }
+    }
+
+    private struct FourInputs : IInputs
+    {
+        public static bool Eight => false;
+    }
+
+    private struct EightInputs : IInputs
+    {
+        public static bool Eight => true;
+    }
+}

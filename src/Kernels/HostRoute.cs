@@ -1,0 +1,54 @@
+using System.Runtime.Intrinsics;
+using GpuDeconv.Compute;
+
+namespace GpuDeconv.Kernels;
+
+/// <summary>
+/// When the CPU accelerator runs an op as host code (HostConv, HostPool) instead of as kernel lanes: on CPUs with 512-bit
+/// vectors, unless GPUDECONV_CPU_VECTOR=256 asks for the 256-bit Float8 kernels (the route of CPUs without AVX-512).
+/// </summary>
+internal static class HostRoute
+{
+    private static readonly bool Wide = Vector512.IsHardwareAccelerated && Environment.GetEnvironmentVariable("GPUDECONV_CPU_VECTOR") != "256";
+
+    /// <summary>Whether this process's CPU accelerator takes the host routes.</summary>
+    public static bool Available => Wide;
+
+    /// <summary>The CPU accelerator of <paramref name="stream"/> when it takes the host routes; null otherwise (pocl, GPUs, ILGPU, no AVX-512).</summary>
+    public static CPUAccelerator? Of(AcceleratorStream stream) =>
+        Wide && stream.Accelerator is CPUAccelerator cpu && cpu.Device.RunsHostKernels ? cpu : null;
+}
+
+/// <summary>Host addresses of views on the CPU accelerator.</summary>
+internal static class HostView
+{
+    /// <summary>The address of element 0 of <paramref name="view"/>; it must live in host memory.</summary>
+    public static nint Address<T>(ArrayView<T> view) where T : unmanaged
+    {
+        nint address = view.HostPointer;
+        if (address == 0 && view.Length > 0)
+            throw new InvalidOperationException($"A host route was given a view of {view.Length} elements that does not live in host memory.");
+        return address;
+    }
+}
+
+/// <summary>Splits host-route work over the cores, as the CPU accelerator splits a launch.</summary>
+internal static class HostParallel
+{
+    // Parts per core, so that uneven parts balance.
+    private const int PartsPerCore = 4;
+
+    /// <summary>Runs <paramref name="range"/> over [0, <paramref name="count"/>) in contiguous parts (one part in sequential mode).</summary>
+    public static void For(CPUAccelerator cpu, long count, Action<long, long> range)
+    {
+        if (count <= 0) return;
+        int cores = Environment.ProcessorCount;
+        if (cpu.IsSequential || cores == 1 || count == 1)
+        {
+            range(0, count);
+            return;
+        }
+        int parts = (int)Math.Min(count, (long)cores * PartsPerCore);
+        Parallel.For(0, parts, i => range(count * i / parts, count * (i + 1) / parts));
+    }
+}
