@@ -22,8 +22,16 @@ public static class Activations
 {
     /// <summary>y = max(x, 0) elementwise (NaN stays NaN).</summary>
     /// <exception cref="ArgumentException">The shapes differ, a view does not hold its shape, or a view lives on another accelerator.</exception>
-    public static void Relu(AcceleratorStream stream, TensorView<float> x, TensorView<float> y) =>
+    public static void Relu(AcceleratorStream stream, TensorView<float> x, TensorView<float> y)
+    {
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            int n = Elementwise.Unary(stream, "Activations.Relu", x, "x", y, "y");
+            if (n > 0) HostOps.Relu(cpu, x.Data, y.Data, n);
+            return;
+        }
         Pointwise(stream, "Activations.Relu", ReluKernel, x, y);
+    }
 
     /// <summary>y = 1 / (1 + exp(-x)) elementwise, computed without overflow for any |x|.</summary>
     /// <exception cref="ArgumentException">The shapes differ, a view does not hold its shape, or a view lives on another accelerator.</exception>
@@ -45,6 +53,11 @@ public static class Activations
             throw new ArgumentException($"{op}: rule {(int)rule} is not one of Gradient, Deconvnet, Guided.", nameof(rule));
         int n = Check(stream, op, outputGrad, "forwardInput", forwardInput, inputGrad);
         if (n == 0) return;
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostOps.ReluBackward(cpu, outputGrad.Data, forwardInput.Data, inputGrad.Data, n, (int)rule);
+            return;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ReluBackwardKernel)(
             stream, n, outputGrad.Data, forwardInput.Data, inputGrad.Data, (int)rule);
     }

@@ -58,6 +58,11 @@ public static class BiasAdd
         int chunkRows = ChunkRows(rows);
         int chunks = (rows + chunkRows - 1) / chunkRows;
         var partials = Scratch.Get<float>(stream, Scratch.SplitK, Math.Max(1L, (long)chunks * channels));
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostOps.BiasGrad(cpu, outputGrad.Data, partials, biasGrad.Data, rows, channels, chunkRows, chunks);
+            return;
+        }
         if (chunks > 0)
         {
             var config = new KernelConfig(new Index2D((channels + GradColumns - 1) / GradColumns, chunks), new Index2D(GradColumns, GradRowLanes));

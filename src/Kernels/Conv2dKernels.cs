@@ -198,9 +198,14 @@ public static class Conv2dKernels
     }
 
     /// <summary>sum[i] = partials[0 * length + i] + partials[1 * length + i] + ... in slice order (the split-K reduce of both filter gradients).</summary>
-    internal static void SumSlices(AcceleratorStream stream, ArrayView<float> partials, ArrayView<float> sum, int slices, int length) =>
-        stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(SumSlicesKernel)(
-            stream, length, partials, sum, slices, length);
+    internal static void SumSlices(AcceleratorStream stream, ArrayView<float> partials, ArrayView<float> sum, int slices, int length)
+    {
+        if (HostRoute.Of(stream) is { } cpu)
+            HostOps.SumSlices(cpu, partials, sum, slices, length);
+        else
+            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(SumSlicesKernel)(
+                stream, length, partials, sum, slices, length);
+    }
 
     private static ConvGemm Gemm(int mode, int m, int n, int k)
     {

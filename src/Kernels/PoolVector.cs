@@ -73,6 +73,11 @@ internal static class PoolVector
     public static void Forward(AcceleratorStream stream, ArrayView<float> input, ArrayView<float> output, ArrayView<long> argmax,
                                WindowGeometry g, bool includeBatch)
     {
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostPool.Forward(cpu, input, output, argmax, g, includeBatch);
+            return;
+        }
         HostLanes.Launch(g.Batch * g.OutH, (config, lanes) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<long>, WindowGeometry, int, int>(ForwardKernel)(
                 stream, config, input, output, argmax, g, includeBatch ? 1 : 0, lanes));
@@ -82,6 +87,11 @@ internal static class PoolVector
     public static void Backward(AcceleratorStream stream, ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad,
                                 WindowGeometry g, bool includeBatch)
     {
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostPool.Backward(cpu, outputGrad, argmax, inputGrad, g, includeBatch);
+            return;
+        }
         HostLanes.Launch(g.Batch * g.OutH, (config, lanes) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, WindowGeometry, int, int>(BackwardKernel)(
                 stream, config, outputGrad, argmax, inputGrad, g, includeBatch ? 1 : 0, lanes));

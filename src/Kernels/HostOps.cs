@@ -1,0 +1,126 @@
+// HostOps: the CPU accelerator's host routes for the training step's pointwise and reduction ops (see HostRoute.cs).
+//   A kernel lane on the CPU accelerator handles one element through a delegate call with range checks; these loops
+//   handle 16 elements per 512-bit vector instead. Each computes what its kernel computes, in the kernel's order,
+//   so results are the kernels' bits:
+//   Relu          y = x < 0 ? 0 : x (NaN and -0 pass), ReluBackward by its rule (ReluKernel, ReluBackwardKernel).
+//   BiasGrad      the two passes of BiasAdd.BackwardBias: per chunk of rows, GradRowLanes interleaved row sums per column,
+//                 added lane after lane; then the chunks' partials added in order. Vectors run across columns, so
+//                 every column's sum keeps its order.
+//   SumSlices     sum[i] = ((0 + p[0][i]) + p[1][i]) + ... (Conv2dKernels.SumSlicesKernel).
+
+using System.Runtime.Intrinsics;
+using GpuDeconv.Compute;
+
+namespace GpuDeconv.Kernels;
+
+/// <summary>Host-code versions of pointwise and reduction kernels for the CPU accelerator (bit-identical results).</summary>
+internal static unsafe class HostOps
+{
+    private const int Lanes = 16;
+    // Elements per parallel part of a pointwise op: big enough that a part outweighs its scheduling.
+    private const int PointwisePart = 1 << 16;
+
+    /// <summary>y = x &lt; 0 ? 0 : x over <paramref name="n"/> elements (y may alias x).</summary>
+    public static void Relu(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> y, int n)
+    {
+        nint xp = HostView.Address(x), yp = HostView.Address(y);
+        Pointwise(cpu, n, (begin, end) =>
+        {
+            float* s = (float*)xp, t = (float*)yp;
+            long i = begin;
+            for (; i + Lanes <= end; i += Lanes)
+            {
+                var v = Vector512.Load(s + i);
+                Vector512.Store(Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v), t + i);
+            }
+            for (; i < end; i++) t[i] = s[i] < 0f ? 0f : s[i];
+        });
+    }
+
+    /// <summary>dx = the signal dy where the rule opens the unit, else 0 (0 Gradient: f &gt; 0; 1 Deconvnet: dy &gt; 0; 2 Guided: both).</summary>
+    public static void ReluBackward(CPUAccelerator cpu, ArrayView<float> dy, ArrayView<float> f, ArrayView<float> dx, int n, int rule)
+    {
+        nint dp = HostView.Address(dy), fp = HostView.Address(f), xp = HostView.Address(dx);
+        Pointwise(cpu, n, (begin, end) =>
+        {
+            float* r = (float*)dp, g = (float*)fp, t = (float*)xp;
+            long i = begin;
+            for (; i + Lanes <= end; i += Lanes)
+            {
+                var v = Vector512.Load(r + i);
+                var open = rule == 1 ? Vector512.GreaterThan(v, Vector512<float>.Zero) : Vector512.GreaterThan(Vector512.Load(g + i), Vector512<float>.Zero);
+                if (rule == 2) open &= Vector512.GreaterThan(v, Vector512<float>.Zero);
+                Vector512.Store(Vector512.ConditionalSelect(open, v, Vector512<float>.Zero), t + i);
+            }
+            for (; i < end; i++)
+            {
+                float v = r[i];
+                bool open = rule == 1 ? v > 0f : g[i] > 0f;
+                if (rule == 2) open = open && v > 0f;
+                t[i] = open ? v : 0f;
+            }
+        });
+    }
+
+    /// <summary>biasGrad[c] = sum of dy[r, c] over the rows, in BiasAdd.BackwardBias's order (chunks of <paramref name="chunkRows"/>).</summary>
+    public static void BiasGrad(CPUAccelerator cpu, ArrayView<float> dy, ArrayView<float> partials, ArrayView<float> biasGrad,
+                                int rows, int channels, int chunkRows, int chunks)
+    {
+        const int rowLanes = BiasAdd.GradRowLanes;
+        nint dp = HostView.Address(dy), pp = HostView.Address(partials), bp = HostView.Address(biasGrad);
+        HostParallel.For(cpu, chunks, (begin, end) =>
+        {
+            var lanes = new float[rowLanes * channels];
+            fixed (float* lane = lanes)
+            {
+                for (long chunk = begin; chunk < end; chunk++)
+                {
+                    int first = (int)chunk * chunkRows;
+                    int rowEnd = Math.Min(rows, first + chunkRows);
+                    // Lane ty sums rows first + ty, first + ty + rowLanes, ... of every column.
+                    for (int ty = 0; ty < rowLanes; ty++)
+                    {
+                        float* sum = lane + ty * channels;
+                        new Span<float>(sum, channels).Clear();
+                        for (int r = first + ty; r < rowEnd; r += rowLanes)
+                            Add(sum, (float*)dp + (long)r * channels, channels);
+                    }
+                    float* total = (float*)pp + chunk * channels;
+                    new Span<float>(lane, channels).CopyTo(new Span<float>(total, channels));
+                    for (int ty = 1; ty < rowLanes; ty++) Add(total, lane + ty * channels, channels);
+                }
+            }
+        });
+        // Pass 2: the chunks' partials in order, from 0.
+        float* result = (float*)bp;
+        new Span<float>(result, channels).Clear();
+        for (int p = 0; p < chunks; p++) Add(result, (float*)pp + (long)p * channels, channels);
+    }
+
+    /// <summary>sum[i] = partials[0 * length + i] + partials[1 * length + i] + ... in slice order, from 0.</summary>
+    public static void SumSlices(CPUAccelerator cpu, ArrayView<float> partials, ArrayView<float> sum, int slices, int length)
+    {
+        nint pp = HostView.Address(partials), sp = HostView.Address(sum);
+        Pointwise(cpu, length, (begin, end) =>
+        {
+            float* t = (float*)sp + begin;
+            int count = (int)(end - begin);
+            new Span<float>(t, count).Clear();
+            for (int z = 0; z < slices; z++) Add(t, (float*)pp + (long)z * length + begin, count);
+        });
+    }
+
+    // target[i] += source[i] for i < count.
+    private static void Add(float* target, float* source, int count)
+    {
+        int i = 0;
+        for (; i + Lanes <= count; i += Lanes) Vector512.Store(Vector512.Load(target + i) + Vector512.Load(source + i), target + i);
+        for (; i < count; i++) target[i] += source[i];
+    }
+
+    private static void Pointwise(CPUAccelerator cpu, long n, Action<long, long> range)
+    {
+        long parts = (n + PointwisePart - 1) / PointwisePart;
+        HostParallel.For(cpu, parts, (begin, end) => range(begin * PointwisePart, Math.Min(n, end * PointwisePart)));
+    }
+}
