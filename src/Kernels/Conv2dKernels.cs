@@ -123,21 +123,38 @@ public static class Conv2dKernels
     /// <summary>Whether <paramref name="algorithm"/> means the CPU-shaped convolutions (Float8 kernels or host code) on <paramref name="stream"/>'s device.</summary>
     internal static bool UsesVector(AcceleratorStream stream, ConvAlgorithm algorithm) => algorithm switch
     {
-        ConvAlgorithm.Vector or ConvAlgorithm.Host => true,
+        ConvAlgorithm.Vector or ConvAlgorithm.Host or ConvAlgorithm.Winograd => true,
         ConvAlgorithm.ImplicitGemm => false,
         ConvAlgorithm.Auto => stream.Accelerator.Device.RunsHostKernels,
-        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Conv2d: the algorithm is Auto, ImplicitGemm, Vector or Host."),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Conv2d: the algorithm is Auto, ImplicitGemm, Vector, Host or Winograd."),
     };
 
     /// <summary>The CPU accelerator that runs the convolution as host code (<see cref="ConvAlgorithm.Host"/>, or Auto where it is available); null for kernels.</summary>
     internal static CPUAccelerator? HostOf(AcceleratorStream stream, ConvAlgorithm algorithm) => algorithm switch
     {
         ConvAlgorithm.Auto => HostRoute.Of(stream),
-        ConvAlgorithm.Host => HostRoute.Of(stream) ?? throw new NotSupportedException(
-            $"Conv2d: ConvAlgorithm.Host runs on the CPU accelerator of a CPU with 512-bit vectors (AVX-512) and without GPUDECONV_CPU_VECTOR=256; " +
+        ConvAlgorithm.Host or ConvAlgorithm.Winograd => HostRoute.Of(stream) ?? throw new NotSupportedException(
+            $"Conv2d: ConvAlgorithm.{algorithm} runs on the CPU accelerator of a CPU with 512-bit vectors (AVX-512) and without GPUDECONV_CPU_VECTOR=256; " +
             $"this stream belongs to {stream.Accelerator.Device.Name}{(HostRoute.Available ? "" : " and this CPU or setting has no 512-bit route")}. Use Auto or Vector."),
         _ => null,
     };
+
+    /// <summary>
+    /// The CPU accelerator that runs this convolution by Winograd (<see cref="ConvAlgorithm.Winograd"/>, or Auto where
+    /// <paramref name="pays"/>); null for the other routes. Winograd asked for a geometry it does not fit fails, naming both.
+    /// </summary>
+    private static CPUAccelerator? WinogradOf(AcceleratorStream stream, ConvAlgorithm algorithm, WindowGeometry g, bool pays, string op)
+    {
+        if (algorithm == ConvAlgorithm.Winograd)
+        {
+            var cpu = HostOf(stream, algorithm);
+            if (!HostWinograd.Fits(g))
+                throw new NotSupportedException($"{op}: ConvAlgorithm.Winograd computes square 3x3 and 5x5 filters with stride 1 and no dilation; " +
+                    $"this one is {g.KH}x{g.KW}, stride ({g.StrideH}, {g.StrideW}), dilation ({g.DilationH}, {g.DilationW}). Use Auto or Host.");
+            return cpu;
+        }
+        return algorithm == ConvAlgorithm.Auto && pays ? HostRoute.Of(stream) : null;
+    }
 
     // ---- launches (shapes already validated) ----
 
@@ -146,6 +163,11 @@ public static class Conv2dKernels
     {
         int m = g.Batch * g.OutH * g.OutW;
         if ((long)m * g.OutC == 0) return;
+        if (WinogradOf(stream, algorithm, g, HostWinograd.Pays(g), "Conv2d") is { } winograd)
+        {
+            HostWinograd.Forward(winograd, x, w, bias, y, g);
+            return;
+        }
         if (UsesVector(stream, algorithm))
         {
             Conv2dVector.Forward(stream, x, w, bias, y, g, HostOf(stream, algorithm));
@@ -162,6 +184,11 @@ public static class Conv2dKernels
     {
         int m = g.Batch * g.InH * g.InW;
         if ((long)m * g.InC == 0) return;
+        if (WinogradOf(stream, algorithm, g, HostWinograd.PaysBackwardInput(g), "Conv2d.BackwardInput") is { } winograd)
+        {
+            HostWinograd.BackwardInput(winograd, dy, w, dx, g);
+            return;
+        }
         if (UsesVector(stream, algorithm))
         {
             Conv2dVector.BackwardInput(stream, dy, w, dx, g, HostOf(stream, algorithm));
@@ -175,6 +202,11 @@ public static class Conv2dKernels
     {
         int rows = g.KH * g.KW * g.InC;
         if ((long)rows * g.OutC == 0) return;
+        if (WinogradOf(stream, algorithm, g, HostWinograd.PaysBackwardFilter(g), "Conv2d.BackwardFilter") is { } winograd)
+        {
+            HostWinograd.BackwardFilter(winograd, x, dy, dw, g);
+            return;
+        }
         if (UsesVector(stream, algorithm))
         {
             Conv2dVector.BackwardFilter(stream, x, dy, dw, g, HostOf(stream, algorithm));

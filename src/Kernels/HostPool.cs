@@ -37,6 +37,93 @@ internal static unsafe class HostPool
         });
     }
 
+    /// <summary>
+    /// PoolVector.UnpoolGatherKernel's pass: every output cell gets the value whose switch names it within its own block, else 0;
+    /// misses[row of values] = 1 where some switch named no cell of its block, and then status[1] = PoolVector.OutsideBlock.
+    /// </summary>
+    public static void UnpoolGather(CPUAccelerator cpu, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
+                                    ArrayView<int> status, ArrayView<int> misses, UnpoolRows u)
+    {
+        nint vp = HostView.Address(values), ap = HostView.Address(argmax), op = HostView.Address(output);
+        nint sp = HostView.Address(status), mp = HostView.Address(misses);
+        HostParallel.For(cpu, (long)u.Batch * u.InH, (begin, end) =>
+        {
+            bool any = false;
+            for (long lane = begin; lane < end; lane++)
+            {
+                bool miss = GatherRow(u, (float*)vp, (long*)ap, (float*)op, (int)lane);
+                ((int*)mp)[lane] = miss ? 1 : 0;
+                any |= miss;
+            }
+            // Every part that writes stores the same value.
+            if (any) ((int*)sp)[1] = PoolVector.OutsideBlock;
+        });
+    }
+
+    // One row (b, i) of values: writes its blocks of the output; true when a switch named no cell of its block.
+    private static bool GatherRow(in UnpoolRows u, float* values, long* argmax, float* output, int lane)
+    {
+        int b = lane / u.InH;
+        int i = lane - b * u.InH;
+        long image = (long)u.OutH * u.OutW * u.Channels;
+        // The index that names output cell (y, x, c) of this image is cellBase + (y*W + x)*C + c.
+        long cellBase = u.IncludeBatch != 0 ? b * image : 0;
+        long rowLength = (long)u.OutW * u.Channels;
+        int yBegin = i * u.BlockH;
+        int rows = Math.Max(Math.Min(yBegin + u.BlockH, u.OutH) - yBegin, 0);
+        long e = (long)lane * u.InW * u.Channels;
+        var iota = Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
+        bool miss = false;
+        for (int j = 0; j < u.InW; j++, e += u.Channels)
+        {
+            int xBegin = j * u.BlockW;
+            int columns = Math.Max(Math.Min(xBegin + u.BlockW, u.OutW) - xBegin, 0);
+            long block = yBegin * rowLength + (long)xBegin * u.Channels;
+            float* first = output + b * image + block;
+            int c0 = 0;
+            for (; c0 + Lanes <= u.Channels; c0 += Lanes)
+            {
+                var origin = Vector512.Create(cellBase + block + c0) + iota;
+                var relLow = Vector512.Load(argmax + e + c0) - origin;
+                var relHigh = Vector512.Load(argmax + e + c0 + 8) - origin - Vector512.Create(8L);
+                var value = Vector512.Load(values + e + c0);
+                var hits = Vector512<int>.Zero;
+                for (int y = 0; y < rows; y++)
+                {
+                    float* cell = first + c0 + y * rowLength;
+                    long offset = y * rowLength;
+                    for (int x = 0; x < columns; x++, cell += u.Channels, offset += u.Channels)
+                    {
+                        var own = Vector512.Create(offset);
+                        var named = Vector512.Narrow(Vector512.Equals(relLow, own), Vector512.Equals(relHigh, own));
+                        Vector512.Store(Vector512.ConditionalSelect(named.AsSingle(), value, Vector512<float>.Zero), cell);
+                        hits |= named;
+                    }
+                }
+                // A lane whose switch named none of the block's cells.
+                miss |= !Vector512.EqualsAll(hits, Vector512<int>.AllBitsSet);
+            }
+            for (; c0 < u.Channels; c0++)
+            {
+                long rel = argmax[e + c0] - (cellBase + block + c0);
+                float value = values[e + c0];
+                bool hit = false;
+                for (int y = 0; y < rows; y++)
+                {
+                    float* cell = first + c0 + y * rowLength;
+                    long offset = y * rowLength;
+                    for (int x = 0; x < columns; x++, cell += u.Channels, offset += u.Channels)
+                    {
+                        *cell = rel == offset ? value : 0f;
+                        hit |= rel == offset;
+                    }
+                }
+                miss |= !hit;
+            }
+        }
+        return miss;
+    }
+
     private static void ForwardRow(in WindowGeometry g, float* input, float* output, long* argmax, int lane, bool includeBatch)
     {
         int b = lane / g.OutH;

@@ -108,6 +108,11 @@ internal static class PoolVector
     public static void UnpoolGather(AcceleratorStream stream, ArrayView<float> values, ArrayView<long> argmax, ArrayView<float> output,
                                     ArrayView<int> status, ArrayView<int> misses, UnpoolRows u)
     {
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostPool.UnpoolGather(cpu, values, argmax, output, status, misses, u);
+            return;
+        }
         HostLanes.Launch(u.Batch * u.InH, (config, lanes) =>
             stream.Accelerator.LoadKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<int>, ArrayView<int>, UnpoolRows, int>(UnpoolGatherKernel)(
                 stream, config, values, argmax, output, status, misses, u, lanes));

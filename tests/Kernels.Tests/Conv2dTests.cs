@@ -400,6 +400,56 @@ public sealed class Conv2dTests
         }
     }
 
+    // 3x3 and 5x5 stride-1 shapes for the Winograd route: planes that are not a multiple of the 4x4 or 2x2 output tiles,
+    // channel counts around the 16-float vectors and the 12-row GEMM blocks, VALID and SAME, batch edges of the tile batches.
+    public static readonly (Shape X, Shape W, Conv2dOptions O)[] WinogradCases =
+    [
+        (new(2, 12, 12, 64), new(5, 5, 64, 64), new(1, Padding.Same)),
+        (new(3, 6, 6, 64), new(5, 5, 64, 10), new(1, Padding.Same)),
+        (new(2, 9, 11, 17), new(3, 3, 17, 33), new(1, Padding.Same)),
+        (new(1, 10, 7, 16), new(5, 5, 16, 16), new(1, Padding.Valid)),
+        (new(5, 7, 7, 40), new(3, 3, 40, 24), new(1, Padding.Valid)),
+        (new(9, 14, 14, 32), new(3, 3, 32, 48), new(1, Padding.Same)),
+        (new(1, 5, 5, 3), new(3, 3, 3, 8), new(1, Padding.Same)),
+    ];
+
+    [Fact]
+    public void WinogradMatchesReference()
+    {
+        // The transforms round differently from a direct sum; the bound is the reference tests' (1e-6 per term + 1e-4
+        // relative), which a wrong transform, tile or padding misses by orders of magnitude.
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        for (int i = 0; i < WinogradCases.Length; i++)
+        {
+            var (xs, ws, o) = WinogradCases[i];
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
+            var x = Host.Random(1800 + i, xs.Size);
+            var w = Host.Random(1900 + i, ws.Size);
+            var dy = Host.Random(2000 + i, ys.Size);
+            var bias = Host.Random(2100 + i, ws[3]);
+            string what = $"winograd case {i}: x {xs}, w {ws}, {o}";
+            Close(Conv2dReference.Forward(ConvRunner.D(x), xs, ConvRunner.D(w), ws, o, ConvRunner.D(bias)),
+                ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Winograd), ws[0] * ws[1] * ws[2] + 1, $"{what} forward");
+            Close(Conv2dReference.BackwardInput(ConvRunner.D(dy), ys, ConvRunner.D(w), ws, xs, o),
+                ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Winograd), ws[0] * ws[1] * ws[3], $"{what} dx");
+            Close(Conv2dReference.BackwardFilter(ConvRunner.D(x), xs, ConvRunner.D(dy), ws, o),
+                ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Winograd), (int)(ys.Size / ys[3]), $"{what} dw");
+        }
+    }
+
+    [Fact]
+    public void WinogradRefusesWhatItDoesNotCompute()
+    {
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        Shape xs = new(1, 8, 8, 4), ws = new(3, 3, 4, 4);
+        var error = Assert.Throws<NotSupportedException>(() =>
+            ConvRunner.Forward(cpu, Host.Random(1, xs.Size), xs, Host.Random(2, ws.Size), ws, new Conv2dOptions(2, Padding.Same), null, ConvAlgorithm.Winograd));
+        Assert.Contains("3x3 and 5x5 filters with stride 1", error.Message);
+        Assert.Contains("stride (2, 2)", error.Message);
+    }
+
     [Fact]
     public void HostAlgorithmElsewhereSaysWhereItRuns()
     {

@@ -1,0 +1,678 @@
+// HostWinograd: 3x3 and 5x5 stride-1 convolutions and their gradients by Winograd's minimal filtering, on 6x6 tiles,
+// as host code for the CPU accelerator (ConvAlgorithm.Winograd; Auto takes it where it pays, see Applies).
+//   One tile size serves every case: with the interpolation points 0, 1, -1, 2, -2 and infinity, F(n outputs, k taps)
+//   needs n + k - 1 = 6 values, and the input transform BT is the same for all of them (docs/reference/perf-anchors.md):
+//   Forward         F(4x4, 3x3) or F(2x2, 5x5): per tile, y = AT [ (G g GT) . (BT d B) ] A, the elementwise product
+//                   summed over input channels as 36 GEMMs [tiles x Cin] x [Cin x Cout], one per transformed point.
+//   BackwardInput   the same over dy with the filter turned 180 degrees and its channels swapped.
+//   BackwardFilter  F(3x3, 4x4) or F(5x5, 2x2): the filter gradient is the correlation of x with dy, so dy's tiles play
+//                   the filter and x's 6x6 patches the data; the products are summed over all tiles as 36 GEMMs
+//                   [Cin x tiles] x [tiles x Cout], and one output transform per (ci, co) gives dw.
+//   Multiplications per output drop from 9 to 2.25 (3x3) and from 25 to 9 (5x5). The results are not the direct
+//   convolution's bits: the transforms add and scale before the products (relative differences near 1e-6, see the
+//   tests); every result is still the same on every run and thread count (each sum has a fixed order: the GEMMs' K
+//   loops in order, the filter gradient's tile parts fixed by the shape and added in order).
+
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using GpuDeconv.Compute;
+
+namespace GpuDeconv.Kernels;
+
+/// <summary>Winograd convolutions on 6x6 tiles for the CPU accelerator (3x3 and 5x5 filters, stride 1, no dilation).</summary>
+/// <remarks>Stack buffers are not zeroed (SkipLocalsInit): every one is written before it is read.</remarks>
+[SkipLocalsInit]
+internal static unsafe class HostWinograd
+{
+    /// <summary>Transformed points per tile (6 x 6).</summary>
+    private const int Alpha = 6, Points = Alpha * Alpha;
+    private const int Lanes = 16, RowBlock = 12, ColumnBlock = 32;
+    // Tiles per batch of the forward pass (a multiple of RowBlock), so that one batch's transforms stay in the L2 cache.
+    private const int ForwardBatch = 48;
+    // Tiles per part of the filter gradient (fixed by the shape, not the cores, so sums have one order), and per batch.
+    private const int FilterPart = 384, FilterBatch = 96;
+
+    // The finite interpolation points; the sixth is infinity.
+    private static readonly double[] Nodes = [0, 1, -1, 2, -2];
+    private static readonly float[] InputTransform = [
+        4, 0, -5, 0, 1, 0,
+        0, -4, -4, 1, 1, 0,
+        0, 4, -4, -1, 1, 0,
+        0, -2, -1, 2, 1, 0,
+        0, 2, -1, -2, 1, 0,
+        0, 4, 0, -5, 0, 1];
+    private static readonly float[] Taps3 = FilterTransform(3), Taps5 = FilterTransform(5), Taps2 = FilterTransform(2), Taps4 = FilterTransform(4);
+    private static readonly float[] Out4 = OutputTransform(4), Out2 = OutputTransform(2), Out3 = OutputTransform(3), Out5 = OutputTransform(5);
+
+    /// <summary>Whether the Winograd route computes this convolution: stride 1, no dilation, a square 3x3 or 5x5 filter.</summary>
+    public static bool Fits(WindowGeometry g) =>
+        g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1 && g.KH == g.KW && (g.KH == 3 || g.KH == 5);
+
+    /// <summary>
+    /// Whether Auto takes it: <see cref="Fits"/>, at least 16 channels on both sides (thin layers spend their time in the
+    /// transforms, not the products) and no more than 256 (the transformed filter of one point must stay in cache).
+    /// </summary>
+    public static bool Pays(WindowGeometry g) =>
+        Fits(g) && g.InC >= 16 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256;
+
+    /// <summary>Whether Auto takes it for the input gradient (dy's channels are the inputs there).</summary>
+    public static bool PaysBackwardInput(WindowGeometry g) =>
+        Fits(g) && g.OutC >= 16 && g.InC >= 8 && g.InC <= 256 && g.OutC <= 256;
+
+    /// <summary>Whether Auto takes it for the filter gradient (x's 6x6 patches are the data there: at least 8 input channels).</summary>
+    public static bool PaysBackwardFilter(WindowGeometry g) =>
+        Fits(g) && g.InC >= 8 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256;
+
+    /// <summary>y = conv2d(x, w) (+ bias).</summary>
+    public static void Forward(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias, ArrayView<float> y, WindowGeometry g)
+    {
+        int r = g.KH;
+        var u = TransformFilter(w, r, g.InC, g.OutC, flip: false);
+        try
+        {
+            Convolve(cpu, HostView.Address(x), g.Batch, g.InH, g.InW, g.InC, u, g.OutC, r, g.PadTop, g.PadLeft, g.OutH, g.OutW,
+                     bias is { } b ? HostView.Address(b) : 0, HostView.Address(y));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(u);
+        }
+    }
+
+    /// <summary>dx from dy and w: the forward pass over dy with w turned 180 degrees, its channels swapped, and padding r - 1 - pad.</summary>
+    public static void BackwardInput(CPUAccelerator cpu, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, WindowGeometry g)
+    {
+        int r = g.KH;
+        var u = TransformFilter(w, r, g.OutC, g.InC, flip: true);
+        try
+        {
+            Convolve(cpu, HostView.Address(dy), g.Batch, g.OutH, g.OutW, g.OutC, u, g.InC, r, r - 1 - g.PadTop, r - 1 - g.PadLeft, g.InH, g.InW,
+                     0, HostView.Address(dx));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(u);
+        }
+    }
+
+    /// <summary>dw from x and dy; overwrites dw.</summary>
+    public static void BackwardFilter(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, WindowGeometry g)
+    {
+        int r = g.KH, m = Alpha - r + 1;
+        int cinP = RoundUp(g.InC, Lanes), coutP = RoundUp(g.OutC, Lanes);
+        int tilesY = CeilDiv(g.OutH, m), tilesX = CeilDiv(g.OutW, m);
+        long tiles = (long)g.Batch * tilesY * tilesX;
+        int parts = (int)Math.Max(1, (tiles + FilterPart - 1) / FilterPart);
+        long sums = (long)Points * cinP * coutP;
+        var partial = (float*)NativeMemory.AlignedAlloc((nuint)(parts * sums * sizeof(float)), 64);
+        nint xp = HostView.Address(x), dp = HostView.Address(dy), pp = (nint)partial;
+        float[] dataT = InputTransform, tapsT = m == 2 ? Taps2 : Taps4;
+        try
+        {
+            HostParallel.For(cpu, parts, (begin, end) =>
+            {
+                // One batch's transformed x patches [36][batch][cinP] and dy tiles [36][batch][coutP] (+ a vector of slack:
+                // the GEMM's last row block may read past the last channel).
+                long vLength = (long)Points * FilterBatch * cinP + Lanes, wLength = (long)Points * FilterBatch * coutP + Lanes;
+                var v = (float*)NativeMemory.AlignedAlloc((nuint)((vLength + wLength) * sizeof(float)), 64);
+                var wt = v + vLength;
+                new Span<float>(v, (int)(vLength + wLength)).Clear();
+                try
+                {
+                    fixed (float* bt = dataT, gt = tapsT)
+                    {
+                        for (long part = begin; part < end; part++)
+                        {
+                            float* sum = (float*)pp + part * sums;
+                            long first = part * FilterPart, last = Math.Min(tiles, first + FilterPart);
+                            for (long t0 = first; t0 < last; t0 += FilterBatch)
+                            {
+                                int count = (int)Math.Min(FilterBatch, last - t0);
+                                for (int t = 0; t < count; t++)
+                                {
+                                    var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
+                                    // x patch rows oy + kh - pad for the tile's m rows of dy: from ty*m - pad, 6 rows.
+                                    TransformPatch(bt, (float*)xp, image, g.InH, g.InW, g.InC, cinP, ty * m - g.PadTop, tx * m - g.PadLeft,
+                                                   v + (long)t * cinP, (long)FilterBatch * cinP);
+                                    TransformTile(gt, m, (float*)dp, image, g.OutH, g.OutW, g.OutC, coutP, ty * m, tx * m,
+                                                  wt + (long)t * coutP, (long)FilterBatch * coutP);
+                                }
+                                bool accumulate = t0 > first;
+                                for (int point = 0; point < Points; point++)
+                                {
+                                    float* a = v + (long)point * FilterBatch * cinP;
+                                    float* b = wt + (long)point * FilterBatch * coutP;
+                                    float* c = sum + (long)point * cinP * coutP;
+                                    for (int ci0 = 0; ci0 < g.InC; ci0 += RowBlock)
+                                        for (int co0 = 0; co0 < coutP; co0 += ColumnBlock)
+                                        {
+                                            int rows = Math.Min(RowBlock, g.InC - ci0);
+                                            if (coutP - co0 >= ColumnBlock)
+                                                GemmTransposed<TwoVectors>(a + ci0, cinP, count, b + co0, coutP, c + (long)ci0 * coutP + co0, coutP, rows, accumulate);
+                                            else
+                                                GemmTransposed<OneVector>(a + ci0, cinP, count, b + co0, coutP, c + (long)ci0 * coutP + co0, coutP, rows, accumulate);
+                                        }
+                                }
+                            }
+                        }
+                    }
+                }
+                finally
+                {
+                    NativeMemory.AlignedFree(v);
+                }
+            });
+            // The parts' sums in part order, then dw = AT M A per (ci, co).
+            for (int p = 1; p < parts; p++)
+                Add(partial, partial + p * sums, sums);
+            float[] outT = r == 3 ? Out3 : Out5;
+            nint wp = HostView.Address(dw);
+            fixed (float* at = outT)
+            {
+                var block = stackalloc Vector512<float>[2 * Points];
+                for (int ci = 0; ci < g.InC; ci++)
+                    for (int co0 = 0; co0 < g.OutC; co0 += Lanes)
+                    {
+                        for (int point = 0; point < Points; point++)
+                            block[point] = Vector512.Load(partial + ((long)point * cinP + ci) * coutP + co0);
+                        Untransform(at, r, block, block + Points);
+                        int channels = Math.Min(Lanes, g.OutC - co0);
+                        for (int a = 0; a < r; a++)
+                            for (int b = 0; b < r; b++)
+                                Store((float*)wp + (((long)a * r + b) * g.InC + ci) * g.OutC + co0, block[Points + a * r + b], channels, null);
+                    }
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(partial);
+        }
+    }
+
+    // ---- the forward pass (and the input gradient) ----
+
+    // y[N, outH, outW, cout] = conv(src[N, inH, inW, cin], filter) from the transformed filter u [36][cin][coutP].
+    private static void Convolve(CPUAccelerator cpu, nint source, int batch, int inH, int inW, int cin, float* u, int cout, int r,
+                                 int padTop, int padLeft, int outH, int outW, nint bias, nint target)
+    {
+        int m = Alpha - r + 1;
+        int cinP = RoundUp(cin, Lanes), coutP = RoundUp(cout, Lanes);
+        int tilesY = CeilDiv(outH, m), tilesX = CeilDiv(outW, m);
+        long tiles = (long)batch * tilesY * tilesX;
+        long batches = (tiles + ForwardBatch - 1) / ForwardBatch;
+        nint up = (nint)u;
+        float[] dataT = InputTransform, outT = m == 4 ? Out4 : Out2;
+        HostParallel.For(cpu, batches, (begin, end) =>
+        {
+            long vLength = (long)Points * ForwardBatch * cinP, mLength = (long)Points * ForwardBatch * coutP;
+            var v = (float*)NativeMemory.AlignedAlloc((nuint)((vLength + mLength + Lanes) * sizeof(float)), 64);
+            var products = v + vLength;
+            var block = (Vector512<float>*)NativeMemory.AlignedAlloc((nuint)(2 * Points * sizeof(Vector512<float>)), 64);
+            try
+            {
+                fixed (float* bt = dataT, at = outT)
+                {
+                    for (long batchIndex = begin; batchIndex < end; batchIndex++)
+                    {
+                        long t0 = batchIndex * ForwardBatch;
+                        int count = (int)Math.Min(ForwardBatch, tiles - t0);
+                        for (int t = 0; t < count; t++)
+                        {
+                            var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
+                            TransformPatch(bt, (float*)source, image, inH, inW, cin, cinP, ty * m - padTop, tx * m - padLeft,
+                                           v + (long)t * cinP, (long)ForwardBatch * cinP);
+                        }
+                        for (int point = 0; point < Points; point++)
+                        {
+                            float* a = v + (long)point * ForwardBatch * cinP;
+                            float* b = (float*)up + (long)point * cin * coutP;
+                            float* c = products + (long)point * ForwardBatch * coutP;
+                            for (int row0 = 0; row0 < count; row0 += RowBlock)
+                                for (int co0 = 0; co0 < coutP; co0 += ColumnBlock)
+                                {
+                                    int rows = Math.Min(RowBlock, count - row0);
+                                    if (coutP - co0 >= ColumnBlock)
+                                        Gemm<TwoVectors>(a + (long)row0 * cinP, cinP, rows, cin, b + co0, coutP, c + (long)row0 * coutP + co0, coutP);
+                                    else
+                                        Gemm<OneVector>(a + (long)row0 * cinP, cinP, rows, cin, b + co0, coutP, c + (long)row0 * coutP + co0, coutP);
+                                }
+                        }
+                        for (int t = 0; t < count; t++)
+                        {
+                            var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
+                            for (int co0 = 0; co0 < cout; co0 += Lanes)
+                            {
+                                for (int point = 0; point < Points; point++)
+                                    block[point] = Vector512.Load(products + ((long)point * ForwardBatch + t) * coutP + co0);
+                                Untransform(at, m, block, block + Points);
+                                int channels = Math.Min(Lanes, cout - co0);
+                                float* biasAt = bias == 0 ? null : (float*)bias + co0;
+                                for (int i = 0; i < m && ty * m + i < outH; i++)
+                                    for (int j = 0; j < m && tx * m + j < outW; j++)
+                                        Store((float*)target + (((long)image * outH + ty * m + i) * outW + tx * m + j) * cout + co0,
+                                              block[Points + i * m + j], channels, biasAt);
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                NativeMemory.AlignedFree(block);
+                NativeMemory.AlignedFree(v);
+            }
+        });
+    }
+
+    // u[point][ci][co] (co padded to 16) = (G g GT)[point] for each filter g[kh, kw] = w[kh, kw, ci, co] (HWIO), or with
+    // flip, g[kh, kw] = w[r-1-kh, r-1-kw, co, ci] of a filter whose channels are swapped (the input gradient's).
+    private static float* TransformFilter(ArrayView<float> w, int r, int cin, int cout, bool flip)
+    {
+        int coutP = RoundUp(cout, Lanes);
+        var u = (float*)NativeMemory.AlignedAlloc((nuint)((long)Points * cin * coutP * sizeof(float)), 64);
+        float* f = (float*)HostView.Address(w);
+        float[] taps = r == 3 ? Taps3 : Taps5;
+        var g = stackalloc float[25 * Lanes];
+        var half = stackalloc float[Alpha * 5 * Lanes];
+        fixed (float* gt = taps)
+        {
+            for (int ci = 0; ci < cin; ci++)
+                for (int co0 = 0; co0 < coutP; co0 += Lanes)
+                {
+                    // The 16 output channels' r x r filters, zero past cout.
+                    for (int a = 0; a < r; a++)
+                        for (int b = 0; b < r; b++)
+                            for (int l = 0; l < Lanes; l++)
+                            {
+                                int co = co0 + l;
+                                g[(a * r + b) * Lanes + l] = co >= cout ? 0f
+                                    : flip ? f[(((long)(r - 1 - a) * r + (r - 1 - b)) * cout + co) * cin + ci]
+                                    : f[(((long)a * r + b) * cin + ci) * cout + co];
+                            }
+                    // half[i][b] = sum over a of G[i][a] g[a][b]; u[i][j] = sum over b of half[i][b] G[j][b].
+                    for (int i = 0; i < Alpha; i++)
+                        for (int b = 0; b < r; b++)
+                        {
+                            var sum = Vector512<float>.Zero;
+                            for (int a = 0; a < r; a++) sum = Vector512.FusedMultiplyAdd(Vector512.Create(gt[i * r + a]), Vector512.Load(g + (a * r + b) * Lanes), sum);
+                            Vector512.Store(sum, half + (i * r + b) * Lanes);
+                        }
+                    for (int i = 0; i < Alpha; i++)
+                        for (int j = 0; j < Alpha; j++)
+                        {
+                            var sum = Vector512<float>.Zero;
+                            for (int b = 0; b < r; b++) sum = Vector512.FusedMultiplyAdd(Vector512.Load(half + (i * r + b) * Lanes), Vector512.Create(gt[j * r + b]), sum);
+                            Vector512.Store(sum, u + ((long)(i * Alpha + j) * cin + ci) * coutP + co0);
+                        }
+                }
+        }
+        return u;
+    }
+
+    // ---- transforms ----
+
+    // v[point * pointStride + ci] = (BT d B)[point] for the 6x6 patch d of image `image` whose first cell is (row, col)
+    // (cells outside the image read 0), 16 channels at a time (channels past cin: whatever the transform gives of 0).
+    private static void TransformPatch(float* bt, float* source, int image, int height, int width, int channels, int channelsP,
+                                       int row, int col, float* v, long pointStride)
+    {
+        var d = stackalloc Vector512<float>[2 * Points];
+        for (int c0 = 0; c0 < channelsP; c0 += Lanes)
+        {
+            int count = Math.Min(Lanes, channels - c0);
+            for (int i = 0; i < Alpha; i++)
+            {
+                int y = row + i;
+                for (int j = 0; j < Alpha; j++)
+                {
+                    int x = col + j;
+                    d[i * Alpha + j] = (uint)y < (uint)height && (uint)x < (uint)width
+                        ? Load(source + (((long)image * height + y) * width + x) * channels + c0, count)
+                        : Vector512<float>.Zero;
+                }
+            }
+            Transform(bt, d, d + Points);
+            for (int point = 0; point < Points; point++)
+                Vector512.Store(d[Points + point], v + point * pointStride + c0);
+        }
+    }
+
+    // w[point * pointStride + co] = (G t GT)[point] for dy's m x m tile t at (row, col) (cells outside dy read 0).
+    private static void TransformTile(float* gt, int m, float* source, int image, int height, int width, int channels, int channelsP,
+                                      int row, int col, float* w, long pointStride)
+    {
+        var t = stackalloc Vector512<float>[16];
+        var half = stackalloc Vector512<float>[Alpha * 4];
+        for (int c0 = 0; c0 < channelsP; c0 += Lanes)
+        {
+            int count = Math.Min(Lanes, channels - c0);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < m; j++)
+                {
+                    int y = row + i, x = col + j;
+                    t[i * m + j] = y < height && x < width
+                        ? Load(source + (((long)image * height + y) * width + x) * channels + c0, count)
+                        : Vector512<float>.Zero;
+                }
+            for (int i = 0; i < Alpha; i++)
+                for (int b = 0; b < m; b++)
+                {
+                    var sum = Vector512<float>.Zero;
+                    for (int a = 0; a < m; a++) sum = Vector512.FusedMultiplyAdd(Vector512.Create(gt[i * m + a]), t[a * m + b], sum);
+                    half[i * m + b] = sum;
+                }
+            for (int i = 0; i < Alpha; i++)
+                for (int j = 0; j < Alpha; j++)
+                {
+                    var sum = Vector512<float>.Zero;
+                    for (int b = 0; b < m; b++) sum = Vector512.FusedMultiplyAdd(half[i * m + b], Vector512.Create(gt[j * m + b]), sum);
+                    Vector512.Store(sum, w + (i * Alpha + j) * pointStride + c0);
+                }
+        }
+    }
+
+    // out = BT d B for a 6x6 block of vectors (out must not alias d), BT's rows written out (InputTransform holds them):
+    // 4 d0 - 5 d2 + d4; (d3 + d4) - 4 (d1 + d2); (d4 - d3) + 4 (d1 - d2); (d4 - d2) + 2 (d3 - d1); (d4 - d2) - 2 (d3 - d1);
+    // 4 d1 - 5 d3 + d5. Columns first, then rows.
+    private static void Transform(float* bt, Vector512<float>* d, Vector512<float>* result)
+    {
+        var half = stackalloc Vector512<float>[Points];
+        for (int j = 0; j < Alpha; j++) Bt(d + j, Alpha, half + j, Alpha);
+        for (int i = 0; i < Alpha; i++) Bt(half + i * Alpha, 1, result + i * Alpha, 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Bt(Vector512<float>* d, int step, Vector512<float>* r, int rStep)
+    {
+        var d0 = d[0];
+        var d1 = d[step];
+        var d2 = d[2 * step];
+        var d3 = d[3 * step];
+        var d4 = d[4 * step];
+        var d5 = d[5 * step];
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(5f);
+        var two = Vector512.Create(2f);
+        r[0] = Vector512.FusedMultiplyAdd(four, d0, d4 - five * d2);
+        r[rStep] = Vector512.FusedMultiplyAdd(-four, d1 + d2, d3 + d4);
+        r[2 * rStep] = Vector512.FusedMultiplyAdd(four, d1 - d2, d4 - d3);
+        var e = d4 - d2;
+        var f = d3 - d1;
+        r[3 * rStep] = Vector512.FusedMultiplyAdd(two, f, e);
+        r[4 * rStep] = Vector512.FusedMultiplyAdd(-two, f, e);
+        r[5 * rStep] = Vector512.FusedMultiplyAdd(four, d1, d5 - five * d3);
+    }
+
+    // out (n x n) = AT M A for a 6x6 block M of vectors, AT being n x 6. The forward pass's n = 2 and 4 written out:
+    // AT rows (1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0 or 1), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1).
+    private static void Untransform(float* at, int n, Vector512<float>* block, Vector512<float>* result)
+    {
+        var half = stackalloc Vector512<float>[Alpha * 5];
+        if (n == 2 || n == 4)
+        {
+            for (int j = 0; j < Alpha; j++) At(n, block + j, Alpha, half + j, Alpha);
+            for (int i = 0; i < n; i++) At(n, half + i * Alpha, 1, result + i * n, 1);
+            return;
+        }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < Alpha; j++)
+            {
+                var sum = Vector512<float>.Zero;
+                for (int k = 0; k < Alpha; k++) sum = Vector512.FusedMultiplyAdd(Vector512.Create(at[i * Alpha + k]), block[k * Alpha + j], sum);
+                half[i * Alpha + j] = sum;
+            }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                var sum = Vector512<float>.Zero;
+                for (int k = 0; k < Alpha; k++) sum = Vector512.FusedMultiplyAdd(half[i * Alpha + k], Vector512.Create(at[j * Alpha + k]), sum);
+                result[i * n + j] = sum;
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void At(int n, Vector512<float>* d, int step, Vector512<float>* r, int rStep)
+    {
+        var d1 = d[step];
+        var d2 = d[2 * step];
+        var d3 = d[3 * step];
+        var d4 = d[4 * step];
+        var d5 = d[5 * step];
+        var plus = d1 + d2;
+        var minus = d1 - d2;
+        var plus34 = d3 + d4;
+        var minus34 = d3 - d4;
+        r[0] = d[0] + plus + plus34;
+        if (n == 2)
+        {
+            r[rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(2f), minus34, minus) + d5;
+            return;
+        }
+        r[rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(2f), minus34, minus);
+        r[2 * rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(4f), plus34, plus);
+        r[3 * rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(8f), minus34, minus) + d5;
+    }
+
+    // ---- GEMM blocks (12 rows x 16 or 32 columns) ----
+
+    // c[i][0..cols) = sum over k of a[i * lda + k] * b[k * ldb + ..] for i < rows (rows past `rows` repeat the last row).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Gemm<TColumns>(float* a, nint lda, int rows, int k, float* b, nint ldb, float* c, nint ldc)
+        where TColumns : struct, IColumns
+    {
+        // Allocated (and zeroed, a call) before the accumulators exist; see HostConv.ForwardBlock.
+        var tile = stackalloc Vector512<float>[2 * RowBlock];
+        int last = rows - 1;
+        float* p0 = a, p1 = a + Math.Min(1, last) * lda, p2 = a + Math.Min(2, last) * lda, p3 = a + Math.Min(3, last) * lda;
+        float* p4 = a + Math.Min(4, last) * lda, p5 = a + Math.Min(5, last) * lda, p6 = a + Math.Min(6, last) * lda, p7 = a + Math.Min(7, last) * lda;
+        float* p8 = a + Math.Min(8, last) * lda, p9 = a + Math.Min(9, last) * lda, p10 = a + Math.Min(10, last) * lda, p11 = a + Math.Min(11, last) * lda;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default,
+            a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default,
+            b6 = default, b7 = default, b8 = default, b9 = default, b10 = default, b11 = default;
+        for (nint i = 0; i < k; i++, b += ldb)
+        {
+            var w0 = Vector512.Load(b);
+            var w1 = TColumns.Two ? Vector512.Load(b + Lanes) : default;
+            var v = Vector512.Create(p0[i]);
+            a0 = Vector512.FusedMultiplyAdd(v, w0, a0);
+            if (TColumns.Two) b0 = Vector512.FusedMultiplyAdd(v, w1, b0);
+            v = Vector512.Create(p1[i]);
+            a1 = Vector512.FusedMultiplyAdd(v, w0, a1);
+            if (TColumns.Two) b1 = Vector512.FusedMultiplyAdd(v, w1, b1);
+            v = Vector512.Create(p2[i]);
+            a2 = Vector512.FusedMultiplyAdd(v, w0, a2);
+            if (TColumns.Two) b2 = Vector512.FusedMultiplyAdd(v, w1, b2);
+            v = Vector512.Create(p3[i]);
+            a3 = Vector512.FusedMultiplyAdd(v, w0, a3);
+            if (TColumns.Two) b3 = Vector512.FusedMultiplyAdd(v, w1, b3);
+            v = Vector512.Create(p4[i]);
+            a4 = Vector512.FusedMultiplyAdd(v, w0, a4);
+            if (TColumns.Two) b4 = Vector512.FusedMultiplyAdd(v, w1, b4);
+            v = Vector512.Create(p5[i]);
+            a5 = Vector512.FusedMultiplyAdd(v, w0, a5);
+            if (TColumns.Two) b5 = Vector512.FusedMultiplyAdd(v, w1, b5);
+            v = Vector512.Create(p6[i]);
+            a6 = Vector512.FusedMultiplyAdd(v, w0, a6);
+            if (TColumns.Two) b6 = Vector512.FusedMultiplyAdd(v, w1, b6);
+            v = Vector512.Create(p7[i]);
+            a7 = Vector512.FusedMultiplyAdd(v, w0, a7);
+            if (TColumns.Two) b7 = Vector512.FusedMultiplyAdd(v, w1, b7);
+            v = Vector512.Create(p8[i]);
+            a8 = Vector512.FusedMultiplyAdd(v, w0, a8);
+            if (TColumns.Two) b8 = Vector512.FusedMultiplyAdd(v, w1, b8);
+            v = Vector512.Create(p9[i]);
+            a9 = Vector512.FusedMultiplyAdd(v, w0, a9);
+            if (TColumns.Two) b9 = Vector512.FusedMultiplyAdd(v, w1, b9);
+            v = Vector512.Create(p10[i]);
+            a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
+            if (TColumns.Two) b10 = Vector512.FusedMultiplyAdd(v, w1, b10);
+            v = Vector512.Create(p11[i]);
+            a11 = Vector512.FusedMultiplyAdd(v, w0, a11);
+            if (TColumns.Two) b11 = Vector512.FusedMultiplyAdd(v, w1, b11);
+        }
+        tile[0] = a0; tile[1] = b0; tile[2] = a1; tile[3] = b1; tile[4] = a2; tile[5] = b2;
+        tile[6] = a3; tile[7] = b3; tile[8] = a4; tile[9] = b4; tile[10] = a5; tile[11] = b5;
+        tile[12] = a6; tile[13] = b6; tile[14] = a7; tile[15] = b7; tile[16] = a8; tile[17] = b8;
+        tile[18] = a9; tile[19] = b9; tile[20] = a10; tile[21] = b10; tile[22] = a11; tile[23] = b11;
+        for (int row = 0; row < rows; row++, c += ldc)
+        {
+            Vector512.Store(tile[2 * row], c);
+            if (TColumns.Two) Vector512.Store(tile[2 * row + 1], c + Lanes);
+        }
+    }
+
+    // c[i][..] (+)= sum over k of a[k * ldk + i] * b[k * ldb + ..] for i < rows: the filter gradient's products, summed over
+    // tiles (k), for 12 consecutive input channels (i). Rows past `rows` read whatever follows (slack) and are not stored.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemmTransposed<TColumns>(float* a, nint ldk, int k, float* b, nint ldb, float* c, nint ldc, int rows, bool accumulate)
+        where TColumns : struct, IColumns
+    {
+        var tile = stackalloc Vector512<float>[2 * RowBlock];
+        for (int row = 0; row < RowBlock; row++)
+        {
+            bool load = accumulate && row < rows;
+            tile[2 * row] = load ? Vector512.Load(c + row * ldc) : Vector512<float>.Zero;
+            tile[2 * row + 1] = load && TColumns.Two ? Vector512.Load(c + row * ldc + Lanes) : Vector512<float>.Zero;
+        }
+        Vector512<float> a0 = tile[0], a1 = tile[2], a2 = tile[4], a3 = tile[6], a4 = tile[8], a5 = tile[10],
+            a6 = tile[12], a7 = tile[14], a8 = tile[16], a9 = tile[18], a10 = tile[20], a11 = tile[22];
+        Vector512<float> b0 = tile[1], b1 = tile[3], b2 = tile[5], b3 = tile[7], b4 = tile[9], b5 = tile[11],
+            b6 = tile[13], b7 = tile[15], b8 = tile[17], b9 = tile[19], b10 = tile[21], b11 = tile[23];
+        for (int i = 0; i < k; i++, a += ldk, b += ldb)
+        {
+            var w0 = Vector512.Load(b);
+            var w1 = TColumns.Two ? Vector512.Load(b + Lanes) : default;
+            var v = Vector512.Create(a[0]);
+            a0 = Vector512.FusedMultiplyAdd(v, w0, a0);
+            if (TColumns.Two) b0 = Vector512.FusedMultiplyAdd(v, w1, b0);
+            v = Vector512.Create(a[1]);
+            a1 = Vector512.FusedMultiplyAdd(v, w0, a1);
+            if (TColumns.Two) b1 = Vector512.FusedMultiplyAdd(v, w1, b1);
+            v = Vector512.Create(a[2]);
+            a2 = Vector512.FusedMultiplyAdd(v, w0, a2);
+            if (TColumns.Two) b2 = Vector512.FusedMultiplyAdd(v, w1, b2);
+            v = Vector512.Create(a[3]);
+            a3 = Vector512.FusedMultiplyAdd(v, w0, a3);
+            if (TColumns.Two) b3 = Vector512.FusedMultiplyAdd(v, w1, b3);
+            v = Vector512.Create(a[4]);
+            a4 = Vector512.FusedMultiplyAdd(v, w0, a4);
+            if (TColumns.Two) b4 = Vector512.FusedMultiplyAdd(v, w1, b4);
+            v = Vector512.Create(a[5]);
+            a5 = Vector512.FusedMultiplyAdd(v, w0, a5);
+            if (TColumns.Two) b5 = Vector512.FusedMultiplyAdd(v, w1, b5);
+            v = Vector512.Create(a[6]);
+            a6 = Vector512.FusedMultiplyAdd(v, w0, a6);
+            if (TColumns.Two) b6 = Vector512.FusedMultiplyAdd(v, w1, b6);
+            v = Vector512.Create(a[7]);
+            a7 = Vector512.FusedMultiplyAdd(v, w0, a7);
+            if (TColumns.Two) b7 = Vector512.FusedMultiplyAdd(v, w1, b7);
+            v = Vector512.Create(a[8]);
+            a8 = Vector512.FusedMultiplyAdd(v, w0, a8);
+            if (TColumns.Two) b8 = Vector512.FusedMultiplyAdd(v, w1, b8);
+            v = Vector512.Create(a[9]);
+            a9 = Vector512.FusedMultiplyAdd(v, w0, a9);
+            if (TColumns.Two) b9 = Vector512.FusedMultiplyAdd(v, w1, b9);
+            v = Vector512.Create(a[10]);
+            a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
+            if (TColumns.Two) b10 = Vector512.FusedMultiplyAdd(v, w1, b10);
+            v = Vector512.Create(a[11]);
+            a11 = Vector512.FusedMultiplyAdd(v, w0, a11);
+            if (TColumns.Two) b11 = Vector512.FusedMultiplyAdd(v, w1, b11);
+        }
+        tile[0] = a0; tile[1] = b0; tile[2] = a1; tile[3] = b1; tile[4] = a2; tile[5] = b2;
+        tile[6] = a3; tile[7] = b3; tile[8] = a4; tile[9] = b4; tile[10] = a5; tile[11] = b5;
+        tile[12] = a6; tile[13] = b6; tile[14] = a7; tile[15] = b7; tile[16] = a8; tile[17] = b8;
+        tile[18] = a9; tile[19] = b9; tile[20] = a10; tile[21] = b10; tile[22] = a11; tile[23] = b11;
+        for (int row = 0; row < rows; row++, c += ldc)
+        {
+            Vector512.Store(tile[2 * row], c);
+            if (TColumns.Two) Vector512.Store(tile[2 * row + 1], c + Lanes);
+        }
+    }
+
+    // ---- helpers ----
+
+    private static (int Image, int TileY, int TileX) Tile(long tile, int tilesY, int tilesX)
+    {
+        int perImage = tilesY * tilesX;
+        int image = (int)(tile / perImage);
+        int rest = (int)(tile - (long)image * perImage);
+        return (image, rest / tilesX, rest % tilesX);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Load(float* source, int count)
+    {
+        if (count >= Lanes) return Vector512.Load(source);
+        var value = Vector512<float>.Zero;
+        for (int l = 0; l < count; l++) value = value.WithElement(l, source[l]);
+        return value;
+    }
+
+    // The first `count` lanes of value (+ bias) to target.
+    private static void Store(float* target, Vector512<float> value, int count, float* bias)
+    {
+        if (count >= Lanes)
+        {
+            if (bias != null) value += Vector512.Load(bias);
+            Vector512.Store(value, target);
+            return;
+        }
+        for (int l = 0; l < count; l++) target[l] = bias != null ? value.GetElement(l) + bias[l] : value.GetElement(l);
+    }
+
+    private static void Add(float* target, float* source, long count)
+    {
+        long i = 0;
+        for (; i + Lanes <= count; i += Lanes) Vector512.Store(Vector512.Load(target + i) + Vector512.Load(source + i), target + i);
+        for (; i < count; i++) target[i] += source[i];
+    }
+
+    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
+
+    private static int RoundUp(int a, int b) => CeilDiv(a, b) * b;
+
+    // G (6 x k): row j < 5 holds node_j^c / prod over l != j of (node_j - node_l); the last row is (0, ..., 0, 1).
+    private static float[] FilterTransform(int k)
+    {
+        var g = new float[Alpha * k];
+        for (int j = 0; j < Nodes.Length; j++)
+        {
+            double scale = 1;
+            for (int l = 0; l < Nodes.Length; l++)
+                if (l != j) scale *= Nodes[j] - Nodes[l];
+            for (int c = 0; c < k; c++) g[j * k + c] = (float)(Math.Pow(Nodes[j], c) / scale);
+        }
+        g[(Alpha - 1) * k + k - 1] = 1;
+        return g;
+    }
+
+    // AT (n x 6): row i holds node_j^i, and 1 under infinity in the last row.
+    private static float[] OutputTransform(int n)
+    {
+        var a = new float[n * Alpha];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < Nodes.Length; j++) a[i * Alpha + j] = (float)Math.Pow(Nodes[j], i);
+            a[i * Alpha + Alpha - 1] = i == n - 1 ? 1 : 0;
+        }
+        return a;
+    }
+
+    private interface IColumns
+    {
+        static abstract bool Two { get; }
+    }
+
+    private struct OneVector : IColumns
+    {
+        public static bool Two => false;
+    }
+
+    private struct TwoVectors : IColumns
+    {
+        public static bool Two => true;
+    }
+}
