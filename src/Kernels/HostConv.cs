@@ -312,18 +312,17 @@ internal static unsafe class HostConv
     // Writes `rows` rows of a tile (two vectors per row), each cut to `channels` (+ bias[channel]), rows `stride` floats apart.
     private static void WriteTile(Vector512<float>* tile, int rows, int channels, float* target, nint stride, float* bias)
     {
+        var bias0 = bias != null && channels >= Lanes ? Vector512.Load(bias) : Vector512<float>.Zero;
+        var bias1 = bias != null && channels >= ChannelBlock ? Vector512.Load(bias + Lanes) : Vector512<float>.Zero;
         for (int r = 0; r < rows; r++, target += stride)
         {
+            // No bias, no addition: x + 0 would turn a -0 sum into +0.
+            if (channels >= Lanes) Vector512.Store(bias != null ? tile[2 * r] + bias0 : tile[2 * r], target);
+            if (channels >= ChannelBlock) Vector512.Store(bias != null ? tile[2 * r + 1] + bias1 : tile[2 * r + 1], target + Lanes);
+            // A tail of fewer than 16 channels, element by element (the bias added as the vectors add it: once, after the sum).
+            int done = channels >= ChannelBlock ? ChannelBlock : channels >= Lanes ? Lanes : 0;
             float* row = (float*)(tile + 2 * r);
-            if (bias != null)
-                for (int i = 0; i < channels; i++) target[i] = row[i] + bias[i];
-            else if (channels == ChannelBlock)
-            {
-                Vector512.Store(tile[2 * r], target);
-                Vector512.Store(tile[2 * r + 1], target + Lanes);
-            }
-            else
-                for (int i = 0; i < channels; i++) target[i] = row[i];
+            for (int i = done; i < channels; i++) target[i] = bias != null ? row[i] + bias[i] : row[i];
         }
     }
 
