@@ -119,9 +119,7 @@ internal static class Conv2dVector
         if (c.FilterStride != g.OutC)
         {
             long length = (long)g.KH * g.KW * g.InC * c.FilterStride;
-            filter = Scratch.Get<float>(stream, Scratch.ConvFilter, length);
-            stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(PadChannelsKernel)(
-                stream, CheckedLength(length), w, filter, g.OutC, c.FilterStride);
+            filter = PadChannels(stream, w, Scratch.ConvFilter, (long)g.KH * g.KW * g.InC, g.OutC, c.FilterStride, host);
         }
         LaunchForward(stream, x, filter, bias, y, c, host);
     }
@@ -170,8 +168,8 @@ internal static class Conv2dVector
         // zero-padded copies, so the inner loop never needs partial loads or conditions.
         c.XStride = RoundUp(g.InC, InputBlock);
         c.DyStride = RoundUp(g.OutC, ChannelBlock);
-        x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride);
-        dy = PadChannels(stream, dy, Scratch.ConvFilter, (long)g.Batch * g.OutH * g.OutW, g.OutC, c.DyStride);
+        x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride, host);
+        dy = PadChannels(stream, dy, Scratch.ConvFilter, (long)g.Batch * g.OutH * g.OutW, g.OutC, c.DyStride, host);
         var target = slices == 1 ? dw : Scratch.Get<float>(stream, Scratch.SplitK, (long)slices * length);
         if (host is not null)
             HostConv.FilterGradient(host, c, x, dy, target, slices);
@@ -183,11 +181,17 @@ internal static class Conv2dVector
     }
 
     // rows x channels -> rows x stride in a scratch slot, zeros after the channels; the view itself when nothing is missing.
-    private static ArrayView<float> PadChannels(AcceleratorStream stream, ArrayView<float> source, int slot, long rows, int channels, int stride)
+    private static ArrayView<float> PadChannels(AcceleratorStream stream, ArrayView<float> source, int slot, long rows, int channels, int stride,
+                                                CPUAccelerator? host)
     {
         if (stride == channels || rows == 0) return source;
         long length = rows * stride;
         var padded = Scratch.Get<float>(stream, slot, length);
+        if (host is not null)
+        {
+            HostConv.PadChannels(host, source, padded, rows, channels, stride);
+            return padded;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(PadChannelsKernel)(
             stream, CheckedLength(length), source, padded, channels, stride);
         return padded;

@@ -17,6 +17,8 @@ using GpuDeconv.Compute;
 namespace GpuDeconv.Kernels;
 
 /// <summary>The convolutions of <see cref="Conv2dVector"/> as host code with 512-bit vectors (the CPU accelerator's route).</summary>
+/// <remarks>Stack buffers are not zeroed (SkipLocalsInit): every one is written before it is read.</remarks>
+[SkipLocalsInit]
 internal static unsafe class HostConv
 {
     /// <summary>Output pixels per forward block.</summary>
@@ -95,6 +97,13 @@ internal static unsafe class HostConv
                     for (int co0 = 0; co0 < c.OutC; co0 += ChannelBlock)
                     {
                         bool eight = c.XStride - ci0 >= 8;
+                        if (!eight && ci0 + 4 >= c.InC && c.DyStride - co0 >= 2 * ChannelBlock)
+                        {
+                            // The last four inputs (an image's channels) against 64 outputs: twice the work per x read.
+                            FilterBlock<FourInputsWide, TwoVectors>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0, co0);
+                            co0 += ChannelBlock;
+                            continue;
+                        }
                         bool two = c.DyStride - co0 >= ChannelBlock;
                         if (eight && two) FilterBlock<EightInputs, TwoVectors>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0, co0);
                         else if (eight) FilterBlock<EightInputs, OneVector>(c, (float*)xp, (float*)dp, partial, slice, tap, ci0, co0);
@@ -148,6 +157,24 @@ internal static unsafe class HostConv
         });
     }
 
+    /// <summary>p[row, c] = x[row, c] for c &lt; channels, else 0, rows of <paramref name="stride"/> floats (Conv2dVector.PadChannelsKernel's copy).</summary>
+    public static void PadChannels(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> p, long rows, int channels, int stride)
+    {
+        Require(x, rows * channels, "the tensor to pad");
+        Require(p, rows * stride, "the padded copy");
+        nint xp = HostView.Address(x), pp = HostView.Address(p);
+        const long RowsPerPart = 4096;
+        HostParallel.For(cpu, (rows + RowsPerPart - 1) / RowsPerPart, (begin, end) =>
+        {
+            for (long row = begin * RowsPerPart; row < Math.Min(rows, end * RowsPerPart); row++)
+            {
+                float* source = (float*)xp + row * channels, target = (float*)pp + row * stride;
+                for (int c = 0; c < channels; c++) target[c] = source[c];
+                for (int c = channels; c < stride; c++) target[c] = 0f;
+            }
+        });
+    }
+
     // ---- blocks ----
 
     // 12 pixels x 16 or 32 channels. A block past the end of the plane repeats its last pixel (computed, not stored).
@@ -158,18 +185,10 @@ internal static unsafe class HostConv
         // Allocated (and zeroed, a call) before the accumulators exist; see the end.
         var tile = stackalloc Vector512<float>[2 * PixelBlock];
         int plane = c.OutH * c.OutW;
-        float* p0 = p + FirstTap(c, image, pixel0, plane);
-        float* p1 = p + FirstTap(c, image, pixel0 + 1, plane);
-        float* p2 = p + FirstTap(c, image, pixel0 + 2, plane);
-        float* p3 = p + FirstTap(c, image, pixel0 + 3, plane);
-        float* p4 = p + FirstTap(c, image, pixel0 + 4, plane);
-        float* p5 = p + FirstTap(c, image, pixel0 + 5, plane);
-        float* p6 = p + FirstTap(c, image, pixel0 + 6, plane);
-        float* p7 = p + FirstTap(c, image, pixel0 + 7, plane);
-        float* p8 = p + FirstTap(c, image, pixel0 + 8, plane);
-        float* p9 = p + FirstTap(c, image, pixel0 + 9, plane);
-        float* p10 = p + FirstTap(c, image, pixel0 + 10, plane);
-        float* p11 = p + FirstTap(c, image, pixel0 + 11, plane);
+        var first = stackalloc nint[PixelBlock];
+        FirstTaps(c, image, pixel0, plane, first);
+        float* p0 = p + first[0], p1 = p + first[1], p2 = p + first[2], p3 = p + first[3], p4 = p + first[4], p5 = p + first[5];
+        float* p6 = p + first[6], p7 = p + first[7], p8 = p + first[8], p9 = p + first[9], p10 = p + first[10], p11 = p + first[11];
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default,
             a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default,
@@ -264,19 +283,34 @@ internal static unsafe class HostConv
             {
                 var d0 = Vector512.Load(di);
                 var d1 = TColumns.Two ? Vector512.Load(di + Lanes) : default;
-                var v = Vector512.Create(xi[0]);
-                a0 = Vector512.FusedMultiplyAdd(v, d0, a0);
-                if (TColumns.Two) b0 = Vector512.FusedMultiplyAdd(v, d1, b0);
-                v = Vector512.Create(xi[1]);
-                a1 = Vector512.FusedMultiplyAdd(v, d0, a1);
-                if (TColumns.Two) b1 = Vector512.FusedMultiplyAdd(v, d1, b1);
-                v = Vector512.Create(xi[2]);
-                a2 = Vector512.FusedMultiplyAdd(v, d0, a2);
-                if (TColumns.Two) b2 = Vector512.FusedMultiplyAdd(v, d1, b2);
-                v = Vector512.Create(xi[3]);
-                a3 = Vector512.FusedMultiplyAdd(v, d0, a3);
-                if (TColumns.Two) b3 = Vector512.FusedMultiplyAdd(v, d1, b3);
+                var v0 = Vector512.Create(xi[0]);
+                var v1 = Vector512.Create(xi[1]);
+                var v2 = Vector512.Create(xi[2]);
+                var v3 = Vector512.Create(xi[3]);
+                a0 = Vector512.FusedMultiplyAdd(v0, d0, a0);
+                if (TColumns.Two) b0 = Vector512.FusedMultiplyAdd(v0, d1, b0);
+                a1 = Vector512.FusedMultiplyAdd(v1, d0, a1);
+                if (TColumns.Two) b1 = Vector512.FusedMultiplyAdd(v1, d1, b1);
+                a2 = Vector512.FusedMultiplyAdd(v2, d0, a2);
+                if (TColumns.Two) b2 = Vector512.FusedMultiplyAdd(v2, d1, b2);
+                a3 = Vector512.FusedMultiplyAdd(v3, d0, a3);
+                if (TColumns.Two) b3 = Vector512.FusedMultiplyAdd(v3, d1, b3);
+                if (TInputs.Wide)
+                {
+                    // Four inputs x 64 channels: the second 32 channels in the accumulators eight inputs would use.
+                    var d2 = Vector512.Load(di + 2 * Lanes);
+                    var d3 = Vector512.Load(di + 3 * Lanes);
+                    a4 = Vector512.FusedMultiplyAdd(v0, d2, a4);
+                    b4 = Vector512.FusedMultiplyAdd(v0, d3, b4);
+                    a5 = Vector512.FusedMultiplyAdd(v1, d2, a5);
+                    b5 = Vector512.FusedMultiplyAdd(v1, d3, b5);
+                    a6 = Vector512.FusedMultiplyAdd(v2, d2, a6);
+                    b6 = Vector512.FusedMultiplyAdd(v2, d3, b6);
+                    a7 = Vector512.FusedMultiplyAdd(v3, d2, a7);
+                    b7 = Vector512.FusedMultiplyAdd(v3, d3, b7);
+                }
                 if (!TInputs.Eight) continue;
+                var v = default(Vector512<float>);
                 v = Vector512.Create(xi[4]);
                 a4 = Vector512.FusedMultiplyAdd(v, d0, a4);
                 if (TColumns.Two) b4 = Vector512.FusedMultiplyAdd(v, d1, b4);
@@ -293,20 +327,31 @@ internal static unsafe class HostConv
         }
         tile[0] = a0; tile[1] = b0; tile[2] = a1; tile[3] = b1; tile[4] = a2; tile[5] = b2; tile[6] = a3; tile[7] = b3;
         tile[8] = a4; tile[9] = b4; tile[10] = a5; tile[11] = b5; tile[12] = a6; tile[13] = b6; tile[14] = a7; tile[15] = b7;
-        WriteTile(tile, Math.Min(TInputs.Eight ? 8 : 4, c.InC - ci0), Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0),
-            partial + ((nint)tap * c.InC + ci0) * c.OutC + co0, c.OutC, null);
+        float* target = partial + ((nint)tap * c.InC + ci0) * c.OutC + co0;
+        int inputs = Math.Min(TInputs.Eight ? 8 : 4, c.InC - ci0);
+        WriteTile(tile, inputs, Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0), target, c.OutC, null);
+        if (TInputs.Wide) WriteTile(tile + 8, inputs, Math.Min(ChannelBlock, c.OutC - co0 - ChannelBlock), target + ChannelBlock, c.OutC, null);
     }
 
     // ---- helpers ----
 
-    // Where tap (0, 0) of output pixel `pixel` (row-major in the plane, clamped to its last pixel) reads the copy.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint FirstTap(in DirectConv c, int image, int pixel, int plane)
+    // Where tap (0, 0) of output pixels pixel0 .. pixel0 + 11 (row-major in the plane; past its end, its last pixel) reads
+    // the copy: one division for the block, then column steps.
+    private static void FirstTaps(in DirectConv c, int image, int pixel0, int plane, nint* first)
     {
-        int q = Math.Min(pixel, plane - 1);
-        int oy = q / c.OutW;
-        int ox = q - oy * c.OutW;
-        return (((nint)image * c.PaddedH + oy * c.StrideH - c.PadTop - c.OriginH) * c.PaddedW + ox * c.StrideW - c.PadLeft - c.OriginW) * c.InC;
+        int oy = pixel0 / c.OutW;
+        int ox = pixel0 - oy * c.OutW;
+        nint imageBase = (nint)image * c.PaddedH;
+        for (int i = 0; i < PixelBlock; i++)
+        {
+            first[i] = ((imageBase + oy * c.StrideH - c.PadTop - c.OriginH) * c.PaddedW + ox * c.StrideW - c.PadLeft - c.OriginW) * c.InC;
+            if (pixel0 + i + 1 >= plane) continue;
+            if (++ox == c.OutW)
+            {
+                ox = 0;
+                oy++;
+            }
+        }
     }
 
     // Writes `rows` rows of a tile (two vectors per row), each cut to `channels` (+ bias[channel]), rows `stride` floats apart.
@@ -353,15 +398,26 @@ internal static unsafe class HostConv
     private interface IInputs
     {
         static abstract bool Eight { get; }
+
+        /// <summary>Four inputs x 64 output channels (two column blocks at once).</summary>
+        static abstract bool Wide { get; }
     }
 
     private struct FourInputs : IInputs
     {
         public static bool Eight => false;
+        public static bool Wide => false;
+    }
+
+    private struct FourInputsWide : IInputs
+    {
+        public static bool Eight => false;
+        public static bool Wide => true;
     }
 
     private struct EightInputs : IInputs
     {
         public static bool Eight => true;
+        public static bool Wide => false;
     }
 }

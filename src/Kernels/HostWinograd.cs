@@ -56,9 +56,12 @@ internal static unsafe class HostWinograd
     public static bool Pays(WindowGeometry g) =>
         Fits(g) && g.InC >= 16 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256;
 
-    /// <summary>Whether Auto takes it for the input gradient (dy's channels are the inputs there).</summary>
+    /// <summary>
+    /// Whether Auto takes it for the input gradient: dy's channels are the inputs there (at least 16); few dx channels
+    /// (an image's 3) still pay, since the direct route pads them to a whole vector as well.
+    /// </summary>
     public static bool PaysBackwardInput(WindowGeometry g) =>
-        Fits(g) && g.OutC >= 16 && g.InC >= 8 && g.InC <= 256 && g.OutC <= 256;
+        Fits(g) && g.OutC >= 16 && g.InC <= 256 && g.OutC <= 256;
 
     /// <summary>Whether Auto takes it for the filter gradient (x's 6x6 patches are the data there: at least 8 input channels).</summary>
     public static bool PaysBackwardFilter(WindowGeometry g) =>
@@ -114,7 +117,10 @@ internal static unsafe class HostWinograd
             {
                 // One batch's transformed x patches [36][batch][cinP] and dy tiles [36][batch][coutP] (+ a vector of slack:
                 // the GEMM's last row block may read past the last channel).
-                long vLength = (long)Points * FilterBatch * cinP + Lanes, wLength = (long)Points * FilterBatch * coutP + Lanes;
+                // Planes one cache line longer than their tiles need (see Convolve); the last one's slack also absorbs the
+                // reads of the GEMM's last row block past the last channel.
+                long vPlane = (long)FilterBatch * cinP + Lanes, wPlane = (long)FilterBatch * coutP + Lanes;
+                long vLength = Points * vPlane, wLength = Points * wPlane;
                 var v = (float*)NativeMemory.AlignedAlloc((nuint)((vLength + wLength) * sizeof(float)), 64);
                 var wt = v + vLength;
                 new Span<float>(v, (int)(vLength + wLength)).Clear();
@@ -134,15 +140,15 @@ internal static unsafe class HostWinograd
                                     var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
                                     // x patch rows oy + kh - pad for the tile's m rows of dy: from ty*m - pad, 6 rows.
                                     TransformPatch(bt, (float*)xp, image, g.InH, g.InW, g.InC, cinP, ty * m - g.PadTop, tx * m - g.PadLeft,
-                                                   v + (long)t * cinP, (long)FilterBatch * cinP);
+                                                   v + (long)t * cinP, vPlane);
                                     TransformTile(gt, m, (float*)dp, image, g.OutH, g.OutW, g.OutC, coutP, ty * m, tx * m,
-                                                  wt + (long)t * coutP, (long)FilterBatch * coutP);
+                                                  wt + (long)t * coutP, wPlane);
                                 }
                                 bool accumulate = t0 > first;
                                 for (int point = 0; point < Points; point++)
                                 {
-                                    float* a = v + (long)point * FilterBatch * cinP;
-                                    float* b = wt + (long)point * FilterBatch * coutP;
+                                    float* a = v + point * vPlane;
+                                    float* b = wt + point * wPlane;
                                     float* c = sum + (long)point * cinP * coutP;
                                     for (int ci0 = 0; ci0 < g.InC; ci0 += RowBlock)
                                         for (int co0 = 0; co0 < coutP; co0 += ColumnBlock)
@@ -205,7 +211,10 @@ internal static unsafe class HostWinograd
         float[] dataT = InputTransform, outT = m == 4 ? Out4 : Out2;
         HostParallel.For(cpu, batches, (begin, end) =>
         {
-            long vLength = (long)Points * ForwardBatch * cinP, mLength = (long)Points * ForwardBatch * coutP;
+            // Each transformed point's plane one cache line longer than its tiles need: planes a power-of-two multiple of
+            // 4 KiB apart would put the 36 values of one tile in one L1 set.
+            long vPlane = (long)ForwardBatch * cinP + Lanes, mPlane = (long)ForwardBatch * coutP + Lanes;
+            long vLength = Points * vPlane, mLength = Points * mPlane;
             var v = (float*)NativeMemory.AlignedAlloc((nuint)((vLength + mLength + Lanes) * sizeof(float)), 64);
             var products = v + vLength;
             var block = (Vector512<float>*)NativeMemory.AlignedAlloc((nuint)(2 * Points * sizeof(Vector512<float>)), 64);
@@ -221,13 +230,13 @@ internal static unsafe class HostWinograd
                         {
                             var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
                             TransformPatch(bt, (float*)source, image, inH, inW, cin, cinP, ty * m - padTop, tx * m - padLeft,
-                                           v + (long)t * cinP, (long)ForwardBatch * cinP);
+                                           v + (long)t * cinP, vPlane);
                         }
                         for (int point = 0; point < Points; point++)
                         {
-                            float* a = v + (long)point * ForwardBatch * cinP;
+                            float* a = v + point * vPlane;
                             float* b = (float*)up + (long)point * cin * coutP;
-                            float* c = products + (long)point * ForwardBatch * coutP;
+                            float* c = products + point * mPlane;
                             for (int row0 = 0; row0 < count; row0 += RowBlock)
                                 for (int co0 = 0; co0 < coutP; co0 += ColumnBlock)
                                 {
@@ -244,7 +253,7 @@ internal static unsafe class HostWinograd
                             for (int co0 = 0; co0 < cout; co0 += Lanes)
                             {
                                 for (int point = 0; point < Points; point++)
-                                    block[point] = Vector512.Load(products + ((long)point * ForwardBatch + t) * coutP + co0);
+                                    block[point] = Vector512.Load(products + point * mPlane + (long)t * coutP + co0);
                                 Untransform(at, m, block, block + Points);
                                 int channels = Math.Min(Lanes, cout - co0);
                                 float* biasAt = bias == 0 ? null : (float*)bias + co0;
@@ -318,9 +327,23 @@ internal static unsafe class HostWinograd
                                        int row, int col, float* v, long pointStride)
     {
         var d = stackalloc Vector512<float>[2 * Points];
+        bool inside = row >= 0 && col >= 0 && row + Alpha <= height && col + Alpha <= width;
+        float* corner = source + (((long)image * height + row) * width + col) * channels;
+        long rowStep = (long)width * channels;
         for (int c0 = 0; c0 < channelsP; c0 += Lanes)
         {
             int count = Math.Min(Lanes, channels - c0);
+            if (inside && count == Lanes)
+            {
+                // The common case: the whole patch inside the image, whole vectors.
+                for (int i = 0; i < Alpha; i++)
+                    for (int j = 0; j < Alpha; j++)
+                        d[i * Alpha + j] = Vector512.Load(corner + i * rowStep + j * channels + c0);
+                Transform(bt, d, d + Points);
+                for (int point = 0; point < Points; point++)
+                    Vector512.Store(d[Points + point], v + point * pointStride + c0);
+                continue;
+            }
             for (int i = 0; i < Alpha; i++)
             {
                 int y = row + i;
