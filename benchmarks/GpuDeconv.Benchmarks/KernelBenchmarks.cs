@@ -13,13 +13,16 @@ namespace GpuDeconv.Benchmarks;
 
 /// <summary>
 /// Batch sizes: the tutorial's cases run at 128 (or GPUDECONV_BENCH_BATCH), the larger shape at 512 (or
-/// GPUDECONV_BENCH_LARGE_BATCH; 1024 for the GPU pooling target).
+/// GPUDECONV_BENCH_LARGE_BATCH; 1024 for the GPU pooling target), ResNet-18's layers at 16 (GPUDECONV_BENCH_RESNET_BATCH).
 /// </summary>
 internal static class KernelShapes
 {
     public static int Batch { get; } = FromEnvironment("GPUDECONV_BENCH_BATCH", 128);
 
     public static int LargeBatch { get; } = FromEnvironment("GPUDECONV_BENCH_LARGE_BATCH", 512);
+
+    /// <summary>The batch of the ResNet-18 layer cases (224x224 images).</summary>
+    public static int ResNetBatch { get; } = FromEnvironment("GPUDECONV_BENCH_RESNET_BATCH", 16);
 
     private static int FromEnvironment(string variable, int fallback)
     {
@@ -31,8 +34,11 @@ internal static class KernelShapes
     }
 }
 
-/// <summary>A SAME stride-1 convolution; 2*N*H*W*Cout*K*K*Cin FLOP for the forward and each gradient.</summary>
-public sealed record ConvCase(string Name, int Batch, int Height, int Width, int InChannels, int OutChannels, int Kernel) : IWorkload
+/// <summary>
+/// A SAME convolution (stride 1 unless given); 2*N*OH*OW*Cout*K*K*Cin FLOP for the forward and each gradient, OH and OW
+/// the output's size (TF's SAME: ceil(H / stride)).
+/// </summary>
+public sealed record ConvCase(string Name, int Batch, int Height, int Width, int InChannels, int OutChannels, int Kernel, int Stride = 1) : IWorkload
 {
     /// <summary>The CIFAR network's three 5x5 convolutions at the tutorial's batch.</summary>
     public static IEnumerable<ConvCase> Tutorial() =>
@@ -45,8 +51,27 @@ public sealed record ConvCase(string Name, int Batch, int Height, int Width, int
     /// <summary>The larger shape of the benchmark issue: batch 512, 64 -> 128 channels at 32x32, 3x3.</summary>
     public static IEnumerable<ConvCase> Large() => [new("conv-large", KernelShapes.LargeBatch, 32, 32, 64, 128, 3)];
 
+    /// <summary>
+    /// ImageNet ResNet-18's convolutions at 224x224 input: the 7x7 stride-2 stem and the 3x3 convolution of each stage
+    /// (56, 28, 14 and 7 pixels; 64 to 512 channels), at GPUDECONV_BENCH_RESNET_BATCH (16).
+    /// </summary>
+    public static IEnumerable<ConvCase> ResNet() =>
+    [
+        new("resnet-stem", KernelShapes.ResNetBatch, 224, 224, 3, 64, 7, 2),
+        new("resnet-56", KernelShapes.ResNetBatch, 56, 56, 64, 64, 3),
+        new("resnet-28", KernelShapes.ResNetBatch, 28, 28, 128, 128, 3),
+        new("resnet-14", KernelShapes.ResNetBatch, 14, 14, 256, 256, 3),
+        new("resnet-7", KernelShapes.ResNetBatch, 7, 7, 512, 512, 3),
+    ];
+
+    public int OutHeight => (Height + Stride - 1) / Stride;
+
+    public int OutWidth => (Width + Stride - 1) / Stride;
+
+    public Conv2dOptions Options => new(Stride, Padding.Same, 1);
+
     public double GigaUnits(string method) =>
-        2.0 * Batch * Height * Width * OutChannels * Kernel * Kernel * InChannels / 1e9;
+        2.0 * Batch * OutHeight * OutWidth * OutChannels * Kernel * Kernel * InChannels / 1e9;
 
     public override string ToString() => Name;
 }
@@ -125,7 +150,7 @@ public abstract class ConvBenchmarkBase : AcceleratorBenchmark
 {
     private BenchmarkTensors _tensors = null!;
     private TensorView<float> _x, _w, _y, _dy, _dx, _dw;
-    private readonly Conv2dOptions _options = new(1, Padding.Same, 1);
+    private Conv2dOptions _options = Conv2dOptions.Default;
 
     protected abstract ConvCase Case { get; }
 
@@ -134,11 +159,12 @@ public abstract class ConvBenchmarkBase : AcceleratorBenchmark
     protected override void Setup()
     {
         var c = Case;
+        _options = c.Options;
         _tensors = new BenchmarkTensors(Device);
         _x = _tensors.Random(c.Batch, c.Height, c.Width, c.InChannels);
         _w = _tensors.Random(c.Kernel, c.Kernel, c.InChannels, c.OutChannels);
-        _y = _tensors.Empty<float>(c.Batch, c.Height, c.Width, c.OutChannels);
-        _dy = _tensors.Random(c.Batch, c.Height, c.Width, c.OutChannels);
+        _y = _tensors.Empty<float>(c.Batch, c.OutHeight, c.OutWidth, c.OutChannels);
+        _dy = _tensors.Random(c.Batch, c.OutHeight, c.OutWidth, c.OutChannels);
         _dx = _tensors.Empty<float>(c.Batch, c.Height, c.Width, c.InChannels);
         _dw = _tensors.Empty<float>(c.Kernel, c.Kernel, c.InChannels, c.OutChannels);
         Forward();

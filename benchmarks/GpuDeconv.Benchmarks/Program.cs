@@ -12,6 +12,7 @@ using GpuDeconv.Layers;
 // --quick: one iteration, no warm-up: proves every benchmark runs (CI), numbers mean nothing.
 // --describe FILE: writes the accelerators' peaks and a training step's memory as JSON, runs no benchmark.
 // --chart ROWS.json OUT.png: draws compare.py's throughput chart (ThroughputChart.cs), runs no benchmark.
+// --scaling-chart SERIES.json OUT.png: draws compare.py's cost-against-work chart (ScalingChart.cs), runs no benchmark.
 int describe = Array.IndexOf(args, "--describe");
 if (describe >= 0)
 {
@@ -24,24 +25,25 @@ if (describe >= 0)
     return 0;
 }
 
-int chart = Array.IndexOf(args, "--chart");
-if (chart >= 0)
+foreach (var (option, draw) in new (string, Action<string, string>)[] { ("--chart", ThroughputChart.Write), ("--scaling-chart", ScalingChart.Write) })
 {
-    if (chart + 2 >= args.Length)
+    int at = Array.IndexOf(args, option);
+    if (at < 0) continue;
+    if (at + 2 >= args.Length)
     {
-        Console.Error.WriteLine("--chart needs the rows and the image: --chart rows.json chart.png");
+        Console.Error.WriteLine($"{option} needs the rows and the image: {option} rows.json chart.png");
         return 2;
     }
     try
     {
-        ThroughputChart.Write(args[chart + 1], args[chart + 2]);
+        draw(args[at + 1], args[at + 2]);
     }
     catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
     {
-        Console.Error.WriteLine($"--chart: {e.Message}");
+        Console.Error.WriteLine($"{option}: {e.Message}");
         return 1;
     }
-    Console.WriteLine($"wrote {args[chart + 2]}");
+    Console.WriteLine($"wrote {args[at + 2]}");
     return 0;
 }
 
@@ -57,7 +59,9 @@ var config = DefaultConfig.Instance
     .AddJob(job)
     // ILGPU's accelerators compile only GPU-shaped kernels: the host-shaped (Float8) variants are not theirs to run;
     // ILGPU.Algorithms runs on ILGPU's accelerators only.
-    .AddFilter(new SimpleFilter(benchmark => BenchmarkAccelerators.IsIlgpu(benchmark.Parameters["Accelerator"] as string)
+    // (ONNX Runtime's classes have no accelerator: a Runtime parameter instead.)
+    .AddFilter(new SimpleFilter(benchmark => BenchmarkAccelerators.IsIlgpu(
+            benchmark.Parameters.Items.FirstOrDefault(p => p.Name == "Accelerator")?.Value as string)
         ? benchmark.Parameters.Items.All(p => p.Value is not ConvAlgorithm.Vector)
         : benchmark.Descriptor.Type != typeof(IlgpuAlgorithmsBenchmarks)))
     .AddColumn(new ThroughputColumn(), new SpeedupOverCpuColumn(), new PercentOfPeakColumn())

@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from torch_ops import work_of  # noqa: E402  (the same work formulas on both sides)
+from torch_ops import scaling_point, work_of  # noqa: E402  (the same work formulas on both sides)
 
 DEFAULT_FILTERS = ["*"]   # every class: substrate, kernels, end to end
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -77,7 +77,7 @@ def run_gpudeconv(args, workdir, env):
             kind = params.get("Accelerator", "?")
             accelerator = kind + (" " + params["Algorithm"] if "Algorithm" in params else "")
             rows.append({"accelerator": accelerator, "kind": kind, "case": case_of(benchmark, params),
-                         "method": benchmark["Method"], "ms": stats["Median"] / 1e6})
+                         "method": benchmark["Method"], "ms": stats["Median"] / 1e6, "type": benchmark.get("Type", "")})
     return rows
 
 
@@ -107,7 +107,8 @@ def run_torch(args, tf32, workdir):
         print("PyTorch is not installed (Debian: apt-get install python3-torch); comparing nothing.", file=sys.stderr)
         return None
     command = [python, os.path.join(os.path.dirname(__file__), "torch_ops.py"), "--device", args.device,
-               "--batch", str(args.batch), "--large-batch", str(args.large_batch), "--json", out,
+               "--batch", str(args.batch), "--large-batch", str(args.large_batch), "--resnet-batch", str(args.resnet_batch),
+               "--json", out,
                "--gemm", *(os.environ.get("GPUDECONV_BENCH_GEMM") or "512").split(",")]
     if args.quick:
         command += ["--repeat", "3"]
@@ -133,6 +134,15 @@ def machine_description():
     return f"{model}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}"
 
 
+def load_average():
+    """The 1-minute load average (/proc/loadavg): on a shared host it counts other tenants' work too, which the timings feel."""
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().split()[0]
+    except OSError:
+        return "?"
+
+
 def milliseconds(ms):
     """Three decimals, or four significant digits below 0.1 ms (launch latencies in microseconds)."""
     return f"{ms:.3f}" if ms >= 0.1 else f"{ms:.4g}"
@@ -142,6 +152,8 @@ def command_line(args):
     parts = ["python3 benchmarks/compare/compare.py", f"--device {args.device}", f"--batch {args.batch}"]
     if args.large_batch != 512:
         parts.append(f"--large-batch {args.large_batch}")
+    if args.resnet_batch != 16:
+        parts.append(f"--resnet-batch {args.resnet_batch}")
     if args.quick:
         parts.append("--quick")
     if args.filter != DEFAULT_FILTERS:
@@ -181,7 +193,7 @@ def chart(rows, torch_runs, args, png, env):
     for row in rows:
         op = OPS.get(row["method"], row["method"])
         label = f"{row['case']} {op}" + (" (trusted)" if row["method"] == "UnpoolTrusted" else "")
-        work, unit = work_of(row["case"], op, args.batch, args.large_batch)
+        work, unit = work_of(row["case"], op, args.batch, args.large_batch, args.resnet_batch)
         if work is None:
             continue
         entry = grouped.setdefault(label, {"label": label, "unit": unit, "series": {}, "case": row["case"], "op": op})
@@ -203,11 +215,155 @@ def chart(rows, torch_runs, args, png, env):
     return None if result.returncode == 0 else "Chart skipped: the benchmarks' --chart failed (see the console output)."
 
 
+def onnx_runtime_run(rows, args):
+    """ONNX Runtime's rows (OnnxRuntimeBenchmarks.cs) as a peer run shaped like torch_ops.py's, or None without any."""
+    results = []
+    for row in rows:
+        if not row["type"].startswith("OnnxRuntime"):
+            continue
+        op = OPS.get(row["method"], row["method"])
+        work, unit = work_of(row["case"], op, args.batch, args.large_batch, args.resnet_batch)
+        results.append({"case": row["case"], "op": op, "ms": row["ms"], "work": work, "unit": unit,
+                        "rate": work / (row["ms"] * 1e-3) / 1e9})
+    if not results:
+        return None
+    return {"meta": {"version": ort_version()}, "results": results}
+
+
+def ort_version():
+    """The Microsoft.ML.OnnxRuntime version the benchmarks reference (their csproj)."""
+    path = os.path.join(ROOT, "benchmarks", "GpuDeconv.Benchmarks", "GpuDeconv.Benchmarks.csproj")
+    with open(path) as f:
+        match = re.search(r'Include="Microsoft\.ML\.OnnxRuntime" Version="([^"]+)"', f.read())
+    return match.group(1) if match else "?"
+
+
+def peer_ms(run, case, op):
+    match = next((r for r in run["results"] if r["case"] == case and r["op"] == op), None)
+    return None if match is None else match["ms"]
+
+
+def target_lines(ours, peers, devices, args):
+    """Issue 19's targets, each computed from this run's rows: met, missed, or not measured."""
+    torch = next((run for name, run in peers if name == "PyTorch"), None)
+    ort = next((run for name, run in peers if name == "ONNX Runtime"), None)
+    cpu_kinds = ("cpu", "opencl")
+
+    def times(case, method, kinds=cpu_kinds):
+        """{accelerator label: ms} of our rows for a case and method on the CPU routes."""
+        return {row["accelerator"]: row["ms"] for row in ours
+                if row["case"] == case and row["method"] == method and row["kind"] in kinds}
+
+    def best(case, method, kinds=cpu_kinds):
+        found = times(case, method, kinds)
+        return min(found.items(), key=lambda item: item[1]) if found else (None, None)
+
+    rows = []
+
+    def add(what, target, value, met, where):
+        rows.append(f"| {what} | {target} | {value} | {'met' if met else '**missed**'} | {where} |")
+
+    def versus(what, case, method, op, run, name, goal, kinds=cpu_kinds):
+        label, ms = best(case, method, kinds)
+        theirs = None if run is None else peer_ms(run, case, op)
+        if ms is None or theirs is None:
+            rows.append(f"| {what} | >= {goal:.2f}x {name} | - | not measured | - |")
+            return
+        add(what, f">= {goal:.2f}x {name}", f"{theirs / ms:.2f}x ({milliseconds(ms)} vs {milliseconds(theirs)} ms)", theirs / ms >= goal, label)
+
+    versus("CIFAR training step, fastest CPU route", "cifar", "TrainingStep", "training-step", torch, "PyTorch", 1.25)
+    for case in ("conv1", "conv2", "conv3"):
+        for method in ("Forward", "BackwardInput", "BackwardFilter"):
+            versus(f"{case} {OPS[method]}", case, method, OPS[method], torch, "PyTorch", 1.0)
+    label, ms = best("conv2", "Forward")
+    peak = next((a.get("peak_gflops") for a in (devices or {}).get("accelerators", []) if label and a["kind"] == label.split()[0]), None)
+    if ms is not None and peak:
+        rate = work_of("conv2", "forward", args.batch, args.large_batch)[0] / (ms * 1e-3) / 1e9
+        add("conv2 forward, share of FP32 peak", ">= 75%", f"{100 * rate / peak:.0f}% ({rate:.0f} of {peak:.0f} GFLOP/s)", rate >= 0.75 * peak, label)
+    managed, pocl = times("cifar", "TrainingStep", ("cpu",)), times("cifar", "TrainingStep", ("opencl",))
+    if managed and pocl:
+        m, p = min(managed.values()), min(pocl.values())
+        add("managed CPU route, CIFAR step", "<= 1.25x pocl's time", f"{m / p:.2f}x ({milliseconds(m)} vs {milliseconds(p)} ms)", m <= 1.25 * p, "cpu vs opencl")
+    else:
+        rows.append("| managed CPU route, CIFAR step | <= 1.25x pocl's time | - | not measured | - |")
+    versus("LeNet-5 training step", "lenet5", "TrainingStep", "training-step", torch, "PyTorch", 1.5)
+    for case in ("pool1", "pool2"):
+        for method in ("MaxPoolWithArgmax", "MaxPoolBackward", "Unpool"):
+            versus(f"{case} {OPS[method]}", case, method, OPS[method], torch, "PyTorch", 1.5)
+    for case in ("resnet-stem", "resnet-56", "resnet-28", "resnet-14", "resnet-7", "resnet18"):
+        for name, run in (("PyTorch", torch), ("ONNX Runtime", ort)):
+            versus(f"{case} forward", case, "Forward", "forward", run, name, 1.0)
+    for accelerator in (devices or {}).get("accelerators", []):
+        if accelerator["kind"] not in cpu_kinds or torch is None:
+            continue
+        for entry in accelerator.get("training_step_memory", []):
+            match = next((m for m in torch.get("memory", []) if m["model"] == entry["model"]), None)
+            if match:
+                ratio = entry["peak_tensor_bytes"] / match["peak_tensor_bytes"]
+                add(f"{entry['model']} step memory", "<= 1.5x PyTorch's peak", f"{ratio:.2f}x", ratio <= 1.5, accelerator["kind"])
+    lines = ["## Targets (issue 19)", "",
+             "Each computed from the rows above: our fastest CPU route (`cpu` = the managed CPU accelerator, `opencl` = pocl)"
+             " against the peer in this same run.", "",
+             "| target | goal | this run | | route |", "|---|---|---|---|---|"] + rows + [""]
+    return lines
+
+
+def scaling_lines(rows, args, png, env):
+    """The scaling sweep: ms per GFLOP of a 3x3 64->64 convolution (forward) from batch 32 to 1024 at 32x32 and from
+    32x32 to 224x224 at batch 32, per CPU route, with the spread of each sweep and a chart."""
+    if not rows:
+        return []
+    lines = ["## Cost against work", "",
+             "A 3x3 SAME convolution, 64 -> 64 channels, forward (`ScalingBenchmarks`): milliseconds per GFLOP as the batch"
+             " grows from 32 to 1024 images of 32x32, and as the image grows from 32x32 to 224x224 at batch 32. `spread` ="
+             " (largest - smallest) / smallest ms per GFLOP within a sweep; the target is at most 20%.", ""]
+    kinds = sorted({row["accelerator"] for row in rows})
+    lines += ["| batch | size | GFLOP |" + "".join(f" {k} ms | {k} ms/GFLOP |" for k in kinds), "|---|---|---|" + "---|---|" * len(kinds)]
+    points = sorted({scaling_point(row["case"]) for row in rows}, key=lambda p: (p[1] != 32, p[0], p[1]))
+    series = []
+    for batch, size in points:
+        case = f"scale-b{batch}-s{size}"
+        gflop = work_of(case, "forward", args.batch)[0] / 1e9
+        cells = ""
+        for kind in kinds:
+            ms = next((row["ms"] for row in rows if row["case"] == case and row["accelerator"] == kind), None)
+            cells += " - | - |" if ms is None else f" {milliseconds(ms)} | {ms / gflop:.3f} |"
+        lines.append(f"| {batch} | {size} | {gflop:.2f} |{cells}")
+    lines.append("")
+    for kind in kinds:
+        for sweep, members in (("batch 32 to 1024 at 32x32", [p for p in points if p[1] == 32]),
+                               ("32x32 to 224x224 at batch 32", [p for p in points if p[0] == 32])):
+            measured = []
+            for batch, size in members:
+                case = f"scale-b{batch}-s{size}"
+                ms = next((row["ms"] for row in rows if row["case"] == case and row["accelerator"] == kind), None)
+                if ms is not None:
+                    gflop = work_of(case, "forward", args.batch)[0] / 1e9
+                    measured.append({"label": f"b{batch} s{size}", "gflop": gflop, "ms_per_gflop": ms / gflop})
+            if len(measured) < 2:
+                continue
+            values = [m["ms_per_gflop"] for m in measured]
+            spread = (max(values) - min(values)) / min(values)
+            lines.append(f"- `{kind}`, {sweep}: spread {100 * spread:.0f}% ({'met' if spread <= 0.2 else '**missed**'}).")
+            series.append({"name": f"{kind}, {sweep}", "points": measured})
+    lines.append("")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(series, f)
+    command = bench_command(args.bench_exe) + ["--scaling-chart", f.name, os.path.abspath(png)]
+    print("+", " ".join(command), flush=True)
+    result = subprocess.run(command, env=env, cwd=ROOT)
+    os.unlink(f.name)
+    lines.append(f"![ms per GFLOP against work]({os.path.basename(png)})" if result.returncode == 0
+                 else "Scaling chart skipped: the benchmarks' --scaling-chart failed (see the console output).")
+    return lines + [""]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where PyTorch runs")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--large-batch", type=int, default=512, help="batch of the larger shape (conv-large, pool-large)")
+    parser.add_argument("--resnet-batch", type=int, default=16, help="batch of ResNet-18's layer cases (224x224)")
     parser.add_argument("--quick", action="store_true", help="one BenchmarkDotNet iteration, 3 PyTorch runs: proves it runs, numbers mean little")
     parser.add_argument("--out", help="markdown file to write (default: print); the chart goes next to it as .png")
     parser.add_argument("--filter", nargs="+", default=DEFAULT_FILTERS,
@@ -222,7 +378,9 @@ def main():
 
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    env = dict(os.environ, GPUDECONV_BENCH_BATCH=str(args.batch), GPUDECONV_BENCH_LARGE_BATCH=str(args.large_batch))
+    env = dict(os.environ, GPUDECONV_BENCH_BATCH=str(args.batch), GPUDECONV_BENCH_LARGE_BATCH=str(args.large_batch),
+               GPUDECONV_BENCH_RESNET_BATCH=str(args.resnet_batch))
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as workdir:
         ours = run_gpudeconv(args, workdir, env)
         devices = describe_devices(args, workdir, env)
@@ -230,10 +388,15 @@ def main():
         if args.device == "cuda" and not args.no_torch:
             torch_runs.append(("PyTorch TF32", run_torch(args, True, workdir)))
 
+    # ONNX Runtime's classes are a peer like PyTorch, not an accelerator; the scaling sweep gets a section of its own.
+    ort = onnx_runtime_run(ours, args)
+    scaling = [row for row in ours if scaling_point(row["case"])]
+    ours = [row for row in ours if not row["type"].startswith("OnnxRuntime") and not scaling_point(row["case"])]
     peaks = {a["kind"]: a for a in (devices or {}).get("accelerators", [])}
     lines = [f"# GpuDeconv vs PyTorch, batch {args.batch} (larger shape: batch {args.large_batch})", "",
              f"- Date: {datetime.date.today().isoformat()}",
-             f"- Machine: {machine_description()}",
+             f"- Machine: {machine_description()}; 1-minute load average {load_before} at the start, {load_average()} at the end"
+             " (on a shared host it includes other tenants' work)",
              f"- Command: `{command_line(args)}`",
              "- GpuDeconv: BenchmarkDotNet median per operation (launch + synchronize); PyTorch: median of its runs after 3"
              " warm-ups, the faster of NHWC (channels_last) and NCHW.",
@@ -259,6 +422,10 @@ def main():
         lines.append(f"- Peak of `{kind}` ({device['name']}): {gflops}, {gbs} ({device['peak_source']}).")
     lines.append("")
     available = [(name, run) for name, run in torch_runs if run is not None]
+    if ort is not None:
+        lines.append(f"- ONNX Runtime: {ort['meta']['version']} in process, CPU execution provider, {os.cpu_count()} intra-op threads"
+                     " (benchmarks/GpuDeconv.Benchmarks/OnnxRuntimeBenchmarks.cs), forward convolutions and ResNet-18 only.")
+        available.append(("ONNX Runtime", ort))
 
     header = "| case | op | accelerator | GpuDeconv ms | rate | % peak |" + "".join(f" {name} ms | speed vs {name} |" for name, _ in available)
     lines += [header, "|" + "---|" * (6 + 2 * len(available))]
@@ -268,7 +435,7 @@ def main():
         for _, run in available:
             match = next((r for r in run["results"] if r["case"] == row["case"] and r["op"] == op), None)
             torch_cells += " - | - |" if match is None else f" {milliseconds(match['ms'])} | {match['ms'] / row['ms']:.2f}x |"
-        work, unit = work_of(row["case"], op, args.batch, args.large_batch)
+        work, unit = work_of(row["case"], op, args.batch, args.large_batch, args.resnet_batch)
         rate_cell = percent = "-"
         if work is not None:
             rate = work / (row["ms"] * 1e-3) / 1e9
@@ -278,7 +445,10 @@ def main():
         lines.append(f"| {row['case']} | {label} | {row['accelerator']} | {milliseconds(row['ms'])} | {rate_cell} | {percent} |{torch_cells}")
     lines.append("")
     if devices is not None:
-        lines += memory_lines(devices, available)
+        lines += memory_lines(devices, [(name, run) for name, run in available if name != "ONNX Runtime"])
+    lines += target_lines(ours, available, devices, args)
+    scaling_png = (os.path.splitext(args.out)[0] if args.out else os.path.join(tempfile.gettempdir(), "gpudeconv-compare")) + "-scaling.png"
+    lines += scaling_lines(scaling, args, scaling_png, env)
 
     png = os.path.splitext(args.out)[0] + ".png" if args.out else os.path.join(tempfile.gettempdir(), "gpudeconv-compare.png")
     note = chart(ours, available, args, png, env)

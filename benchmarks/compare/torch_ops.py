@@ -30,6 +30,36 @@ DECONVS = [("deconv2", 12, 12, 64, 64, 5), ("deconv1", 24, 24, 3, 64, 5)]
 LARGE_CONVS = [("conv-large", 32, 32, 64, 128, 3)]
 LARGE_POOLS = [("pool-large", 32, 32, 128)]
 LARGE_CASES = {name for name, *_ in LARGE_CONVS + LARGE_POOLS}
+# ImageNet ResNet-18's convolutions at 224x224 input (ConvCase.ResNet in KernelBenchmarks.cs), forward only, at the
+# ResNet batch (16, --resnet-batch / GPUDECONV_BENCH_RESNET_BATCH): (name, H, W, Cin, Cout, kernel, stride).
+RESNET_CONVS = [("resnet-stem", 224, 224, 3, 64, 7, 2), ("resnet-56", 56, 56, 64, 64, 3, 1),
+                ("resnet-28", 28, 28, 128, 128, 3, 1), ("resnet-14", 14, 14, 256, 256, 3, 1),
+                ("resnet-7", 7, 7, 512, 512, 3, 1)]
+RESNET_CASES = {name for name, *_ in RESNET_CONVS}
+# The whole pretrained ResNet-18 (ImageNetBenchmarks.cs: batch 1, its file fixes it).
+RESNET18_BATCH = 1
+
+
+def resnet18_macs():
+    """Multiply-adds of ResNet-18's convolutions for one 224x224 image (no classifier, as the ONNX featurizer):
+    the 7x7/2 stem, four stages of two basic blocks, stages 2-4 opening with stride 2 and a 1x1 projection."""
+    macs, size, channels = 112 * 112 * 64 * 7 * 7 * 3, 56, 64
+    for stage in range(4):
+        source = channels
+        if stage:
+            size, channels = size // 2, channels * 2
+            macs += size * size * channels * source
+        pixels = size * size * channels * 9
+        macs += pixels * source + 3 * pixels * channels
+    return macs
+
+
+def scaling_point(case):
+    """(batch, size) of a scaling case named scale-b{batch}-s{size} (ScalingCase in ImageNetBenchmarks.cs), else None."""
+    if not case.startswith("scale-b"):
+        return None
+    batch, size = case[len("scale-b"):].split("-s")
+    return int(batch), int(size)
 # End to end, as in EndToEndBenchmarks.cs: multiply-adds per image of the first layer and of the others, forward.
 MODEL_MACS = {
     "cifar": (24 * 24 * 64 * 25 * 3, 12 * 12 * 64 * 25 * 64 + 6 * 6 * 10 * 25 * 64),
@@ -37,14 +67,16 @@ MODEL_MACS = {
 }
 
 
-def batch_of(case, n, large_n):
+def batch_of(case, n, large_n, resnet_n=16):
+    if case in RESNET_CASES:
+        return resnet_n
     return large_n if case in LARGE_CASES else n
 
 
 SUBSTRATE_BYTES = 256 << 20   # SaxpyBenchmark and ReductionBenchmark: 256 MiB per array
 
 
-def work_of(case, op, n, large_n=512):
+def work_of(case, op, n, large_n=512, resnet_n=16):
     """(work, unit) of one operation: FLOP for convolutions, GEMMs and whole steps, bytes moved for pooling (int64
     indices), SAXPY (3 arrays) and reduction (1 array); (None, None) for a launch, which does no work."""
     if case == "saxpy":
@@ -56,6 +88,16 @@ def work_of(case, op, n, large_n=512):
         return 2.0 * size ** 3, "GFLOP/s"
     if case == "launch":
         return None, None
+    if case == "resnet18":
+        return 2.0 * resnet18_macs() * RESNET18_BATCH, "GFLOP/s"
+    point = scaling_point(case)
+    if point is not None:
+        batch, size = point
+        return 2.0 * batch * size * size * 64 * 9 * 64, "GFLOP/s"
+    for name, h, w, cin, cout, k, stride in RESNET_CONVS:
+        if name == case:
+            oh, ow = -(-h // stride), -(-w // stride)
+            return 2.0 * resnet_n * oh * ow * cout * k * k * cin, "GFLOP/s"
     n = batch_of(case, n, large_n)
     if op in ("training-step", "deconv-images"):
         first, rest = MODEL_MACS[case]
@@ -81,6 +123,7 @@ def main():
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--large-batch", type=int, default=512, help="batch of the larger shape (conv-large, pool-large)")
+    parser.add_argument("--resnet-batch", type=int, default=16, help="batch of ResNet-18's layer cases (224x224)")
     parser.add_argument("--gemm", type=int, nargs="*", default=[512], help="SGEMM sizes (GemmBenchmark's GPUDECONV_BENCH_GEMM)")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 in cuDNN convolutions (GPU only)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (PyTorch may default to 1)")
@@ -134,7 +177,7 @@ def main():
     best = {}
 
     def record(case, op, ms):
-        work, unit = work_of(case, op, n, large_n)
+        work, unit = work_of(case, op, n, large_n, args.resnet_batch)
         name = "nhwc" if layout["format"] == torch.channels_last else "nchw"
         key = (case, op)
         if key not in best or ms < best[key]["ms"]:
@@ -145,6 +188,7 @@ def main():
     for memory_format in (torch.channels_last, torch.contiguous_format):
         layout["format"] = memory_format
         run_cases(n, large_n, nhwc, timed, record, torch, F)
+        run_imagenet(args.resnet_batch, nhwc, timed, record, torch, F, device, memory_format)
         run_models(n, device, memory_format, timed, record, torch, F)
     for entry in best.values():
         results.append(entry)
@@ -210,6 +254,48 @@ def run_cases(batch, large_n, nhwc, timed, record, torch, F):
             value = nhwc(n, cout, h, w, 5)          # lives in the forward conv's output space (cout channels)
             weight = nhwc(cout, cin, k, k, 6)       # PyTorch conv_transpose2d weight: [in = cout, out = cin, kh, kw]
             record(name, "conv2d-transpose", timed(lambda: F.conv_transpose2d(value, weight, padding=k // 2)))
+
+
+def run_imagenet(resnet_n, nhwc, timed, record, torch, F, device, memory_format):
+    """ResNet-18's layers (forward) and the whole network (batch 1, inference) in the current layout. PyTorch pads the
+    stem 3 pixels on every side where TF's SAME (ours, ONNX Runtime's model) pads 2 before and 3 after: same output
+    size, same work."""
+    with torch.no_grad():
+        for name, h, w, cin, cout, k, stride in RESNET_CONVS:
+            x = nhwc(resnet_n, cin, h, w, 8)
+            weight = nhwc(cout, cin, k, k, 9)
+            record(name, "forward", timed(lambda: F.conv2d(x, weight, stride=stride, padding=k // 2)))
+        model = resnet18_features(torch).to(device).to(memory_format=memory_format).eval()
+        images = nhwc(RESNET18_BATCH, 3, 224, 224, 10)
+        record("resnet18", "forward", timed(lambda: model(images)))
+
+
+def resnet18_features(torch):
+    """ResNet-18 up to its global average pool (the ONNX featurizer's graph; torchvision is not needed): the 7x7/2
+    stem with batch norm, ReLU and a 3x3/2 max pool, four stages of two basic blocks."""
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+            self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+            self.down = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                         if stride != 1 or cin != cout else None)
+
+        def forward(self, x):
+            out = torch.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return torch.relu(out + (x if self.down is None else self.down(x)))
+
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    cin = 64
+    for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        layers += [Block(cin, cout, stride), Block(cout, cout, 1)]
+        cin = cout
+    layers.append(nn.AdaptiveAvgPool2d(1))
+    torch.manual_seed(3)
+    return nn.Sequential(*layers)
 
 
 def build_model(name, torch):

@@ -23,7 +23,9 @@ public static class Concat
         foreach (var input in inputs)
         {
             int slice = input.Shape[axis] * inner;
-            if (slice > 0 && outer > 0)
+            if (slice > 0 && outer > 0 && HostRoute.Of(stream) is { } cpu)
+                HostOps.CopyRows(cpu, input.Data, output.Data, outer, slice, slice, 0, rowLength, offset);
+            else if (slice > 0 && outer > 0)
                 stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(InsertKernel)(
                     stream, outer * slice, input.Data, output.Data, slice, rowLength, offset);
             offset += slice;
@@ -40,7 +42,9 @@ public static class Concat
         foreach (var inputGrad in inputGrads)
         {
             int slice = inputGrad.Shape[axis] * inner;
-            if (slice > 0 && outer > 0)
+            if (slice > 0 && outer > 0 && HostRoute.Of(stream) is { } cpu)
+                HostOps.CopyRows(cpu, outputGrad.Data, inputGrad.Data, outer, slice, rowLength, offset, slice, 0);
+            else if (slice > 0 && outer > 0)
                 stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ExtractKernel)(
                     stream, outer * slice, outputGrad.Data, inputGrad.Data, slice, rowLength, offset);
             offset += slice;

@@ -14,22 +14,22 @@ public static class Elementwise
     /// <summary>output = a + b, elementwise.</summary>
     /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
     public static void Add(AcceleratorStream stream, TensorView<float> a, TensorView<float> b, TensorView<float> output) =>
-        Binary(stream, "Elementwise.Add", AddKernel, a, b, output);
+        Binary<HostOps.AddOp>(stream, "Elementwise.Add", AddKernel, a, b, output);
 
     /// <summary>output = a - b, elementwise.</summary>
     /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
     public static void Subtract(AcceleratorStream stream, TensorView<float> a, TensorView<float> b, TensorView<float> output) =>
-        Binary(stream, "Elementwise.Subtract", SubtractKernel, a, b, output);
+        Binary<HostOps.SubtractOp>(stream, "Elementwise.Subtract", SubtractKernel, a, b, output);
 
     /// <summary>output = a * b, elementwise (also the backward of a product: da = dy * b).</summary>
     /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
     public static void Multiply(AcceleratorStream stream, TensorView<float> a, TensorView<float> b, TensorView<float> output) =>
-        Binary(stream, "Elementwise.Multiply", MultiplyKernel, a, b, output);
+        Binary<HostOps.MultiplyOp>(stream, "Elementwise.Multiply", MultiplyKernel, a, b, output);
 
     /// <summary>accumulator += a * b, elementwise (gradient accumulation through a product).</summary>
     /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
     public static void MultiplyAdd(AcceleratorStream stream, TensorView<float> a, TensorView<float> b, TensorView<float> accumulator) =>
-        Binary(stream, "Elementwise.MultiplyAdd", MultiplyAddKernel, a, b, accumulator, "accumulator");
+        Binary<HostOps.MultiplyAddOp>(stream, "Elementwise.MultiplyAdd", MultiplyAddKernel, a, b, accumulator, "accumulator");
 
     /// <summary>output = factor * x, elementwise (Scale(-1) is the backward of Subtract's second operand).</summary>
     /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
@@ -46,13 +46,18 @@ public static class Elementwise
     {
         int n = Unary(stream, "Elementwise.AddScaled", x, "x", accumulator, "accumulator");
         if (n == 0) return;
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostOps.Binary<HostOps.AddScaledOp>(cpu, x.Data, x.Data, accumulator.Data, n, factor);
+            return;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, float, ArrayView<float>>(AddScaledKernel)(stream, n, x.Data, factor, accumulator.Data);
     }
 
     /// <summary>output = a / b, elementwise (IEEE division: x / 0 is an infinity or NaN, as in TF and PyTorch).</summary>
     /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
     public static void Divide(AcceleratorStream stream, TensorView<float> a, TensorView<float> b, TensorView<float> output) =>
-        Binary(stream, "Elementwise.Divide", DivideKernel, a, b, output);
+        Binary<HostOps.DivideOp>(stream, "Elementwise.Divide", DivideKernel, a, b, output);
 
     /// <summary>output = x + value, elementwise (x - value is x + (-value), the same bits).</summary>
     /// <exception cref="ArgumentException">A view does not hold its shape, the shapes differ, or a view lives on another accelerator.</exception>
@@ -124,14 +129,21 @@ public static class Elementwise
     /// <summary>accumulator += factor * x.</summary>
     public static void AddScaledKernel(Index1D i, ArrayView<float> x, float factor, ArrayView<float> accumulator) => accumulator[i] = accumulator[i] + factor * x[i];
 
-    private static void Binary(AcceleratorStream stream, string op, Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel,
+    // The kernel on GPUs and pocl; THost's loop on the CPU accelerator's host route (HostOps.Binary: the same bits).
+    private static void Binary<THost>(AcceleratorStream stream, string op, Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> kernel,
         TensorView<float> a, TensorView<float> b, TensorView<float> output, string outputName = "output")
+        where THost : struct, HostOps.IBinaryOp
     {
         int n = Unary(stream, op, a, "a", output, outputName);
         ShapeCheck.View(op, "b", b);
         ShapeCheck.Equal(op, "b", b.Shape, a.Shape, "the same shape as a; no broadcasting");
         ShapeCheck.SameAccelerator(op, stream, "b", b);
         if (n == 0) return;
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostOps.Binary<THost>(cpu, a.Data, b.Data, output.Data, n);
+            return;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(kernel)(stream, n, a.Data, b.Data, output.Data);
     }
 

@@ -14,6 +14,11 @@ public static class Fill
     {
         int n = Check(stream, "Fill.Forward", output);
         if (n == 0) return;
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostOps.Fill(cpu, output.Data, value, n);
+            return;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, float>(FillFloatKernel)(stream, n, output.Data, value);
     }
 

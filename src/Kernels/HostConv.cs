@@ -21,6 +21,9 @@ namespace GpuDeconv.Kernels;
 [SkipLocalsInit]
 internal static unsafe class HostConv
 {
+    // A filter above this size (bytes) makes the forward pass run pixel blocks fastest (see Forward).
+    private const long LargeFilterBytes = 1 << 20;
+
     /// <summary>Output pixels per forward block.</summary>
     public const int PixelBlock = 12;
     /// <summary>Floats per vector.</summary>
@@ -36,13 +39,16 @@ internal static unsafe class HostConv
     public static void Forward(CPUAccelerator cpu, DirectConv c, ArrayView<float> p, ArrayView<float> w, ArrayView<float>? bias, ArrayView<float> y)
     {
         int plane = c.OutH * c.OutW;
-        int pixelBlocks = CeilDiv(plane, PixelBlock);
+        // Blocks run over the batch's pixels as one row (NHWC keeps them contiguous), so a 7x7 plane does not leave most
+        // of its last block empty.
+        long pixels = (long)c.Batch * plane;
+        long pixelBlocks = (pixels + PixelBlock - 1) / PixelBlock;
         int channelBlocks = CeilDiv(c.FilterStride, ChannelBlock);
-        long items = (long)c.Batch * pixelBlocks * channelBlocks;
+        long items = pixelBlocks * channelBlocks;
         if (items == 0) return;
         Require(p, (long)c.Batch * c.PaddedH * c.PaddedW * c.InC, "the input copy");
         Require(w, (long)c.KH * c.KW * c.InC * c.FilterStride, "the filter");
-        Require(y, (long)c.Batch * plane * c.OutC, "the output");
+        Require(y, pixels * c.OutC, "the output");
         if (bias is { } b) Require(b, c.OutC, "the bias");
         nint pp = HostView.Address(p), wp = HostView.Address(w), bp = bias is { } bv ? HostView.Address(bv) : 0, yp = HostView.Address(y);
         // Each (tap, input channel) term's place in the copy, relative to a pixel's first tap, in the order of the sum.
@@ -51,22 +57,23 @@ internal static unsafe class HostConv
             for (int kw = 0; kw < c.KW; kw++)
                 for (int ci = 0; ci < c.InC; ci++)
                     offsets[k++] = checked((kh * c.DilationH * c.PaddedW + kw * c.DilationW) * c.InC + ci);
+        // Channel blocks fastest, so that the blocks of one pixel block share its input rows in cache, while the filter fits
+        // in L2; a larger filter (3x3 x 256 x 256 is 2.4 MB) would stream from memory once per pixel block that way, so
+        // then pixel blocks run fastest and each core keeps its channel blocks' filter columns (KH*KW*InC x 32) in L2.
+        bool filterMajor = (long)c.KH * c.KW * c.InC * c.FilterStride * sizeof(float) > LargeFilterBytes;
         using var pinned = offsets.AsMemory().Pin();
         nint op = (nint)pinned.Pointer;
         HostParallel.For(cpu, items, (begin, end) =>
         {
             for (long item = begin; item < end; item++)
             {
-                // Channel blocks fastest, so that the blocks of one pixel block share its input rows in cache.
-                int channelBlock = (int)(item % channelBlocks);
-                long rest = item / channelBlocks;
-                int pixel0 = (int)(rest % pixelBlocks) * PixelBlock;
-                int image = (int)(rest / pixelBlocks);
-                int co0 = channelBlock * ChannelBlock;
+                long pixelBlock = filterMajor ? item % pixelBlocks : item / channelBlocks;
+                int co0 = (int)(filterMajor ? item / pixelBlocks : item % channelBlocks) * ChannelBlock;
+                long pixel0 = pixelBlock * PixelBlock;
                 if (c.FilterStride - co0 >= ChannelBlock)
-                    ForwardBlock<TwoVectors>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, image, pixel0, co0);
+                    ForwardBlock<TwoVectors>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, pixel0, pixels, co0);
                 else
-                    ForwardBlock<OneVector>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, image, pixel0, co0);
+                    ForwardBlock<OneVector>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, pixel0, pixels, co0);
             }
         });
     }
@@ -179,14 +186,13 @@ internal static unsafe class HostConv
 
     // 12 pixels x 16 or 32 channels. A block past the end of the plane repeats its last pixel (computed, not stored).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardBlock<TColumns>(in DirectConv c, int* offsets, float* p, float* w, float* bias, float* y, int image, int pixel0, int co0)
+    private static void ForwardBlock<TColumns>(in DirectConv c, int* offsets, float* p, float* w, float* bias, float* y, long pixel0, long pixels, int co0)
         where TColumns : struct, IColumns
     {
         // Allocated (and zeroed, a call) before the accumulators exist; see the end.
         var tile = stackalloc Vector512<float>[2 * PixelBlock];
-        int plane = c.OutH * c.OutW;
         var first = stackalloc nint[PixelBlock];
-        FirstTaps(c, image, pixel0, plane, first);
+        FirstTaps(c, pixel0, pixels, first);
         float* p0 = p + first[0], p1 = p + first[1], p2 = p + first[2], p3 = p + first[3], p4 = p + first[4], p5 = p + first[5];
         float* p6 = p + first[6], p7 = p + first[7], p8 = p + first[8], p9 = p + first[9], p10 = p + first[10], p11 = p + first[11];
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default,
@@ -246,9 +252,9 @@ internal static unsafe class HostConv
         tile[6] = a3; tile[7] = b3; tile[8] = a4; tile[9] = b4; tile[10] = a5; tile[11] = b5;
         tile[12] = a6; tile[13] = b6; tile[14] = a7; tile[15] = b7; tile[16] = a8; tile[17] = b8;
         tile[18] = a9; tile[19] = b9; tile[20] = a10; tile[21] = b10; tile[22] = a11; tile[23] = b11;
-        // The plane's pixels are contiguous in NHWC, so the block's pixels are OutC apart even across rows.
-        WriteTile(tile, Math.Min(PixelBlock, plane - pixel0), Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0),
-            y + ((nint)image * plane + pixel0) * c.OutC + co0, c.OutC, c.HasBias != 0 ? bias + co0 : null);
+        // The batch's pixels are contiguous in NHWC, so the block's pixels are OutC apart even across rows and images.
+        WriteTile(tile, (int)Math.Min(PixelBlock, pixels - pixel0), Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0),
+            y + (nint)pixel0 * c.OutC + co0, c.OutC, c.HasBias != 0 ? bias + co0 : null);
     }
 
     // 4 or 8 input channels x 16 or 32 output channels of one tap, summed over the slice's positions in order.
@@ -335,22 +341,24 @@ internal static unsafe class HostConv
 
     // ---- helpers ----
 
-    // Where tap (0, 0) of output pixels pixel0 .. pixel0 + 11 (row-major in the plane; past its end, its last pixel) reads
-    // the copy: one division for the block, then column steps.
-    private static void FirstTaps(in DirectConv c, int image, int pixel0, int plane, nint* first)
+    // Where tap (0, 0) of output pixels pixel0 .. pixel0 + 11 of the batch (row-major, images one after another; past the
+    // last, the last) reads the copy: one division for the block, then column steps.
+    private static void FirstTaps(in DirectConv c, long pixel0, long pixels, nint* first)
     {
-        int oy = pixel0 / c.OutW;
-        int ox = pixel0 - oy * c.OutW;
-        nint imageBase = (nint)image * c.PaddedH;
+        int plane = c.OutH * c.OutW;
+        int image = (int)(pixel0 / plane);
+        int q = (int)(pixel0 - (long)image * plane);
+        int oy = q / c.OutW;
+        int ox = q - oy * c.OutW;
         for (int i = 0; i < PixelBlock; i++)
         {
-            first[i] = ((imageBase + oy * c.StrideH - c.PadTop - c.OriginH) * c.PaddedW + ox * c.StrideW - c.PadLeft - c.OriginW) * c.InC;
-            if (pixel0 + i + 1 >= plane) continue;
-            if (++ox == c.OutW)
-            {
-                ox = 0;
-                oy++;
-            }
+            first[i] = (((nint)image * c.PaddedH + oy * c.StrideH - c.PadTop - c.OriginH) * c.PaddedW + ox * c.StrideW - c.PadLeft - c.OriginW) * c.InC;
+            if (pixel0 + i + 1 >= pixels) continue;
+            if (++ox < c.OutW) continue;
+            ox = 0;
+            if (++oy < c.OutH) continue;
+            oy = 0;
+            image++;
         }
     }
 

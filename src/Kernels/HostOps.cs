@@ -7,6 +7,8 @@
 //                 added lane after lane; then the chunks' partials added in order. Vectors run across columns, so
 //                 every column's sum keeps its order.
 //   SumSlices     sum[i] = ((0 + p[0][i]) + p[1][i]) + ... (Conv2dKernels.SumSlicesKernel).
+//   Binary        Elementwise's add, subtract, multiply, multiply-add (a product, then a sum: no FMA, as the kernel)
+//                 divide and AddScaled (acc + factor * x), one IEEE operation per element as each kernel.
 
 using System.Runtime.Intrinsics;
 using GpuDeconv.Compute;
@@ -108,6 +110,88 @@ internal static unsafe class HostOps
             new Span<float>(t, count).Clear();
             for (int z = 0; z < slices; z++) Add(t, (float*)pp + (long)z * length + begin, count);
         });
+    }
+
+    /// <summary>An elementwise op of <see cref="Binary{T}"/>: the kernel's expression on vectors and on one float.</summary>
+    public interface IBinaryOp
+    {
+        static abstract Vector512<float> Apply(Vector512<float> a, Vector512<float> b, Vector512<float> old, float factor);
+
+        static abstract float Apply(float a, float b, float old, float factor);
+    }
+
+    public struct AddOp : IBinaryOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b, Vector512<float> old, float factor) => a + b;
+        public static float Apply(float a, float b, float old, float factor) => a + b;
+    }
+
+    public struct SubtractOp : IBinaryOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b, Vector512<float> old, float factor) => a - b;
+        public static float Apply(float a, float b, float old, float factor) => a - b;
+    }
+
+    public struct MultiplyOp : IBinaryOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b, Vector512<float> old, float factor) => a * b;
+        public static float Apply(float a, float b, float old, float factor) => a * b;
+    }
+
+    public struct DivideOp : IBinaryOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b, Vector512<float> old, float factor) => a / b;
+        public static float Apply(float a, float b, float old, float factor) => a / b;
+    }
+
+    /// <summary>old + a * b, rounded twice (the JIT does not contract it into an FMA).</summary>
+    public struct MultiplyAddOp : IBinaryOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b, Vector512<float> old, float factor) => old + a * b;
+        public static float Apply(float a, float b, float old, float factor) => old + a * b;
+    }
+
+    /// <summary>old + factor * a (b unused), rounded twice.</summary>
+    public struct AddScaledOp : IBinaryOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b, Vector512<float> old, float factor) => old + Vector512.Create(factor) * a;
+        public static float Apply(float a, float b, float old, float factor) => old + factor * a;
+    }
+
+    /// <summary>output[i] = T(a[i], b[i], output[i], factor) over <paramref name="n"/> elements (output may alias a or b).</summary>
+    public static void Binary<T>(CPUAccelerator cpu, ArrayView<float> a, ArrayView<float> b, ArrayView<float> output, int n, float factor = 0f)
+        where T : struct, IBinaryOp
+    {
+        nint ap = HostView.Address(a), bp = HostView.Address(b), op = HostView.Address(output);
+        Pointwise(cpu, n, (begin, end) =>
+        {
+            float* x = (float*)ap, y = (float*)bp, t = (float*)op;
+            long i = begin;
+            for (; i + Lanes <= end; i += Lanes)
+                Vector512.Store(T.Apply(Vector512.Load(x + i), Vector512.Load(y + i), Vector512.Load(t + i), factor), t + i);
+            for (; i < end; i++) t[i] = T.Apply(x[i], y[i], t[i], factor);
+        });
+    }
+
+    /// <summary>target[row * targetStride + targetOffset + col] = source[row * sourceStride + sourceOffset + col] for col &lt; length.</summary>
+    public static void CopyRows(CPUAccelerator cpu, ArrayView<float> source, ArrayView<float> target, int rows, int length,
+                                int sourceStride, int sourceOffset, int targetStride, int targetOffset)
+    {
+        nint sp = HostView.Address(source), tp = HostView.Address(target);
+        int rowsPerPart = Math.Max(1, PointwisePart / Math.Max(length, 1));
+        HostParallel.For(cpu, (rows + rowsPerPart - 1) / rowsPerPart, (begin, end) =>
+        {
+            for (long row = begin * rowsPerPart; row < Math.Min(rows, end * rowsPerPart); row++)
+                new ReadOnlySpan<float>((float*)sp + row * sourceStride + sourceOffset, length)
+                    .CopyTo(new Span<float>((float*)tp + row * targetStride + targetOffset, length));
+        });
+    }
+
+    /// <summary>output[i] = value for i &lt; n.</summary>
+    public static void Fill(CPUAccelerator cpu, ArrayView<float> output, float value, int n)
+    {
+        nint op = HostView.Address(output);
+        Pointwise(cpu, n, (begin, end) => new Span<float>((float*)op + begin, (int)(end - begin)).Fill(value));
     }
 
     // target[i] += source[i] for i < count.

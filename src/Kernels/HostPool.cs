@@ -26,6 +26,57 @@ internal static unsafe class HostPool
         });
     }
 
+    /// <summary>
+    /// y = the first maximum of each window, the first NaN where the window holds one (MaxPool.ForwardKernel's values:
+    /// MaxPoolWithArgmax.WindowArgmax's walk, the padded cells left out), any window and stride.
+    /// </summary>
+    public static void MaxPool(CPUAccelerator cpu, ArrayView<float> input, ArrayView<float> output, WindowGeometry g)
+    {
+        nint xp = HostView.Address(input), yp = HostView.Address(output);
+        HostParallel.For(cpu, (long)g.Batch * g.OutH, (begin, end) =>
+        {
+            for (long row = begin; row < end; row++)
+            {
+                int b = (int)(row / g.OutH), oy = (int)(row % g.OutH);
+                float* image = (float*)xp + (long)b * g.InH * g.InW * g.InC;
+                int top = oy * g.StrideH - g.PadTop;
+                int yBegin = Math.Max(top, 0), yEnd = Math.Min(top + g.KH, g.InH);
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    int left = ox * g.StrideW - g.PadLeft;
+                    int xBegin = Math.Max(left, 0), xEnd = Math.Min(left + g.KW, g.InW);
+                    float* target = (float*)yp + (row * g.OutW + ox) * g.OutC;
+                    float* first = image + ((long)yBegin * g.InW + xBegin) * g.InC;
+                    int c = 0;
+                    for (; c + Lanes <= g.InC; c += Lanes)
+                    {
+                        var best = Vector512.Load(first + c);
+                        for (int y = yBegin; y < yEnd; y++)
+                            for (int x = y == yBegin ? xBegin + 1 : xBegin; x < xEnd; x++)
+                            {
+                                var v = Vector512.Load(image + ((long)y * g.InW + x) * g.InC + c);
+                                // v > best, or v is the window's first NaN (NaN != NaN).
+                                var take = Vector512.GreaterThan(v, best) | (~Vector512.Equals(v, v) & Vector512.Equals(best, best));
+                                best = Vector512.ConditionalSelect(take, v, best);
+                            }
+                        Vector512.Store(best, target + c);
+                    }
+                    for (; c < g.InC; c++)
+                    {
+                        float best = first[c];
+                        for (int y = yBegin; y < yEnd; y++)
+                            for (int x = y == yBegin ? xBegin + 1 : xBegin; x < xEnd; x++)
+                            {
+                                float v = image[((long)y * g.InW + x) * g.InC + c];
+                                if (v > best || (float.IsNaN(v) && !float.IsNaN(best))) best = v;
+                            }
+                        target[c] = best;
+                    }
+                }
+            }
+        });
+    }
+
     /// <summary>dx for windows that do not overlap (KH &lt;= sH, KW &lt;= sW); writes every element of dx (PoolVector.BackwardKernel's results).</summary>
     public static void Backward(CPUAccelerator cpu, ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad, WindowGeometry g, bool includeBatch)
     {

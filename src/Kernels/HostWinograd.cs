@@ -51,21 +51,34 @@ internal static unsafe class HostWinograd
 
     /// <summary>
     /// Whether Auto takes it: <see cref="Fits"/>, at least 16 channels on both sides (thin layers spend their time in the
-    /// transforms, not the products) and no more than 256 (the transformed filter of one point must stay in cache).
+    /// transforms, not the products), no more than 256 (the transformed filter of one point must stay in cache), and
+    /// enough tiles to repay the filter's transform (<see cref="EnoughTiles"/>).
     /// </summary>
     public static bool Pays(WindowGeometry g) =>
-        Fits(g) && g.InC >= 16 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256;
+        Fits(g) && g.InC >= 16 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256 && EnoughTiles(g, g.OutH, g.OutW);
 
     /// <summary>
     /// Whether Auto takes it for the input gradient: dy's channels are the inputs there (at least 16); few dx channels
     /// (an image's 3) still pay, since the direct route pads them to a whole vector as well.
     /// </summary>
     public static bool PaysBackwardInput(WindowGeometry g) =>
-        Fits(g) && g.OutC >= 16 && g.InC <= 256 && g.OutC <= 256;
+        Fits(g) && g.OutC >= 16 && g.InC <= 256 && g.OutC <= 256 && EnoughTiles(g, g.InH, g.InW);
 
     /// <summary>Whether Auto takes it for the filter gradient (x's 6x6 patches are the data there: at least 8 input channels).</summary>
     public static bool PaysBackwardFilter(WindowGeometry g) =>
-        Fits(g) && g.InC >= 8 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256;
+        Fits(g) && g.InC >= 8 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256 && EnoughTiles(g, g.OutH, g.OutW);
+
+    /// <summary>
+    /// Whether the tiles of an h x w result are at least a quarter of InC + OutC. The filter's transform (or the filter
+    /// gradient's) costs the same at any batch, while each tile saves a fixed share of the direct route's work: a single
+    /// 14x14 image at 256 channels (16 tiles) spends three times as long in the transforms as the direct route takes.
+    /// </summary>
+    private static bool EnoughTiles(WindowGeometry g, int h, int w)
+    {
+        int m = g.KH == 3 ? 4 : 2;
+        long tiles = (long)g.Batch * ((h + m - 1) / m) * ((w + m - 1) / m);
+        return 4 * tiles >= g.InC + g.OutC;
+    }
 
     /// <summary>y = conv2d(x, w) (+ bias).</summary>
     public static void Forward(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias, ArrayView<float> y, WindowGeometry g)

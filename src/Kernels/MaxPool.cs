@@ -33,6 +33,11 @@ public static class MaxPool
         var g = Pooling.CheckFull(Op, stream, nameof(input), input, options);
         Pooling.CheckPooled(Op, stream, nameof(output), output, input.Shape, g, options);
         if (output.Shape.Size == 0) return;
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            HostPool.MaxPool(cpu, input.Data, output.Data, g);
+            return;
+        }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowGeometry>(ForwardKernel)(
             stream, (int)output.Shape.Size, input.Data, output.Data, g);
     }
