@@ -45,9 +45,13 @@ public sealed record ScalingCase(int Batch, int Size) : IWorkload
 {
     public const int Channels = 64, Kernel = 3;
 
-    public static IEnumerable<ScalingCase> Sweep() =>
-        new[] { 32, 64, 128, 256, 512, 1024 }.Select(batch => new ScalingCase(batch, 32))
-            .Concat(new[] { 56, 112, 224 }.Select(size => new ScalingCase(32, size)));
+    /// <summary>The sweep; with GPUDECONV_BENCH_SCALING=small (compare.py --quick) only its first points, to prove it runs.</summary>
+    public static IEnumerable<ScalingCase> Sweep()
+    {
+        bool small = Environment.GetEnvironmentVariable("GPUDECONV_BENCH_SCALING") == "small";
+        int[] batches = small ? [32, 64] : [32, 64, 128, 256, 512, 1024], sizes = small ? [56] : [56, 112, 224];
+        return batches.Select(batch => new ScalingCase(batch, 32)).Concat(sizes.Select(size => new ScalingCase(32, size)));
+    }
 
     public ConvCase Conv => new(ToString(), Batch, Size, Size, Channels, Channels, Kernel);
 

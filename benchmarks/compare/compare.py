@@ -380,6 +380,8 @@ def main():
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     env = dict(os.environ, GPUDECONV_BENCH_BATCH=str(args.batch), GPUDECONV_BENCH_LARGE_BATCH=str(args.large_batch),
                GPUDECONV_BENCH_RESNET_BATCH=str(args.resnet_batch))
+    if args.quick:
+        env["GPUDECONV_BENCH_SCALING"] = "small"   # the scaling sweep's first points only: quick proves it runs
     load_before = load_average()
     with tempfile.TemporaryDirectory() as workdir:
         ours = run_gpudeconv(args, workdir, env)
@@ -420,12 +422,12 @@ def main():
         gflops = f"{device['peak_gflops']:.0f} GFLOP/s" if device.get("peak_gflops") else "unknown GFLOP/s"
         gbs = f"{device['peak_gbs']:.1f} GB/s" if device.get("peak_gbs") else "unknown GB/s"
         lines.append(f"- Peak of `{kind}` ({device['name']}): {gflops}, {gbs} ({device['peak_source']}).")
-    lines.append("")
     available = [(name, run) for name, run in torch_runs if run is not None]
     if ort is not None:
         lines.append(f"- ONNX Runtime: {ort['meta']['version']} in process, CPU execution provider, {os.cpu_count()} intra-op threads"
                      " (benchmarks/GpuDeconv.Benchmarks/OnnxRuntimeBenchmarks.cs), forward convolutions and ResNet-18 only.")
         available.append(("ONNX Runtime", ort))
+    lines.append("")
 
     header = "| case | op | accelerator | GpuDeconv ms | rate | % peak |" + "".join(f" {name} ms | speed vs {name} |" for name, _ in available)
     lines += [header, "|" + "---|" * (6 + 2 * len(available))]

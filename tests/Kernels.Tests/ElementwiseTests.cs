@@ -44,8 +44,9 @@ public sealed class ElementwiseTests
         Check.Equal<float>(a, Host.Download(output), "Copy");
 
         var accumulator = scope.Upload(c, 1, n);
-        Elementwise.AddScaled(stream, av, 0.125f, accumulator);
-        float[] expected = Loop(n, i => c[i] + 0.125f * a[i]);
+        // 0.3 is not a power of two: the product rounds, so a fused multiply-add would show in the bits.
+        Elementwise.AddScaled(stream, av, 0.3f, accumulator);
+        float[] expected = Loop(n, i => c[i] + 0.3f * a[i]);
         Check.Equal<float>(expected, Host.Download(accumulator), "AddScaled");
         Elementwise.MultiplyAdd(stream, av, bv, accumulator);
         Check.Equal<float>(Loop(n, i => expected[i] + a[i] * b[i]), Host.Download(accumulator), "MultiplyAdd");

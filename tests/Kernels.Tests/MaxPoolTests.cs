@@ -113,6 +113,14 @@ public sealed class MaxPoolTests
         var dy = Host.Random(72, g.OutputSize);
         Check.Equal<float>(Forward(cpu, x, g.InputShape, g.Options), Forward(opencl, x, g.InputShape, g.Options), "y CPU vs OpenCL");
         Check.Equal<float>(Backward(cpu, x, dy, g.InputShape, g.Options), Backward(opencl, x, dy, g.InputShape, g.Options), "dx CPU vs OpenCL");
+
+        // 21 channels: a whole 16-lane vector and a tail on the CPU's host route (HostPool.MaxPool), ResNet's 3x3 stride-2
+        // window, with ties, signed zeros, infinities and NaNs for the first-maximum and first-NaN rules.
+        var wide = new PoolReference.Geometry(2, 11, 10, 21, 3, 3, 2, 2, Padding.Same);
+        float[] specials = [0f, -0f, float.NegativeInfinity, float.PositiveInfinity, float.NaN, -float.NaN];
+        var random = new Random(73);
+        var z = Array.ConvertAll(Host.Random(74, wide.InputSize), v => random.Next(8) == 0 ? specials[random.Next(specials.Length)] : MathF.Round(v * 2) / 2);
+        Check.Equal<float>(Forward(cpu, z, wide.InputShape, wide.Options), Forward(opencl, z, wide.InputShape, wide.Options), "21-channel y CPU vs OpenCL");
     }
 
     [Fact]
