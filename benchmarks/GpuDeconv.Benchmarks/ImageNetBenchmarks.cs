@@ -10,31 +10,39 @@ namespace GpuDeconv.Benchmarks;
 // visualisation commands import), and how the cost of a convolution grows with the batch and the image size.
 // OnnxRuntimeBenchmarks.cs runs the same forward work in ONNX Runtime; benchmarks/compare/torch_ops.py in PyTorch.
 
-/// <summary>ResNet-18's layers at 224x224 (<see cref="ConvCase.ResNet"/>), forward, with what Auto picks.</summary>
-public class ResNetLayerBenchmarks : AcceleratorBenchmark
+/// <summary>One forward convolution with what Auto picks, on the case the subclass names.</summary>
+public abstract class ForwardConvBenchmark : AcceleratorBenchmark
 {
-    [ParamsSource(nameof(Layers))]
-    public ConvCase Layer { get; set; } = ConvCase.ResNet().First();
-
-    public static IEnumerable<ConvCase> Layers() => ConvCase.ResNet();
-
     private ConvTensors _tensors = null!;
+
+    protected abstract ConvCase Case { get; }
 
     protected override void Setup()
     {
-        _tensors = new ConvTensors(Device, Layer);
+        _tensors = new ConvTensors(Device, Case);
         Forward();
     }
 
     protected override void Cleanup() => _tensors.Dispose();
 
     [Benchmark(Description = "conv2d forward")]
-    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
+    [Throughput(0, "GFLOP/s", WorkloadParameter = "Layer")]
     public void Forward()
     {
         _tensors.Forward(Stream, ConvAlgorithm.Auto);
         Stream.Synchronize();
     }
+}
+
+/// <summary>ResNet-18's layers at 224x224 (<see cref="ConvCase.ResNet"/>), forward, with what Auto picks.</summary>
+public class ResNetLayerBenchmarks : ForwardConvBenchmark
+{
+    [ParamsSource(nameof(Layers))]
+    public ConvCase Layer { get; set; } = ConvCase.ResNet().First();
+
+    public static IEnumerable<ConvCase> Layers() => ConvCase.ResNet();
+
+    protected override ConvCase Case => Layer;
 }
 
 /// <summary>
@@ -62,30 +70,14 @@ public sealed record ScalingCase(int Batch, int Size) : IWorkload
 }
 
 /// <summary>The scaling sweep (<see cref="ScalingCase"/>), forward with what Auto picks; compare.py tabulates ms per GFLOP.</summary>
-public class ScalingBenchmarks : AcceleratorBenchmark
+public class ScalingBenchmarks : ForwardConvBenchmark
 {
     [ParamsSource(nameof(Points))]
     public ScalingCase Layer { get; set; } = ScalingCase.Sweep().First();
 
     public static IEnumerable<ScalingCase> Points() => ScalingCase.Sweep();
 
-    private ConvTensors _tensors = null!;
-
-    protected override void Setup()
-    {
-        _tensors = new ConvTensors(Device, Layer.Conv);
-        Forward();
-    }
-
-    protected override void Cleanup() => _tensors.Dispose();
-
-    [Benchmark(Description = "conv2d forward")]
-    [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
-    public void Forward()
-    {
-        _tensors.Forward(Stream, ConvAlgorithm.Auto);
-        Stream.Synchronize();
-    }
+    protected override ConvCase Case => Layer.Conv;
 }
 
 /// <summary>The pretrained network of Microsoft.ML.DnnImageFeaturizer.ResNet18, at batch <see cref="Batch"/> (its file fixes it).</summary>

@@ -387,21 +387,6 @@ internal static unsafe class HostConv
 
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;
 
-    // Compile-time block shapes: the JIT specialises each generic block per struct and drops the dead branches.
-    private interface IColumns
-    {
-        static abstract bool Two { get; }
-    }
-
-    private struct OneVector : IColumns
-    {
-        public static bool Two => false;
-    }
-
-    private struct TwoVectors : IColumns
-    {
-        public static bool Two => true;
-    }
 
     private interface IInputs
     {

@@ -52,3 +52,24 @@ internal static class HostParallel
         Parallel.For(0, parts, i => range(count * i / parts, count * (i + 1) / parts));
     }
 }
+
+/// <summary>
+/// A compile-time block width of the host GEMM-like loops (HostConv, HostWinograd): one or two 16-float vectors of output
+/// columns. The JIT specialises each generic block per struct and drops the dead branches.
+/// </summary>
+internal interface IColumns
+{
+    static abstract bool Two { get; }
+}
+
+/// <summary>16 output columns per block.</summary>
+internal struct OneVector : IColumns
+{
+    public static bool Two => false;
+}
+
+/// <summary>32 output columns per block.</summary>
+internal struct TwoVectors : IColumns
+{
+    public static bool Two => true;
+}

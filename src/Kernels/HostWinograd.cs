@@ -696,19 +696,4 @@ internal static unsafe class HostWinograd
         }
         return a;
     }
-
-    private interface IColumns
-    {
-        static abstract bool Two { get; }
-    }
-
-    private struct OneVector : IColumns
-    {
-        public static bool Two => false;
-    }
-
-    private struct TwoVectors : IColumns
-    {
-        public static bool Two => true;
-    }
 }
