@@ -199,6 +199,12 @@ public static class Gemm
         if (panelLength > int.MaxValue)
             throw new ArgumentException($"Gemm: the packed op(b) panel of K = {k} by {stride} columns exceeds {int.MaxValue} elements.", nameof(b));
         var panel = Scratch.Get<float>(stream, Scratch.GemmPanel, panelLength);
+        if (HostRoute.Of(stream) is { } cpu)
+        {
+            if (k > 0) HostOps.PackPanel(cpu, b, panel, n, k, stride, transposeB);
+            if (m > 0) HostOps.Gemm(cpu, a, panel, c, m, n, k, stride, transposeA, alpha, beta);
+            return;
+        }
         if (k > 0)
             stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, bool>(PackPanelKernel)(
                 stream, (int)panelLength, b, panel, n, k, stride, transposeB);

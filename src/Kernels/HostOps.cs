@@ -194,6 +194,89 @@ internal static unsafe class HostOps
         Pointwise(cpu, n, (begin, end) => new Span<float>((float*)op + begin, (int)(end - begin)).Fill(value));
     }
 
+    /// <summary>panel[kk, j] = op(B)[kk, j] for j &lt; n, else 0, rows of <paramref name="stride"/> (Gemm.PackPanelKernel).</summary>
+    public static void PackPanel(CPUAccelerator cpu, ArrayView<float> b, ArrayView<float> panel, int n, int k, int stride, bool transposeB)
+    {
+        nint bp = HostView.Address(b), pp = HostView.Address(panel);
+        HostParallel.For(cpu, k, (begin, end) =>
+        {
+            for (long kk = begin; kk < end; kk++)
+            {
+                float* row = (float*)pp + kk * stride, source = (float*)bp;
+                for (int j = 0; j < n; j++) row[j] = transposeB ? source[(long)j * k + kk] : source[kk * n + j];
+                for (int j = n; j < stride; j++) row[j] = 0f;
+            }
+        });
+    }
+
+    /// <summary>C = alpha * op(A) * panel (+ beta * C) for the packed panel of <see cref="PackPanel"/> (Gemm.VectorKernel's values).</summary>
+    public static void Gemm(CPUAccelerator cpu, ArrayView<float> a, ArrayView<float> panel, ArrayView<float> c, int m, int n, int k, int stride,
+                            bool transposeA, float alpha, float beta)
+    {
+        nint ap = HostView.Address(a), pp = HostView.Address(panel), cp = HostView.Address(c);
+        int rowBlocks = (m + 3) / 4, columnBlocks = (stride + 2 * Lanes - 1) / (2 * Lanes);
+        HostParallel.For(cpu, (long)rowBlocks * columnBlocks, (begin, end) =>
+        {
+            for (long item = begin; item < end; item++)
+            {
+                int r0 = (int)(item / columnBlocks) * 4, j0 = (int)(item % columnBlocks) * 2 * Lanes;
+                if (stride - j0 >= 2 * Lanes)
+                    GemmBlock<TwoVectors>((float*)ap, (float*)pp, (float*)cp, m, n, k, stride, transposeA, alpha, beta, r0, j0);
+                else
+                    GemmBlock<OneVector>((float*)ap, (float*)pp, (float*)cp, m, n, k, stride, transposeA, alpha, beta, r0, j0);
+            }
+        });
+    }
+
+    private static void GemmBlock<TColumns>(float* a, float* panel, float* c, int m, int n, int k, int stride, bool transposeA,
+                                            float alpha, float beta, int r0, int j0) where TColumns : struct, IColumns
+    {
+        // Rows past M read row M-1 and are not stored; op(A)[r, kk] is a[r * k + kk], or a[kk * m + r] transposed.
+        long rowStep = transposeA ? 1 : k, kStep = transposeA ? m : 1;
+        float* a0 = a + r0 * rowStep, a1 = a + Math.Min(r0 + 1, m - 1) * rowStep;
+        float* a2 = a + Math.Min(r0 + 2, m - 1) * rowStep, a3 = a + Math.Min(r0 + 3, m - 1) * rowStep;
+        var tile = stackalloc Vector512<float>[8];
+        Vector512<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+        float* p = panel + j0;
+        for (long kk = 0, ak = 0; kk < k; kk++, ak += kStep, p += stride)
+        {
+            var b0 = Vector512.Load(p);
+            var b1 = TColumns.Two ? Vector512.Load(p + Lanes) : default;
+            var v0 = Vector512.Create(a0[ak]);
+            var v1 = Vector512.Create(a1[ak]);
+            var v2 = Vector512.Create(a2[ak]);
+            var v3 = Vector512.Create(a3[ak]);
+            s00 += v0 * b0;
+            if (TColumns.Two) s01 += v0 * b1;
+            s10 += v1 * b0;
+            if (TColumns.Two) s11 += v1 * b1;
+            s20 += v2 * b0;
+            if (TColumns.Two) s21 += v2 * b1;
+            s30 += v3 * b0;
+            if (TColumns.Two) s31 += v3 * b1;
+        }
+        tile[0] = s00; tile[1] = s01; tile[2] = s10; tile[3] = s11; tile[4] = s20; tile[5] = s21; tile[6] = s30; tile[7] = s31;
+        var scale = Vector512.Create(alpha);
+        for (int row = 0; row < 4 && r0 + row < m; row++)
+        {
+            float* target = c + (long)(r0 + row) * n;
+            for (int half = 0; half < (TColumns.Two ? 2 : 1); half++)
+            {
+                int j = j0 + half * Lanes, count = Math.Min(Lanes, n - j);
+                if (count <= 0) break;
+                var value = scale * tile[2 * row + half];
+                if (count == Lanes)
+                {
+                    if (beta != 0f) value += Vector512.Create(beta) * Vector512.Load(target + j);
+                    Vector512.Store(value, target + j);
+                    continue;
+                }
+                for (int l = 0; l < count; l++)
+                    target[j + l] = beta != 0f ? value.GetElement(l) + beta * target[j + l] : value.GetElement(l);
+            }
+        }
+    }
+
     // target[i] += source[i] for i < count.
     private static void Add(float* target, float* source, int count)
     {
