@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using GpuDeconv.Compute;
 
@@ -72,4 +73,42 @@ internal struct OneVector : IColumns
 internal struct TwoVectors : IColumns
 {
     public static bool Two => true;
+}
+
+/// <summary>
+/// Per-thread scratch memory of the host routes, kept from one call to the next: glibc maps every allocation above
+/// 128 KiB afresh and unmaps it when freed, so a megabyte of transforms allocated per call costs page faults and
+/// zeroing on every call (a tenth of a small convolution's time). A slot is one buffer per thread, grown when a call
+/// needs more and kept until the thread ends; a caller must not hold a slot across a call that may take the same
+/// slot on the same thread (the slots below are taken by one level of code each).
+/// </summary>
+internal static unsafe class HostScratch
+{
+    /// <summary>A transformed filter (taken on the calling thread, outside parallel parts).</summary>
+    public const int Filter = 0;
+
+    /// <summary>One parallel part's working set (transformed tiles and products).</summary>
+    public const int Work = 1;
+
+    private const int Slots = 2;
+
+    [ThreadStatic] private static nint[]? t_buffers;
+    [ThreadStatic] private static long[]? t_bytes;
+
+    /// <summary>At least <paramref name="floats"/> floats, 64-byte aligned, of this thread's <paramref name="slot"/>; contents undefined.</summary>
+    public static float* Get(int slot, long floats)
+    {
+        var buffers = t_buffers ??= new nint[Slots];
+        var sizes = t_bytes ??= new long[Slots];
+        long bytes = floats * sizeof(float);
+        if (sizes[slot] < bytes)
+        {
+            if (buffers[slot] != 0) NativeMemory.AlignedFree((void*)buffers[slot]);
+            buffers[slot] = 0;
+            sizes[slot] = 0;
+            buffers[slot] = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            sizes[slot] = bytes;
+        }
+        return (float*)buffers[slot];
+    }
 }

@@ -85,15 +85,8 @@ internal static unsafe class HostWinograd
     {
         int r = g.KH;
         var u = TransformFilter(w, r, g.InC, g.OutC, flip: false);
-        try
-        {
-            Convolve(cpu, HostView.Address(x), g.Batch, g.InH, g.InW, g.InC, u, g.OutC, r, g.PadTop, g.PadLeft, g.OutH, g.OutW,
-                     bias is { } b ? HostView.Address(b) : 0, HostView.Address(y));
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(u);
-        }
+        Convolve(cpu, HostView.Address(x), g.Batch, g.InH, g.InW, g.InC, u, g.OutC, r, g.PadTop, g.PadLeft, g.OutH, g.OutW,
+                 bias is { } b ? HostView.Address(b) : 0, HostView.Address(y));
     }
 
     /// <summary>dx from dy and w: the forward pass over dy with w turned 180 degrees, its channels swapped, and padding r - 1 - pad.</summary>
@@ -101,15 +94,8 @@ internal static unsafe class HostWinograd
     {
         int r = g.KH;
         var u = TransformFilter(w, r, g.OutC, g.InC, flip: true);
-        try
-        {
-            Convolve(cpu, HostView.Address(dy), g.Batch, g.OutH, g.OutW, g.OutC, u, g.InC, r, r - 1 - g.PadTop, r - 1 - g.PadLeft, g.InH, g.InW,
-                     0, HostView.Address(dx));
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(u);
-        }
+        Convolve(cpu, HostView.Address(dy), g.Batch, g.OutH, g.OutW, g.OutC, u, g.InC, r, r - 1 - g.PadTop, r - 1 - g.PadLeft, g.InH, g.InW,
+                 0, HostView.Address(dx));
     }
 
     /// <summary>dw from x and dy; overwrites dw.</summary>
@@ -134,52 +120,45 @@ internal static unsafe class HostWinograd
                 // reads of the GEMM's last row block past the last channel.
                 long vPlane = (long)FilterBatch * cinP + Lanes, wPlane = (long)FilterBatch * coutP + Lanes;
                 long vLength = Points * vPlane, wLength = Points * wPlane;
-                var v = (float*)NativeMemory.AlignedAlloc((nuint)((vLength + wLength) * sizeof(float)), 64);
+                var v = HostScratch.Get(HostScratch.Work, vLength + wLength);
                 var wt = v + vLength;
                 new Span<float>(v, (int)(vLength + wLength)).Clear();
-                try
+                fixed (float* bt = dataT, gt = tapsT)
                 {
-                    fixed (float* bt = dataT, gt = tapsT)
+                    for (long part = begin; part < end; part++)
                     {
-                        for (long part = begin; part < end; part++)
+                        float* sum = (float*)pp + part * sums;
+                        long first = part * FilterPart, last = Math.Min(tiles, first + FilterPart);
+                        for (long t0 = first; t0 < last; t0 += FilterBatch)
                         {
-                            float* sum = (float*)pp + part * sums;
-                            long first = part * FilterPart, last = Math.Min(tiles, first + FilterPart);
-                            for (long t0 = first; t0 < last; t0 += FilterBatch)
+                            int count = (int)Math.Min(FilterBatch, last - t0);
+                            for (int t = 0; t < count; t++)
                             {
-                                int count = (int)Math.Min(FilterBatch, last - t0);
-                                for (int t = 0; t < count; t++)
-                                {
-                                    var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
-                                    // x patch rows oy + kh - pad for the tile's m rows of dy: from ty*m - pad, 6 rows.
-                                    TransformPatch(bt, (float*)xp, image, g.InH, g.InW, g.InC, cinP, ty * m - g.PadTop, tx * m - g.PadLeft,
-                                                   v + (long)t * cinP, vPlane);
-                                    TransformTile(gt, m, (float*)dp, image, g.OutH, g.OutW, g.OutC, coutP, ty * m, tx * m,
-                                                  wt + (long)t * coutP, wPlane);
-                                }
-                                bool accumulate = t0 > first;
-                                for (int point = 0; point < Points; point++)
-                                {
-                                    float* a = v + point * vPlane;
-                                    float* b = wt + point * wPlane;
-                                    float* c = sum + (long)point * cinP * coutP;
-                                    for (int ci0 = 0; ci0 < g.InC; ci0 += RowBlock)
-                                        for (int co0 = 0; co0 < coutP; co0 += ColumnBlock)
-                                        {
-                                            int rows = Math.Min(RowBlock, g.InC - ci0);
-                                            if (coutP - co0 >= ColumnBlock)
-                                                GemmTransposed<TwoVectors>(a + ci0, cinP, count, b + co0, coutP, c + (long)ci0 * coutP + co0, coutP, rows, accumulate);
-                                            else
-                                                GemmTransposed<OneVector>(a + ci0, cinP, count, b + co0, coutP, c + (long)ci0 * coutP + co0, coutP, rows, accumulate);
-                                        }
-                                }
+                                var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
+                                // x patch rows oy + kh - pad for the tile's m rows of dy: from ty*m - pad, 6 rows.
+                                TransformPatch(bt, (float*)xp, image, g.InH, g.InW, g.InC, cinP, ty * m - g.PadTop, tx * m - g.PadLeft,
+                                               v + (long)t * cinP, vPlane);
+                                TransformTile(gt, m, (float*)dp, image, g.OutH, g.OutW, g.OutC, coutP, ty * m, tx * m,
+                                              wt + (long)t * coutP, wPlane);
+                            }
+                            bool accumulate = t0 > first;
+                            for (int point = 0; point < Points; point++)
+                            {
+                                float* a = v + point * vPlane;
+                                float* b = wt + point * wPlane;
+                                float* c = sum + (long)point * cinP * coutP;
+                                for (int ci0 = 0; ci0 < g.InC; ci0 += RowBlock)
+                                    for (int co0 = 0; co0 < coutP; co0 += ColumnBlock)
+                                    {
+                                        int rows = Math.Min(RowBlock, g.InC - ci0);
+                                        if (coutP - co0 >= ColumnBlock)
+                                            GemmTransposed<TwoVectors>(a + ci0, cinP, count, b + co0, coutP, c + (long)ci0 * coutP + co0, coutP, rows, accumulate);
+                                        else
+                                            GemmTransposed<OneVector>(a + ci0, cinP, count, b + co0, coutP, c + (long)ci0 * coutP + co0, coutP, rows, accumulate);
+                                    }
                             }
                         }
                     }
-                }
-                finally
-                {
-                    NativeMemory.AlignedFree(v);
                 }
             });
             // The parts' sums in part order, then dw = AT M A per (ci, co).
@@ -228,7 +207,7 @@ internal static unsafe class HostWinograd
             // 4 KiB apart would put the 36 values of one tile in one L1 set.
             long vPlane = (long)ForwardBatch * cinP + Lanes, mPlane = (long)ForwardBatch * coutP + Lanes;
             long vLength = Points * vPlane, mLength = Points * mPlane;
-            var v = (float*)NativeMemory.AlignedAlloc((nuint)((vLength + mLength + Lanes) * sizeof(float)), 64);
+            var v = HostScratch.Get(HostScratch.Work, vLength + mLength + Lanes);
             var products = v + vLength;
             var block = (Vector512<float>*)NativeMemory.AlignedAlloc((nuint)(2 * Points * sizeof(Vector512<float>)), 64);
             try
@@ -282,7 +261,6 @@ internal static unsafe class HostWinograd
             finally
             {
                 NativeMemory.AlignedFree(block);
-                NativeMemory.AlignedFree(v);
             }
         });
     }
@@ -292,7 +270,7 @@ internal static unsafe class HostWinograd
     private static float* TransformFilter(ArrayView<float> w, int r, int cin, int cout, bool flip)
     {
         int coutP = RoundUp(cout, Lanes);
-        var u = (float*)NativeMemory.AlignedAlloc((nuint)((long)Points * cin * coutP * sizeof(float)), 64);
+        var u = HostScratch.Get(HostScratch.Filter, (long)Points * cin * coutP);
         float* f = (float*)HostView.Address(w);
         float[] taps = r == 3 ? Taps3 : Taps5;
         var g = stackalloc float[25 * Lanes];
