@@ -379,24 +379,29 @@ public sealed class Conv2dTests
     }
 
     [Fact]
-    public void HostRouteCasesMatchReference()
+    public void HostRouteCasesMatchReference() => MatchesReference(HostCases, ConvAlgorithm.Host, seed: 1500, withBias: false);
+
+    // Forward (with or without a bias), input and filter gradients of each case on the CPU accelerator with one algorithm,
+    // against the double-precision reference within the reference tests' bound.
+    private static void MatchesReference((Shape X, Shape W, Conv2dOptions O)[] cases, ConvAlgorithm algorithm, int seed, bool withBias)
     {
         var cpu = TestAccelerators.Cpu;
         RequireHostRoute(cpu);
-        for (int i = 0; i < HostCases.Length; i++)
+        for (int i = 0; i < cases.Length; i++)
         {
-            var (xs, ws, o) = HostCases[i];
+            var (xs, ws, o) = cases[i];
             var ys = Conv2dKernels.OutputShape(xs, ws, o);
-            var x = Host.Random(1500 + i, xs.Size);
-            var w = Host.Random(1600 + i, ws.Size);
-            var dy = Host.Random(1700 + i, ys.Size);
-            string what = $"host case {i}: x {xs}, w {ws}, {o}";
-            Close(Conv2dReference.Forward(ConvRunner.D(x), xs, ConvRunner.D(w), ws, o, null), ConvRunner.Forward(cpu, x, xs, w, ws, o, null, ConvAlgorithm.Host),
-                ws[0] * ws[1] * ws[2], $"{what} forward");
-            Close(Conv2dReference.BackwardInput(ConvRunner.D(dy), ys, ConvRunner.D(w), ws, xs, o), ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Host),
-                ws[0] * ws[1] * ws[3], $"{what} dx");
-            Close(Conv2dReference.BackwardFilter(ConvRunner.D(x), xs, ConvRunner.D(dy), ws, o), ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Host),
-                (int)(ys.Size / ys[3]), $"{what} dw");
+            var x = Host.Random(seed + i, xs.Size);
+            var w = Host.Random(seed + 100 + i, ws.Size);
+            var dy = Host.Random(seed + 200 + i, ys.Size);
+            var bias = withBias ? Host.Random(seed + 300 + i, ws[3]) : null;
+            string what = $"{algorithm} case {i}: x {xs}, w {ws}, {o}";
+            Close(Conv2dReference.Forward(ConvRunner.D(x), xs, ConvRunner.D(w), ws, o, bias is null ? null : ConvRunner.D(bias)),
+                ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, algorithm), ws[0] * ws[1] * ws[2] + (withBias ? 1 : 0), $"{what} forward");
+            Close(Conv2dReference.BackwardInput(ConvRunner.D(dy), ys, ConvRunner.D(w), ws, xs, o),
+                ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, algorithm), ws[0] * ws[1] * ws[3], $"{what} dx");
+            Close(Conv2dReference.BackwardFilter(ConvRunner.D(x), xs, ConvRunner.D(dy), ws, o),
+                ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, algorithm), (int)(ys.Size / ys[3]), $"{what} dw");
         }
     }
 
@@ -413,30 +418,10 @@ public sealed class Conv2dTests
         (new(1, 5, 5, 3), new(3, 3, 3, 8), new(1, Padding.Same)),
     ];
 
+    // The transforms round differently from a direct sum; the bound is the reference tests' (1e-6 per term + 1e-4
+    // relative), which a wrong transform, tile or padding misses by orders of magnitude.
     [Fact]
-    public void WinogradMatchesReference()
-    {
-        // The transforms round differently from a direct sum; the bound is the reference tests' (1e-6 per term + 1e-4
-        // relative), which a wrong transform, tile or padding misses by orders of magnitude.
-        var cpu = TestAccelerators.Cpu;
-        RequireHostRoute(cpu);
-        for (int i = 0; i < WinogradCases.Length; i++)
-        {
-            var (xs, ws, o) = WinogradCases[i];
-            var ys = Conv2dKernels.OutputShape(xs, ws, o);
-            var x = Host.Random(1800 + i, xs.Size);
-            var w = Host.Random(1900 + i, ws.Size);
-            var dy = Host.Random(2000 + i, ys.Size);
-            var bias = Host.Random(2100 + i, ws[3]);
-            string what = $"winograd case {i}: x {xs}, w {ws}, {o}";
-            Close(Conv2dReference.Forward(ConvRunner.D(x), xs, ConvRunner.D(w), ws, o, ConvRunner.D(bias)),
-                ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Winograd), ws[0] * ws[1] * ws[2] + 1, $"{what} forward");
-            Close(Conv2dReference.BackwardInput(ConvRunner.D(dy), ys, ConvRunner.D(w), ws, xs, o),
-                ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Winograd), ws[0] * ws[1] * ws[3], $"{what} dx");
-            Close(Conv2dReference.BackwardFilter(ConvRunner.D(x), xs, ConvRunner.D(dy), ws, o),
-                ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Winograd), (int)(ys.Size / ys[3]), $"{what} dw");
-        }
-    }
+    public void WinogradMatchesReference() => MatchesReference(WinogradCases, ConvAlgorithm.Winograd, seed: 1800, withBias: true);
 
     [Fact]
     public void WinogradRefusesWhatItDoesNotCompute()
