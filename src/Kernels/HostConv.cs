@@ -316,8 +316,7 @@ internal static unsafe class HostConv
                     b7 = Vector512.FusedMultiplyAdd(v3, d3, b7);
                 }
                 if (!TInputs.Eight) continue;
-                var v = default(Vector512<float>);
-                v = Vector512.Create(xi[4]);
+                var v = Vector512.Create(xi[4]);
                 a4 = Vector512.FusedMultiplyAdd(v, d0, a4);
                 if (TColumns.Two) b4 = Vector512.FusedMultiplyAdd(v, d1, b4);
                 v = Vector512.Create(xi[5]);
