@@ -103,58 +103,58 @@ internal sealed class OrtRunner : IDisposable
     }
 }
 
-/// <summary>ONNX Runtime's forward convolution on every case of ours: the tutorial's, the larger shape, ResNet-18's layers.</summary>
-public class OnnxRuntimeConvBenchmarks
+/// <summary>
+/// An ONNX Runtime session opened once per case and run per operation; compare.py tells these rows from ours by the
+/// Runtime parameter (there is no accelerator).
+/// </summary>
+public abstract class OnnxRuntimeBenchmark
 {
     [Params("onnxruntime")]
     public string Runtime { get; set; } = "onnxruntime";
 
+    private protected OrtRunner Runner { get; private set; } = null!;
+
+    /// <summary>The session of the case the parameters name.</summary>
+    private protected abstract OrtRunner Open();
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Runner = Open();
+        Runner.Run();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Runner.Dispose();
+}
+
+/// <summary>ONNX Runtime's forward convolution on every case of ours: the tutorial's, the larger shape, ResNet-18's layers.</summary>
+public class OnnxRuntimeConvBenchmarks : OnnxRuntimeBenchmark
+{
     [ParamsSource(nameof(Layers))]
     public ConvCase Layer { get; set; } = ConvCase.Tutorial().First();
 
     public static IEnumerable<ConvCase> Layers() => ConvCase.Tutorial().Concat(ConvCase.Large()).Concat(ConvCase.ResNet());
 
-    private OrtRunner _runner = null!;
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        _runner = OrtRunner.Conv(Layer);
-        _runner.Run();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => _runner.Dispose();
+    private protected override OrtRunner Open() => OrtRunner.Conv(Layer);
 
     [Benchmark(Description = "conv2d forward")]
     [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Layer))]
-    public void Forward() => _runner.Run();
+    public void Forward() => Runner.Run();
 }
 
 /// <summary>ONNX Runtime on the ResNet-18 file that <see cref="ResNet18Benchmarks"/> imports, same batch.</summary>
-public class OnnxRuntimeResNet18Benchmarks
+public class OnnxRuntimeResNet18Benchmarks : OnnxRuntimeBenchmark
 {
-    [Params("onnxruntime")]
-    public string Runtime { get; set; } = "onnxruntime";
-
     [ParamsSource(nameof(Models))]
     public ResNetModelCase Model { get; set; } = ResNetModelCase.All().First();
 
     public static IEnumerable<ResNetModelCase> Models() => ResNetModelCase.All();
 
-    private OrtRunner _runner = null!;
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        _runner = new OrtRunner(ResNetModelCase.ResNet18Path, [Model.Batch, 3, 224, 224], [Model.Batch, 512, 1, 1]);
-        _runner.Run();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => _runner.Dispose();
+    private protected override OrtRunner Open() =>
+        new(ResNetModelCase.ResNet18Path, [Model.Batch, 3, 224, 224], [Model.Batch, 512, 1, 1]);
 
     [Benchmark(Description = "ResNet-18 forward")]
     [Throughput(0, "GFLOP/s", WorkloadParameter = nameof(Model))]
-    public void Forward() => _runner.Run();
+    public void Forward() => Runner.Run();
 }

@@ -21,7 +21,7 @@ internal static class ScalingChart
         if (series.Count == 0 || series.All(s => s.Points.Count == 0))
             throw new InvalidDataException($"{seriesPath}: no series with a point to draw.");
         var plot = new Plot();
-        plot.Font.Set(ThroughputChart.SansFontName);
+        plot.Font.Set(ThroughputChart.SansFont.Value);
         var palette = new ScottPlot.Palettes.Category10();
         for (int i = 0; i < series.Count; i++)
         {

@@ -56,7 +56,7 @@ internal static class ThroughputChart
     static Plot Panel(string unit, List<Row> rows, Func<string, Color> color, List<string> legend)
     {
         var plot = new Plot();
-        plot.Font.Set(SansFontName);
+        plot.Font.Set(SansFont.Value);
         var (low, high) = Decades(rows);
         var bars = new List<Bar>();
         var ticks = new List<(double Position, string Label)>();
@@ -99,9 +99,7 @@ internal static class ThroughputChart
     }
 
     // ScottPlot's own sans-serif guess falls back to a serif face on Linux (as in GpuDeconv.Training's TrainingCharts).
-    internal static string SansFontName => SansFont.Value;
-
-    static readonly Lazy<string> SansFont = new(() =>
+    internal static readonly Lazy<string> SansFont = new(() =>
     {
         var installed = SKFontManager.Default.GetFontFamilies().ToHashSet(StringComparer.OrdinalIgnoreCase);
         return new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Segoe UI" }.FirstOrDefault(installed.Contains) ?? Fonts.Sans;

@@ -318,28 +318,25 @@ def scaling_lines(rows, args, png, env):
              " grows from 32 to 1024 images of 32x32, and as the image grows from 32x32 to 224x224 at batch 32. `spread` ="
              " (largest - smallest) / smallest ms per GFLOP within a sweep; the target is at most 20%.", ""]
     kinds = sorted({row["accelerator"] for row in rows})
+    ms_of = {(scaling_point(row["case"]), row["accelerator"]): row["ms"] for row in rows}
+    points = sorted({point for point, _ in ms_of}, key=lambda p: (p[1] != 32, p[0], p[1]))
+    gflop_of = {(batch, size): work_of(f"scale-b{batch}-s{size}", "forward", args.batch)[0] / 1e9 for batch, size in points}
     lines += ["| batch | size | GFLOP |" + "".join(f" {k} ms | {k} ms/GFLOP |" for k in kinds), "|---|---|---|" + "---|---|" * len(kinds)]
-    points = sorted({scaling_point(row["case"]) for row in rows}, key=lambda p: (p[1] != 32, p[0], p[1]))
     series = []
-    for batch, size in points:
-        case = f"scale-b{batch}-s{size}"
-        gflop = work_of(case, "forward", args.batch)[0] / 1e9
+    for point in points:
+        gflop = gflop_of[point]
         cells = ""
         for kind in kinds:
-            ms = next((row["ms"] for row in rows if row["case"] == case and row["accelerator"] == kind), None)
+            ms = ms_of.get((point, kind))
             cells += " - | - |" if ms is None else f" {milliseconds(ms)} | {ms / gflop:.3f} |"
-        lines.append(f"| {batch} | {size} | {gflop:.2f} |{cells}")
+        lines.append(f"| {point[0]} | {point[1]} | {gflop:.2f} |{cells}")
     lines.append("")
     for kind in kinds:
         for sweep, members in (("batch 32 to 1024 at 32x32", [p for p in points if p[1] == 32]),
                                ("32x32 to 224x224 at batch 32", [p for p in points if p[0] == 32])):
-            measured = []
-            for batch, size in members:
-                case = f"scale-b{batch}-s{size}"
-                ms = next((row["ms"] for row in rows if row["case"] == case and row["accelerator"] == kind), None)
-                if ms is not None:
-                    gflop = work_of(case, "forward", args.batch)[0] / 1e9
-                    measured.append({"label": f"b{batch} s{size}", "gflop": gflop, "ms_per_gflop": ms / gflop})
+            measured = [{"label": f"b{batch} s{size}", "gflop": gflop_of[(batch, size)],
+                         "ms_per_gflop": ms_of[((batch, size), kind)] / gflop_of[(batch, size)]}
+                        for batch, size in members if ((batch, size), kind) in ms_of]
             if len(measured) < 2:
                 continue
             values = [m["ms_per_gflop"] for m in measured]

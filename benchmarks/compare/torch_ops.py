@@ -35,7 +35,6 @@ LARGE_CASES = {name for name, *_ in LARGE_CONVS + LARGE_POOLS}
 RESNET_CONVS = [("resnet-stem", 224, 224, 3, 64, 7, 2), ("resnet-56", 56, 56, 64, 64, 3, 1),
                 ("resnet-28", 28, 28, 128, 128, 3, 1), ("resnet-14", 14, 14, 256, 256, 3, 1),
                 ("resnet-7", 7, 7, 512, 512, 3, 1)]
-RESNET_CASES = {name for name, *_ in RESNET_CONVS}
 # The whole pretrained ResNet-18 (ImageNetBenchmarks.cs: batch 1, its file fixes it).
 RESNET18_BATCH = 1
 
@@ -67,9 +66,7 @@ MODEL_MACS = {
 }
 
 
-def batch_of(case, n, large_n, resnet_n=16):
-    if case in RESNET_CASES:
-        return resnet_n
+def batch_of(case, n, large_n):
     return large_n if case in LARGE_CASES else n
 
 

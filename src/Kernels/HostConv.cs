@@ -184,7 +184,7 @@ internal static unsafe class HostConv
 
     // ---- blocks ----
 
-    // 12 pixels x 16 or 32 channels. A block past the end of the plane repeats its last pixel (computed, not stored).
+    // 12 pixels x 16 or 32 channels. A block past the batch's last pixel repeats it (computed, not stored).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardBlock<TColumns>(in DirectConv c, int* offsets, float* p, float* w, float* bias, float* y, long pixel0, long pixels, int co0)
         where TColumns : struct, IColumns
@@ -385,7 +385,6 @@ internal static unsafe class HostConv
     }
 
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;
-
 
     private interface IInputs
     {

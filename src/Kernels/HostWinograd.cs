@@ -114,10 +114,9 @@ internal static unsafe class HostWinograd
         {
             HostParallel.For(cpu, parts, (begin, end) =>
             {
-                // One batch's transformed x patches [36][batch][cinP] and dy tiles [36][batch][coutP] (+ a vector of slack:
-                // the GEMM's last row block may read past the last channel).
-                // Planes one cache line longer than their tiles need (see Convolve); the last one's slack also absorbs the
-                // reads of the GEMM's last row block past the last channel.
+                // One batch's transformed x patches [36][batch][cinP] and dy tiles [36][batch][coutP], each plane one cache
+                // line longer than its tiles need (see Convolve); the last plane's slack also absorbs the reads of the GEMM's
+                // last row block past the last channel.
                 long vPlane = (long)FilterBatch * cinP + Lanes, wPlane = (long)FilterBatch * coutP + Lanes;
                 long vLength = Points * vPlane, wLength = Points * wPlane;
                 var v = HostScratch.Get(HostScratch.Work, vLength + wLength);
