@@ -1,17 +1,18 @@
-// HostWinograd: 3x3 and 5x5 stride-1 convolutions and their gradients by Winograd's minimal filtering, on 6x6 tiles,
-// as host code for the CPU accelerator (ConvAlgorithm.Winograd; Auto takes it where it pays, see Applies).
-//   One tile size serves every case: with the interpolation points 0, 1, -1, 2, -2 and infinity, F(n outputs, k taps)
-//   needs n + k - 1 = 6 values, and the input transform BT is the same for all of them (docs/reference/perf-anchors.md):
-//   Forward         F(4x4, 3x3) or F(2x2, 5x5): per tile, y = AT [ (G g GT) . (BT d B) ] A, the elementwise product
-//                   summed over input channels as 36 GEMMs [tiles x Cin] x [Cin x Cout], one per transformed point.
+// HostWinograd: 3x3 and 5x5 stride-1 convolutions and their gradients by Winograd's minimal filtering, as host code for
+// the CPU accelerator (ConvAlgorithm.Winograd; Auto takes it where it pays, see Pays).
+//   Two tilings, both with 4x4 output tiles: 3x3 filters on 6x6 tiles (interpolation points 0, 1, -1, 2, -2 and
+//   infinity), 5x5 filters on 8x8 tiles (the same and 1/2, -1/2). F(n outputs, k taps) needs n + k - 1 points; the
+//   transforms follow from the points (Tiling, docs/reference/perf-anchors.md):
+//   Forward         F(4x4, 3x3) or F(4x4, 5x5): per tile, y = AT [ (G g GT) . (BT d B) ] A, the elementwise product
+//                   summed over input channels as 36 or 64 GEMMs [tiles x Cin] x [Cin x Cout], one per transformed point.
 //   BackwardInput   the same over dy with the filter turned 180 degrees and its channels swapped.
-//   BackwardFilter  F(3x3, 4x4) or F(5x5, 2x2): the filter gradient is the correlation of x with dy, so dy's tiles play
-//                   the filter and x's 6x6 patches the data; the products are summed over all tiles as 36 GEMMs
-//                   [Cin x tiles] x [tiles x Cout], and one output transform per (ci, co) gives dw.
-//   Multiplications per output drop from 9 to 2.25 (3x3) and from 25 to 9 (5x5). The results are not the direct
-//   convolution's bits: the transforms add and scale before the products (relative differences near 1e-6, see the
-//   tests); every result is still the same on every run and thread count (each sum has a fixed order: the GEMMs' K
-//   loops in order, the filter gradient's tile parts fixed by the shape and added in order).
+//   BackwardFilter  F(3x3, 4x4) or F(5x5, 4x4): the filter gradient is the correlation of x with dy, so dy's 4x4 tiles play
+//                   the filter and x's patches the data; the products are summed over all tiles as one GEMM
+//                   [Cin x tiles] x [tiles x Cout] per point, and one output transform per (ci, co) gives dw.
+//   Multiplications per output drop from 9 to 2.25 (3x3) and from 25 to 4 (5x5). The results are not the direct
+//   convolution's bits: the transforms add and scale before the products (differences near 1e-5 of the largest output at
+//   64 channels for both tilings; the tests bound them); every result is still the same on every run and thread count (each sum has a fixed
+//   order: the GEMMs' K loops in order, the filter gradient's tile parts fixed by the shape and added in order).
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -20,30 +21,22 @@ using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
 
-/// <summary>Winograd convolutions on 6x6 tiles for the CPU accelerator (3x3 and 5x5 filters, stride 1, no dilation).</summary>
+/// <summary>Winograd convolutions for the CPU accelerator: 3x3 filters on 6x6 tiles, 5x5 on 8x8 (stride 1, no dilation).</summary>
 /// <remarks>Stack buffers are not zeroed (SkipLocalsInit): every one is written before it is read.</remarks>
 [SkipLocalsInit]
 internal static unsafe class HostWinograd
 {
-    /// <summary>Transformed points per tile (6 x 6).</summary>
-    private const int Alpha = 6, Points = Alpha * Alpha;
+    /// <summary>The largest tiling's transformed points per tile (8 x 8); stack buffers are sized for it.</summary>
+    private const int MaxAlpha = 8, MaxPoints = MaxAlpha * MaxAlpha;
     private const int Lanes = 16, RowBlock = 12, ColumnBlock = 32;
-    // Tiles per batch of the forward pass (a multiple of RowBlock), so that one batch's transforms stay in the L2 cache.
-    private const int ForwardBatch = 48;
-    // Tiles per part of the filter gradient (fixed by the shape, not the cores, so sums have one order), and per batch.
-    private const int FilterPart = 384, FilterBatch = 96;
+    /// <summary>Output tile side of both tilings (and the side of dy's tiles in the filter gradient).</summary>
+    private const int TileSide = 4;
 
-    // The finite interpolation points; the sixth is infinity.
-    private static readonly double[] Nodes = [0, 1, -1, 2, -2];
-    private static readonly float[] InputTransform = [
-        4, 0, -5, 0, 1, 0,
-        0, -4, -4, 1, 1, 0,
-        0, 4, -4, -1, 1, 0,
-        0, -2, -1, 2, 1, 0,
-        0, 2, -1, -2, 1, 0,
-        0, 4, 0, -5, 0, 1];
-    private static readonly float[] Taps3 = FilterTransform(3), Taps5 = FilterTransform(5), Taps2 = FilterTransform(2), Taps4 = FilterTransform(4);
-    private static readonly float[] Out4 = OutputTransform(4), Out2 = OutputTransform(2), Out3 = OutputTransform(3), Out5 = OutputTransform(5);
+    private static readonly Tiling Six = new([0, 1, -1, 2, -2], forwardBatch: 48, filterPart: 384, filterBatch: 96);
+    private static readonly Tiling Eight = new([0, 1, -1, 2, -2, 0.5, -0.5], forwardBatch: 24, filterPart: 96, filterBatch: 48);
+
+    /// <summary>The tiling of an r x r filter: alpha = r + 3 points per side, so that every tile gives 4x4 outputs.</summary>
+    private static Tiling For(int r) => r == 3 ? Six : Eight;
 
     /// <summary>Whether the Winograd route computes this convolution: stride 1, no dilation, a square 3x3 or 5x5 filter.</summary>
     public static bool Fits(WindowGeometry g) =>
@@ -69,14 +62,14 @@ internal static unsafe class HostWinograd
         Fits(g) && g.InC >= 8 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256 && EnoughTiles(g, g.OutH, g.OutW);
 
     /// <summary>
-    /// Whether the tiles of an h x w result are at least a quarter of InC + OutC. The filter's transform (or the filter
-    /// gradient's) costs the same at any batch, while each tile saves a fixed share of the direct route's work: a single
-    /// 14x14 image at 256 channels (16 tiles) spends three times as long in the transforms as the direct route takes.
+    /// Whether the 4x4 tiles of an h x w result are at least a quarter of InC + OutC. The filter's transform (or the
+    /// filter gradient's) costs the same at any batch, while each tile saves a fixed share of the direct route's work: a
+    /// single 14x14 image at 256 channels (16 tiles) spends three times as long in the transforms as the direct route
+    /// takes. A 5x5 tile saves three times a 3x3 tile's work, so the same bound is on the safe side for both.
     /// </summary>
     private static bool EnoughTiles(WindowGeometry g, int h, int w)
     {
-        int m = g.KH == 3 ? 4 : 2;
-        long tiles = (long)g.Batch * ((h + m - 1) / m) * ((w + m - 1) / m);
+        long tiles = (long)g.Batch * CeilDiv(h, TileSide) * CeilDiv(w, TileSide);
         return 4 * tiles >= g.InC + g.OutC;
     }
 
@@ -101,47 +94,49 @@ internal static unsafe class HostWinograd
     /// <summary>dw from x and dy; overwrites dw.</summary>
     public static void BackwardFilter(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, WindowGeometry g)
     {
-        int r = g.KH, m = Alpha - r + 1;
+        int r = g.KH, m = TileSide;
+        var tiling = For(r);
+        int points = tiling.Points, filterPart = tiling.FilterPart, filterBatch = tiling.FilterBatch;
         int cinP = RoundUp(g.InC, Lanes), coutP = RoundUp(g.OutC, Lanes);
         int tilesY = CeilDiv(g.OutH, m), tilesX = CeilDiv(g.OutW, m);
         long tiles = (long)g.Batch * tilesY * tilesX;
-        int parts = (int)Math.Max(1, (tiles + FilterPart - 1) / FilterPart);
-        long sums = (long)Points * cinP * coutP;
+        int parts = (int)Math.Max(1, (tiles + filterPart - 1) / filterPart);
+        long sums = (long)points * cinP * coutP;
         var partial = (float*)NativeMemory.AlignedAlloc((nuint)(parts * sums * sizeof(float)), 64);
         nint xp = HostView.Address(x), dp = HostView.Address(dy), pp = (nint)partial;
-        float[] dataT = InputTransform, tapsT = m == 2 ? Taps2 : Taps4;
+        float[] tapsT = tiling.Taps(m);
         try
         {
             HostParallel.For(cpu, parts, (begin, end) =>
             {
-                // One batch's transformed x patches [36][batch][cinP] and dy tiles [36][batch][coutP], each plane one cache
-                // line longer than its tiles need (see Convolve); the last plane's slack also absorbs the reads of the GEMM's
-                // last row block past the last channel.
-                long vPlane = (long)FilterBatch * cinP + Lanes, wPlane = (long)FilterBatch * coutP + Lanes;
-                long vLength = Points * vPlane, wLength = Points * wPlane;
+                // One batch's transformed x patches [points][batch][cinP] and dy tiles [points][batch][coutP], each plane one
+                // cache line longer than its tiles need (see Convolve); the last plane's slack also absorbs the reads of the
+                // GEMM's last row block past the last channel.
+                long vPlane = (long)filterBatch * cinP + Lanes, wPlane = (long)filterBatch * coutP + Lanes;
+                long vLength = points * vPlane, wLength = points * wPlane;
                 var v = HostScratch.Get(HostScratch.Work, vLength + wLength);
                 var wt = v + vLength;
                 new Span<float>(v, (int)(vLength + wLength)).Clear();
-                fixed (float* bt = dataT, gt = tapsT)
+                fixed (float* gt = tapsT)
                 {
                     for (long part = begin; part < end; part++)
                     {
                         float* sum = (float*)pp + part * sums;
-                        long first = part * FilterPart, last = Math.Min(tiles, first + FilterPart);
-                        for (long t0 = first; t0 < last; t0 += FilterBatch)
+                        long first = part * filterPart, last = Math.Min(tiles, first + filterPart);
+                        for (long t0 = first; t0 < last; t0 += filterBatch)
                         {
-                            int count = (int)Math.Min(FilterBatch, last - t0);
+                            int count = (int)Math.Min(filterBatch, last - t0);
                             for (int t = 0; t < count; t++)
                             {
                                 var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
-                                // x patch rows oy + kh - pad for the tile's m rows of dy: from ty*m - pad, 6 rows.
-                                TransformPatch(bt, (float*)xp, image, g.InH, g.InW, g.InC, cinP, ty * m - g.PadTop, tx * m - g.PadLeft,
+                                // x patch rows oy + kh - pad for the tile's m rows of dy: from ty*m - pad, alpha rows.
+                                TransformPatch(tiling, (float*)xp, image, g.InH, g.InW, g.InC, cinP, ty * m - g.PadTop, tx * m - g.PadLeft,
                                                v + (long)t * cinP, vPlane);
-                                TransformTile(gt, m, (float*)dp, image, g.OutH, g.OutW, g.OutC, coutP, ty * m, tx * m,
+                                TransformTile(tiling.Alpha, gt, m, (float*)dp, image, g.OutH, g.OutW, g.OutC, coutP, ty * m, tx * m,
                                               wt + (long)t * coutP, wPlane);
                             }
                             bool accumulate = t0 > first;
-                            for (int point = 0; point < Points; point++)
+                            for (int point = 0; point < points; point++)
                             {
                                 float* a = v + point * vPlane;
                                 float* b = wt + point * wPlane;
@@ -163,21 +158,20 @@ internal static unsafe class HostWinograd
             // The parts' sums in part order, then dw = AT M A per (ci, co).
             for (int p = 1; p < parts; p++)
                 Add(partial, partial + p * sums, sums);
-            float[] outT = r == 3 ? Out3 : Out5;
             nint wp = HostView.Address(dw);
-            fixed (float* at = outT)
+            fixed (float* at = tiling.Outputs(r))
             {
-                var block = stackalloc Vector512<float>[2 * Points];
+                var block = stackalloc Vector512<float>[2 * MaxPoints];
                 for (int ci = 0; ci < g.InC; ci++)
                     for (int co0 = 0; co0 < g.OutC; co0 += Lanes)
                     {
-                        for (int point = 0; point < Points; point++)
+                        for (int point = 0; point < points; point++)
                             block[point] = Vector512.Load(partial + ((long)point * cinP + ci) * coutP + co0);
-                        Untransform(at, r, block, block + Points);
+                        Untransform(tiling.Alpha, at, r, block, block + MaxPoints);
                         int channels = Math.Min(Lanes, g.OutC - co0);
                         for (int a = 0; a < r; a++)
                             for (int b = 0; b < r; b++)
-                                Store((float*)wp + (((long)a * r + b) * g.InC + ci) * g.OutC + co0, block[Points + a * r + b], channels, null);
+                                Store((float*)wp + (((long)a * r + b) * g.InC + ci) * g.OutC + co0, block[MaxPoints + a * r + b], channels, null);
                     }
             }
         }
@@ -189,41 +183,43 @@ internal static unsafe class HostWinograd
 
     // ---- the forward pass (and the input gradient) ----
 
-    // y[N, outH, outW, cout] = conv(src[N, inH, inW, cin], filter) from the transformed filter u [36][cin][coutP].
+    // y[N, outH, outW, cout] = conv(src[N, inH, inW, cin], filter) from the transformed filter u [points][cin][coutP].
     private static void Convolve(CPUAccelerator cpu, nint source, int batch, int inH, int inW, int cin, float* u, int cout, int r,
                                  int padTop, int padLeft, int outH, int outW, nint bias, nint target)
     {
-        int m = Alpha - r + 1;
+        const int m = TileSide;
+        var tiling = For(r);
+        int points = tiling.Points, forwardBatch = tiling.ForwardBatch;
         int cinP = RoundUp(cin, Lanes), coutP = RoundUp(cout, Lanes);
         int tilesY = CeilDiv(outH, m), tilesX = CeilDiv(outW, m);
         long tiles = (long)batch * tilesY * tilesX;
-        long batches = (tiles + ForwardBatch - 1) / ForwardBatch;
+        long batches = (tiles + forwardBatch - 1) / forwardBatch;
         nint up = (nint)u;
-        float[] dataT = InputTransform, outT = m == 4 ? Out4 : Out2;
+        float[] outT = tiling.Outputs(m);
         HostParallel.For(cpu, batches, (begin, end) =>
         {
             // Each transformed point's plane one cache line longer than its tiles need: planes a power-of-two multiple of
-            // 4 KiB apart would put the 36 values of one tile in one L1 set.
-            long vPlane = (long)ForwardBatch * cinP + Lanes, mPlane = (long)ForwardBatch * coutP + Lanes;
-            long vLength = Points * vPlane, mLength = Points * mPlane;
+            // 4 KiB apart would put the values of one tile in one L1 set.
+            long vPlane = (long)forwardBatch * cinP + Lanes, mPlane = (long)forwardBatch * coutP + Lanes;
+            long vLength = points * vPlane, mLength = points * mPlane;
             var v = HostScratch.Get(HostScratch.Work, vLength + mLength + Lanes);
             var products = v + vLength;
-            var block = (Vector512<float>*)NativeMemory.AlignedAlloc((nuint)(2 * Points * sizeof(Vector512<float>)), 64);
+            var block = (Vector512<float>*)NativeMemory.AlignedAlloc((nuint)(2 * MaxPoints * sizeof(Vector512<float>)), 64);
             try
             {
-                fixed (float* bt = dataT, at = outT)
+                fixed (float* at = outT)
                 {
                     for (long batchIndex = begin; batchIndex < end; batchIndex++)
                     {
-                        long t0 = batchIndex * ForwardBatch;
-                        int count = (int)Math.Min(ForwardBatch, tiles - t0);
+                        long t0 = batchIndex * forwardBatch;
+                        int count = (int)Math.Min(forwardBatch, tiles - t0);
                         for (int t = 0; t < count; t++)
                         {
                             var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
-                            TransformPatch(bt, (float*)source, image, inH, inW, cin, cinP, ty * m - padTop, tx * m - padLeft,
+                            TransformPatch(tiling, (float*)source, image, inH, inW, cin, cinP, ty * m - padTop, tx * m - padLeft,
                                            v + (long)t * cinP, vPlane);
                         }
-                        for (int point = 0; point < Points; point++)
+                        for (int point = 0; point < points; point++)
                         {
                             float* a = v + point * vPlane;
                             float* b = (float*)up + (long)point * cin * coutP;
@@ -243,15 +239,15 @@ internal static unsafe class HostWinograd
                             var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
                             for (int co0 = 0; co0 < cout; co0 += Lanes)
                             {
-                                for (int point = 0; point < Points; point++)
+                                for (int point = 0; point < points; point++)
                                     block[point] = Vector512.Load(products + point * mPlane + (long)t * coutP + co0);
-                                Untransform(at, m, block, block + Points);
+                                Untransform(tiling.Alpha, at, m, block, block + MaxPoints);
                                 int channels = Math.Min(Lanes, cout - co0);
                                 float* biasAt = bias == 0 ? null : (float*)bias + co0;
                                 for (int i = 0; i < m && ty * m + i < outH; i++)
                                     for (int j = 0; j < m && tx * m + j < outW; j++)
                                         Store((float*)target + (((long)image * outH + ty * m + i) * outW + tx * m + j) * cout + co0,
-                                              block[Points + i * m + j], channels, biasAt);
+                                              block[MaxPoints + i * m + j], channels, biasAt);
                             }
                         }
                     }
@@ -268,12 +264,13 @@ internal static unsafe class HostWinograd
     // flip, g[kh, kw] = w[r-1-kh, r-1-kw, co, ci] of a filter whose channels are swapped (the input gradient's).
     private static float* TransformFilter(ArrayView<float> w, int r, int cin, int cout, bool flip)
     {
-        int coutP = RoundUp(cout, Lanes);
-        var u = HostScratch.Get(HostScratch.Filter, (long)Points * cin * coutP);
+        var tiling = For(r);
+        int alpha = tiling.Alpha, coutP = RoundUp(cout, Lanes);
+        var u = HostScratch.Get(HostScratch.Filter, (long)tiling.Points * cin * coutP);
         float* f = (float*)HostView.Address(w);
-        float[] taps = r == 3 ? Taps3 : Taps5;
+        float[] taps = tiling.Taps(r);
         var g = stackalloc float[25 * Lanes];
-        var half = stackalloc float[Alpha * 5 * Lanes];
+        var half = stackalloc float[MaxAlpha * 5 * Lanes];
         fixed (float* gt = taps)
         {
             for (int ci = 0; ci < cin; ci++)
@@ -290,19 +287,19 @@ internal static unsafe class HostWinograd
                                     : f[(((long)a * r + b) * cin + ci) * cout + co];
                             }
                     // half[i][b] = sum over a of G[i][a] g[a][b]; u[i][j] = sum over b of half[i][b] G[j][b].
-                    for (int i = 0; i < Alpha; i++)
+                    for (int i = 0; i < alpha; i++)
                         for (int b = 0; b < r; b++)
                         {
                             var sum = Vector512<float>.Zero;
                             for (int a = 0; a < r; a++) sum = Vector512.FusedMultiplyAdd(Vector512.Create(gt[i * r + a]), Vector512.Load(g + (a * r + b) * Lanes), sum);
                             Vector512.Store(sum, half + (i * r + b) * Lanes);
                         }
-                    for (int i = 0; i < Alpha; i++)
-                        for (int j = 0; j < Alpha; j++)
+                    for (int i = 0; i < alpha; i++)
+                        for (int j = 0; j < alpha; j++)
                         {
                             var sum = Vector512<float>.Zero;
                             for (int b = 0; b < r; b++) sum = Vector512.FusedMultiplyAdd(Vector512.Load(half + (i * r + b) * Lanes), Vector512.Create(gt[j * r + b]), sum);
-                            Vector512.Store(sum, u + ((long)(i * Alpha + j) * cin + ci) * coutP + co0);
+                            Vector512.Store(sum, u + ((long)(i * alpha + j) * cin + ci) * coutP + co0);
                         }
                 }
         }
@@ -311,13 +308,14 @@ internal static unsafe class HostWinograd
 
     // ---- transforms ----
 
-    // v[point * pointStride + ci] = (BT d B)[point] for the 6x6 patch d of image `image` whose first cell is (row, col)
-    // (cells outside the image read 0), 16 channels at a time (channels past cin: whatever the transform gives of 0).
-    private static void TransformPatch(float* bt, float* source, int image, int height, int width, int channels, int channelsP,
+    // v[point * pointStride + ci] = (BT d B)[point] for the alpha x alpha patch d of image `image` whose first cell is
+    // (row, col) (cells outside the image read 0), 16 channels at a time (channels past cin: whatever the transform gives of 0).
+    private static void TransformPatch(Tiling tiling, float* source, int image, int height, int width, int channels, int channelsP,
                                        int row, int col, float* v, long pointStride)
     {
-        var d = stackalloc Vector512<float>[2 * Points];
-        bool inside = row >= 0 && col >= 0 && row + Alpha <= height && col + Alpha <= width;
+        int alpha = tiling.Alpha, points = tiling.Points;
+        var d = stackalloc Vector512<float>[2 * MaxPoints];
+        bool inside = row >= 0 && col >= 0 && row + alpha <= height && col + alpha <= width;
         float* corner = source + (((long)image * height + row) * width + col) * channels;
         long rowStep = (long)width * channels;
         for (int c0 = 0; c0 < channelsP; c0 += Lanes)
@@ -326,37 +324,36 @@ internal static unsafe class HostWinograd
             if (inside && count == Lanes)
             {
                 // The common case: the whole patch inside the image, whole vectors.
-                for (int i = 0; i < Alpha; i++)
-                    for (int j = 0; j < Alpha; j++)
-                        d[i * Alpha + j] = Vector512.Load(corner + i * rowStep + j * channels + c0);
-                Transform(bt, d, d + Points);
-                for (int point = 0; point < Points; point++)
-                    Vector512.Store(d[Points + point], v + point * pointStride + c0);
-                continue;
+                for (int i = 0; i < alpha; i++)
+                    for (int j = 0; j < alpha; j++)
+                        d[i * alpha + j] = Vector512.Load(corner + i * rowStep + j * channels + c0);
             }
-            for (int i = 0; i < Alpha; i++)
+            else
             {
-                int y = row + i;
-                for (int j = 0; j < Alpha; j++)
+                for (int i = 0; i < alpha; i++)
                 {
-                    int x = col + j;
-                    d[i * Alpha + j] = (uint)y < (uint)height && (uint)x < (uint)width
-                        ? Load(source + (((long)image * height + y) * width + x) * channels + c0, count)
-                        : Vector512<float>.Zero;
+                    int y = row + i;
+                    for (int j = 0; j < alpha; j++)
+                    {
+                        int x = col + j;
+                        d[i * alpha + j] = (uint)y < (uint)height && (uint)x < (uint)width
+                            ? Load(source + (((long)image * height + y) * width + x) * channels + c0, count)
+                            : Vector512<float>.Zero;
+                    }
                 }
             }
-            Transform(bt, d, d + Points);
-            for (int point = 0; point < Points; point++)
-                Vector512.Store(d[Points + point], v + point * pointStride + c0);
+            Transform(alpha, d, d + MaxPoints);
+            for (int point = 0; point < points; point++)
+                Vector512.Store(d[MaxPoints + point], v + point * pointStride + c0);
         }
     }
 
     // w[point * pointStride + co] = (G t GT)[point] for dy's m x m tile t at (row, col) (cells outside dy read 0).
-    private static void TransformTile(float* gt, int m, float* source, int image, int height, int width, int channels, int channelsP,
+    private static void TransformTile(int alpha, float* gt, int m, float* source, int image, int height, int width, int channels, int channelsP,
                                       int row, int col, float* w, long pointStride)
     {
-        var t = stackalloc Vector512<float>[16];
-        var half = stackalloc Vector512<float>[Alpha * 4];
+        var t = stackalloc Vector512<float>[TileSide * TileSide];
+        var half = stackalloc Vector512<float>[MaxAlpha * TileSide];
         for (int c0 = 0; c0 < channelsP; c0 += Lanes)
         {
             int count = Math.Min(Lanes, channels - c0);
@@ -368,35 +365,42 @@ internal static unsafe class HostWinograd
                         ? Load(source + (((long)image * height + y) * width + x) * channels + c0, count)
                         : Vector512<float>.Zero;
                 }
-            for (int i = 0; i < Alpha; i++)
+            for (int i = 0; i < alpha; i++)
                 for (int b = 0; b < m; b++)
                 {
                     var sum = Vector512<float>.Zero;
                     for (int a = 0; a < m; a++) sum = Vector512.FusedMultiplyAdd(Vector512.Create(gt[i * m + a]), t[a * m + b], sum);
                     half[i * m + b] = sum;
                 }
-            for (int i = 0; i < Alpha; i++)
-                for (int j = 0; j < Alpha; j++)
+            for (int i = 0; i < alpha; i++)
+                for (int j = 0; j < alpha; j++)
                 {
                     var sum = Vector512<float>.Zero;
                     for (int b = 0; b < m; b++) sum = Vector512.FusedMultiplyAdd(half[i * m + b], Vector512.Create(gt[j * m + b]), sum);
-                    Vector512.Store(sum, w + (i * Alpha + j) * pointStride + c0);
+                    Vector512.Store(sum, w + (i * alpha + j) * pointStride + c0);
                 }
         }
     }
 
-    // out = BT d B for a 6x6 block of vectors (out must not alias d), BT's rows written out (InputTransform holds them):
-    // 4 d0 - 5 d2 + d4; (d3 + d4) - 4 (d1 + d2); (d4 - d3) + 4 (d1 - d2); (d4 - d2) + 2 (d3 - d1); (d4 - d2) - 2 (d3 - d1);
-    // 4 d1 - 5 d3 + d5. Columns first, then rows.
-    private static void Transform(float* bt, Vector512<float>* d, Vector512<float>* result)
+    // result = BT d B for an alpha x alpha block of vectors (result must not alias d), columns first, then rows, with BT's
+    // rows written out (Tiling computes the same matrices from the points; the tests hold the two together).
+    private static void Transform(int alpha, Vector512<float>* d, Vector512<float>* result)
     {
-        var half = stackalloc Vector512<float>[Points];
-        for (int j = 0; j < Alpha; j++) Bt(d + j, Alpha, half + j, Alpha);
-        for (int i = 0; i < Alpha; i++) Bt(half + i * Alpha, 1, result + i * Alpha, 1);
+        var half = stackalloc Vector512<float>[MaxPoints];
+        if (alpha == 6)
+        {
+            for (int j = 0; j < 6; j++) Bt6(d + j, 6, half + j, 6);
+            for (int i = 0; i < 6; i++) Bt6(half + i * 6, 1, result + i * 6, 1);
+            return;
+        }
+        for (int j = 0; j < 8; j++) Bt8(d + j, 8, half + j, 8);
+        for (int i = 0; i < 8; i++) Bt8(half + i * 8, 1, result + i * 8, 1);
     }
 
+    // Points 0, 1, -1, 2, -2, infinity: 4 d0 - 5 d2 + d4; (d3 + d4) - 4 (d1 + d2); (d4 - d3) + 4 (d1 - d2);
+    // (d4 - d2) + 2 (d3 - d1); (d4 - d2) - 2 (d3 - d1); 4 d1 - 5 d3 + d5.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Bt(Vector512<float>* d, int step, Vector512<float>* r, int rStep)
+    private static void Bt6(Vector512<float>* d, int step, Vector512<float>* r, int rStep)
     {
         var d0 = d[0];
         var d1 = d[step];
@@ -417,35 +421,78 @@ internal static unsafe class HostWinograd
         r[5 * rStep] = Vector512.FusedMultiplyAdd(four, d1, d5 - five * d3);
     }
 
-    // out (n x n) = AT M A for a 6x6 block M of vectors, AT being n x 6. The forward pass's n = 2 and 4 written out:
-    // AT rows (1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0 or 1), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1).
-    private static void Untransform(float* at, int n, Vector512<float>* block, Vector512<float>* result)
+    // Points 0, 1, -1, 2, -2, 1/2, -1/2, infinity. Each pair of points +p, -p shares an even part e (d2, d4, d6) and an
+    // odd part o (d1, d3, d5): rows e + o and e - o.
+    //   r0 = 21/4 (d2 - d4) + d6 - d0            r7 = 21/4 (d3 - d5) + d7 - d1
+    //   +-1:   e = d2 - 17/4 d4 + d6             o = d1 - 17/4 d3 + d5
+    //   +-2:   e = 1/4 d2 - 5/4 d4 + d6          o = 1/2 d1 - 5/2 d3 + 2 d5
+    //   +-1/2: e = 4 d2 - 5 d4 + d6              o = 2 d1 - 5/2 d3 + 1/2 d5
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Bt8(Vector512<float>* d, int step, Vector512<float>* r, int rStep)
     {
-        var half = stackalloc Vector512<float>[Alpha * 5];
-        if (n == 2 || n == 4)
+        var d0 = d[0];
+        var d1 = d[step];
+        var d2 = d[2 * step];
+        var d3 = d[3 * step];
+        var d4 = d[4 * step];
+        var d5 = d[5 * step];
+        var d6 = d[6 * step];
+        var d7 = d[7 * step];
+        var c21 = Vector512.Create(21f / 4);
+        var c17 = Vector512.Create(-17f / 4);
+        var c5h = Vector512.Create(-5f / 2);
+        r[0] = Vector512.FusedMultiplyAdd(c21, d2 - d4, d6 - d0);
+        r[7 * rStep] = Vector512.FusedMultiplyAdd(c21, d3 - d5, d7 - d1);
+        var e = Vector512.FusedMultiplyAdd(c17, d4, d2 + d6);
+        var o = Vector512.FusedMultiplyAdd(c17, d3, d1 + d5);
+        r[rStep] = e + o;
+        r[2 * rStep] = e - o;
+        e = Vector512.FusedMultiplyAdd(Vector512.Create(0.25f), d2, Vector512.FusedMultiplyAdd(Vector512.Create(-1.25f), d4, d6));
+        o = Vector512.FusedMultiplyAdd(Vector512.Create(0.5f), d1, Vector512.FusedMultiplyAdd(c5h, d3, d5 + d5));
+        r[3 * rStep] = e + o;
+        r[4 * rStep] = e - o;
+        e = Vector512.FusedMultiplyAdd(Vector512.Create(4f), d2, Vector512.FusedMultiplyAdd(Vector512.Create(-5f), d4, d6));
+        o = Vector512.FusedMultiplyAdd(Vector512.Create(0.5f), d5, Vector512.FusedMultiplyAdd(c5h, d3, d1 + d1));
+        r[5 * rStep] = e + o;
+        r[6 * rStep] = e - o;
+    }
+
+    // result (n x n) = AT M A for an alpha x alpha block M of vectors, AT being n x alpha. The forward pass's n = 4 (and
+    // 6x6's n = 2) written out; the filter gradient's n = 3 and 5 from the matrix.
+    private static void Untransform(int alpha, float* at, int n, Vector512<float>* block, Vector512<float>* result)
+    {
+        var half = stackalloc Vector512<float>[MaxAlpha * 5];
+        if (alpha == 6 && (n == 2 || n == 4))
         {
-            for (int j = 0; j < Alpha; j++) At(n, block + j, Alpha, half + j, Alpha);
-            for (int i = 0; i < n; i++) At(n, half + i * Alpha, 1, result + i * n, 1);
+            for (int j = 0; j < 6; j++) At6(n, block + j, 6, half + j, 6);
+            for (int i = 0; i < n; i++) At6(n, half + i * 6, 1, result + i * n, 1);
+            return;
+        }
+        if (alpha == 8 && n == 4)
+        {
+            for (int j = 0; j < 8; j++) At8(block + j, 8, half + j, 8);
+            for (int i = 0; i < 4; i++) At8(half + i * 8, 1, result + i * 4, 1);
             return;
         }
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < Alpha; j++)
+            for (int j = 0; j < alpha; j++)
             {
                 var sum = Vector512<float>.Zero;
-                for (int k = 0; k < Alpha; k++) sum = Vector512.FusedMultiplyAdd(Vector512.Create(at[i * Alpha + k]), block[k * Alpha + j], sum);
-                half[i * Alpha + j] = sum;
+                for (int k = 0; k < alpha; k++) sum = Vector512.FusedMultiplyAdd(Vector512.Create(at[i * alpha + k]), block[k * alpha + j], sum);
+                half[i * alpha + j] = sum;
             }
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
             {
                 var sum = Vector512<float>.Zero;
-                for (int k = 0; k < Alpha; k++) sum = Vector512.FusedMultiplyAdd(half[i * Alpha + k], Vector512.Create(at[j * Alpha + k]), sum);
+                for (int k = 0; k < alpha; k++) sum = Vector512.FusedMultiplyAdd(half[i * alpha + k], Vector512.Create(at[j * alpha + k]), sum);
                 result[i * n + j] = sum;
             }
     }
 
+    // AT rows (1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0 or 1), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void At(int n, Vector512<float>* d, int step, Vector512<float>* r, int rStep)
+    private static void At6(int n, Vector512<float>* d, int step, Vector512<float>* r, int rStep)
     {
         var d1 = d[step];
         var d2 = d[2 * step];
@@ -465,6 +512,29 @@ internal static unsafe class HostWinograd
         r[rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(2f), minus34, minus);
         r[2 * rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(4f), plus34, plus);
         r[3 * rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(8f), minus34, minus) + d5;
+    }
+
+    // AT rows p^i over the points 0, 1, -1, 2, -2, 1/2, -1/2 (and 1 under infinity in the last), i < 4: sums and
+    // differences of each pair, scaled by p^i.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void At8(Vector512<float>* d, int step, Vector512<float>* r, int rStep)
+    {
+        var d1 = d[step];
+        var d2 = d[2 * step];
+        var d3 = d[3 * step];
+        var d4 = d[4 * step];
+        var d5 = d[5 * step];
+        var d6 = d[6 * step];
+        var s1 = d1 + d2;
+        var t1 = d1 - d2;
+        var s2 = d3 + d4;
+        var t2 = d3 - d4;
+        var s3 = d5 + d6;
+        var t3 = d5 - d6;
+        r[0] = d[0] + s1 + s2 + s3;
+        r[rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(2f), t2, Vector512.FusedMultiplyAdd(Vector512.Create(0.5f), t3, t1));
+        r[2 * rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(4f), s2, Vector512.FusedMultiplyAdd(Vector512.Create(0.25f), s3, s1));
+        r[3 * rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(8f), t2, Vector512.FusedMultiplyAdd(Vector512.Create(0.125f), t3, t1)) + d[7 * step];
     }
 
     // ---- GEMM blocks (12 rows x 16 or 32 columns) ----
@@ -605,6 +675,40 @@ internal static unsafe class HostWinograd
         }
     }
 
+    // ---- for the tests: the written-out transforms against the matrices the points give ----
+
+    /// <summary>BT (alpha x alpha) and AT for 4 outputs (4 x alpha) of an r x r filter's tiling.</summary>
+    internal static (int Alpha, float[] Data, float[] Outputs) Matrices(int r) => (For(r).Alpha, For(r).Data, For(r).Outputs(TileSide));
+
+    /// <summary>BT d B by <see cref="Transform"/> for one alpha x alpha block (row-major), in every lane.</summary>
+    internal static float[] TransformBlock(int r, float[] d)
+    {
+        int alpha = For(r).Alpha;
+        var source = stackalloc Vector512<float>[MaxPoints];
+        var result = stackalloc Vector512<float>[MaxPoints];
+        for (int i = 0; i < alpha * alpha; i++) source[i] = Vector512.Create(d[i]);
+        Transform(alpha, source, result);
+        return Lane0(result, alpha * alpha);
+    }
+
+    /// <summary>AT m A (4 x 4) by <see cref="Untransform"/> for one alpha x alpha block (row-major), in every lane.</summary>
+    internal static float[] UntransformBlock(int r, float[] m)
+    {
+        var tiling = For(r);
+        var source = stackalloc Vector512<float>[MaxPoints];
+        var result = stackalloc Vector512<float>[TileSide * TileSide];
+        for (int i = 0; i < tiling.Points; i++) source[i] = Vector512.Create(m[i]);
+        fixed (float* at = tiling.Outputs(TileSide)) Untransform(tiling.Alpha, at, TileSide, source, result);
+        return Lane0(result, TileSide * TileSide);
+    }
+
+    private static float[] Lane0(Vector512<float>* values, int count)
+    {
+        var lane = new float[count];
+        for (int i = 0; i < count; i++) lane[i] = values[i].GetElement(0);
+        return lane;
+    }
+
     // ---- helpers ----
 
     private static (int Image, int TileY, int TileX) Tile(long tile, int tilesY, int tilesX)
@@ -647,30 +751,113 @@ internal static unsafe class HostWinograd
 
     private static int RoundUp(int a, int b) => CeilDiv(a, b) * b;
 
-    // G (6 x k): row j < 5 holds node_j^c / prod over l != j of (node_j - node_l); the last row is (0, ..., 0, 1).
-    private static float[] FilterTransform(int k)
+    /// <summary>
+    /// One tiling's matrices, from its finite interpolation points p_j (the last point is infinity, alpha = points + 1):
+    /// AT (n x alpha) holds p_j^i; G (alpha x k) holds p_j^c / s_j with s_j = prod over l != j of (p_j - p_l); BT (alpha x
+    /// alpha) is the transposed inverse of the alpha x alpha Vandermonde matrix (infinity's row picks the top coefficient),
+    /// its row j scaled by s_j. Then y = AT [(G g) . (BT d)] is the correlation of d with g for any n + k - 1 = alpha.
+    /// </summary>
+    private sealed class Tiling
     {
-        var g = new float[Alpha * k];
-        for (int j = 0; j < Nodes.Length; j++)
+        private readonly double[] _nodes;
+        private readonly float[]?[] _taps = new float[MaxAlpha][], _outputs = new float[MaxAlpha][];
+
+        public Tiling(double[] nodes, int forwardBatch, int filterPart, int filterBatch)
+        {
+            _nodes = nodes;
+            Alpha = nodes.Length + 1;
+            ForwardBatch = forwardBatch;
+            FilterPart = filterPart;
+            FilterBatch = filterBatch;
+            Data = DataTransform();
+            for (int k = 2; k < Alpha; k++)
+            {
+                _taps[k] = FilterTransform(k);
+                _outputs[k] = OutputTransform(k);
+            }
+        }
+
+        public int Alpha { get; }
+        public int Points => Alpha * Alpha;
+        /// <summary>Tiles per batch of the forward pass (a multiple of RowBlock), so that one batch's transforms stay in L2.</summary>
+        public int ForwardBatch { get; }
+        /// <summary>Tiles per part of the filter gradient (fixed by the shape, not the cores, so sums have one order).</summary>
+        public int FilterPart { get; }
+        /// <summary>Tiles per batch within a part of the filter gradient.</summary>
+        public int FilterBatch { get; }
+        /// <summary>BT, alpha x alpha (Bt6 and Bt8 write it out).</summary>
+        public float[] Data { get; }
+
+        /// <summary>G for k taps, alpha x k.</summary>
+        public float[] Taps(int k) => _taps[k]!;
+
+        /// <summary>AT for n outputs, n x alpha.</summary>
+        public float[] Outputs(int n) => _outputs[n]!;
+
+        private double Scale(int j)
         {
             double scale = 1;
-            for (int l = 0; l < Nodes.Length; l++)
-                if (l != j) scale *= Nodes[j] - Nodes[l];
-            for (int c = 0; c < k; c++) g[j * k + c] = (float)(Math.Pow(Nodes[j], c) / scale);
+            for (int l = 0; l < _nodes.Length; l++)
+                if (l != j) scale *= _nodes[j] - _nodes[l];
+            return scale;
         }
-        g[(Alpha - 1) * k + k - 1] = 1;
-        return g;
-    }
 
-    // AT (n x 6): row i holds node_j^i, and 1 under infinity in the last row.
-    private static float[] OutputTransform(int n)
-    {
-        var a = new float[n * Alpha];
-        for (int i = 0; i < n; i++)
+        private float[] FilterTransform(int k)
         {
-            for (int j = 0; j < Nodes.Length; j++) a[i * Alpha + j] = (float)Math.Pow(Nodes[j], i);
-            a[i * Alpha + Alpha - 1] = i == n - 1 ? 1 : 0;
+            var g = new float[Alpha * k];
+            for (int j = 0; j < _nodes.Length; j++)
+            {
+                double scale = Scale(j);
+                for (int c = 0; c < k; c++) g[j * k + c] = (float)(Math.Pow(_nodes[j], c) / scale);
+            }
+            g[(Alpha - 1) * k + k - 1] = 1;
+            return g;
         }
-        return a;
+
+        private float[] OutputTransform(int n)
+        {
+            var a = new float[n * Alpha];
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < _nodes.Length; j++) a[i * Alpha + j] = (float)Math.Pow(_nodes[j], i);
+                a[i * Alpha + Alpha - 1] = i == n - 1 ? 1 : 0;
+            }
+            return a;
+        }
+
+        private float[] DataTransform()
+        {
+            int n = Alpha;
+            // [V | I] reduced to [I | V^-1] by Gauss-Jordan elimination with partial pivoting, in double precision.
+            var m = new double[n, 2 * n];
+            for (int j = 0; j < n; j++)
+            {
+                for (int k = 0; k < n; k++)
+                    m[j, k] = j < _nodes.Length ? Math.Pow(_nodes[j], k) : k == n - 1 ? 1 : 0;
+                m[j, n + j] = 1;
+            }
+            for (int c = 0; c < n; c++)
+            {
+                int pivot = c;
+                for (int r = c + 1; r < n; r++)
+                    if (Math.Abs(m[r, c]) > Math.Abs(m[pivot, c])) pivot = r;
+                for (int k = 0; k < 2 * n; k++) (m[c, k], m[pivot, k]) = (m[pivot, k], m[c, k]);
+                double p = m[c, c];
+                for (int k = 0; k < 2 * n; k++) m[c, k] /= p;
+                for (int r = 0; r < n; r++)
+                {
+                    if (r == c || m[r, c] == 0) continue;
+                    double f = m[r, c];
+                    for (int k = 0; k < 2 * n; k++) m[r, k] -= f * m[c, k];
+                }
+            }
+            var bt = new float[n * n];
+            for (int j = 0; j < n; j++)
+            {
+                double scale = j < _nodes.Length ? Scale(j) : 1;
+                for (int k = 0; k < n; k++) bt[j * n + k] = (float)(m[k, n + j] * scale);
+            }
+            return bt;
+        }
     }
 }

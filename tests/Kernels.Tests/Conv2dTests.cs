@@ -405,7 +405,7 @@ public sealed class Conv2dTests
         }
     }
 
-    // 3x3 and 5x5 stride-1 shapes for the Winograd route: planes that are not a multiple of the 4x4 or 2x2 output tiles,
+    // 3x3 and 5x5 stride-1 shapes for the Winograd route: planes that are not a multiple of the 4x4 output tiles,
     // channel counts around the 16-float vectors and the 12-row GEMM blocks, VALID and SAME, batch edges of the tile batches.
     public static readonly (Shape X, Shape W, Conv2dOptions O)[] WinogradCases =
     [
@@ -416,12 +416,49 @@ public sealed class Conv2dTests
         (new(5, 7, 7, 40), new(3, 3, 40, 24), new(1, Padding.Valid)),
         (new(9, 14, 14, 32), new(3, 3, 32, 48), new(1, Padding.Same)),
         (new(1, 5, 5, 3), new(3, 3, 3, 8), new(1, Padding.Same)),
+        // 112 tiles of 8x8: past one 24-tile forward batch and one 96-tile filter-gradient part, channels off the vectors.
+        (new(7, 13, 13, 20), new(5, 5, 20, 33), new(1, Padding.Same)),
     ];
 
     // The transforms round differently from a direct sum; the bound is the reference tests' (1e-6 per term + 1e-4
     // relative), which a wrong transform, tile or padding misses by orders of magnitude.
     [Fact]
     public void WinogradMatchesReference() => MatchesReference(WinogradCases, ConvAlgorithm.Winograd, seed: 1800, withBias: true);
+
+    // The transforms written out (Bt6, Bt8, At6, At8) against the matrices HostWinograd computes from the interpolation
+    // points, in double precision: a wrong sign or coefficient in either shows here before it shows as a wrong convolution.
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void WinogradTransformsMatchTheirMatrices(int r)
+    {
+        var (alpha, bt, at) = HostWinograd.Matrices(r);
+        Assert.Equal(r + 3, alpha);
+        var random = new Random(r);
+        var d = Enumerable.Range(0, alpha * alpha).Select(_ => random.NextSingle() * 2 - 1).ToArray();
+        // BT d B: element (i, j) = sum over k, l of BT[i][k] d[k][l] BT[j][l].
+        var written = HostWinograd.TransformBlock(r, d);
+        for (int i = 0; i < alpha; i++)
+            for (int j = 0; j < alpha; j++)
+            {
+                double expected = 0;
+                for (int k = 0; k < alpha; k++)
+                    for (int l = 0; l < alpha; l++) expected += (double)bt[i * alpha + k] * d[k * alpha + l] * bt[j * alpha + l];
+                Assert.True(Math.Abs(written[i * alpha + j] - expected) <= 1e-4 * (1 + Math.Abs(expected)),
+                    $"BT d B at ({i}, {j}) for {r}x{r}: {written[i * alpha + j]}, the matrix gives {expected}");
+            }
+        // AT m A (4 x 4).
+        var untransformed = HostWinograd.UntransformBlock(r, d);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+            {
+                double expected = 0;
+                for (int k = 0; k < alpha; k++)
+                    for (int l = 0; l < alpha; l++) expected += (double)at[i * alpha + k] * d[k * alpha + l] * at[j * alpha + l];
+                Assert.True(Math.Abs(untransformed[i * 4 + j] - expected) <= 1e-4 * (1 + Math.Abs(expected)),
+                    $"AT m A at ({i}, {j}) for {r}x{r}: {untransformed[i * 4 + j]}, the matrix gives {expected}");
+            }
+    }
 
     [Fact]
     public void WinogradRefusesWhatItDoesNotCompute()
