@@ -43,26 +43,42 @@ internal static unsafe class HostWinograd
         g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1 && g.KH == g.KW && (g.KH == 3 || g.KH == 5);
 
     /// <summary>
-    /// Whether Auto takes it: <see cref="Fits"/>, at least 16 channels on both sides (thin layers spend their time in the
-    /// transforms, not the products), no more than 256 (the transformed filter of one point must stay in cache), and
-    /// enough tiles to repay the filter's transform (<see cref="EnoughTiles"/>).
+    /// Whether Auto takes it: <see cref="Fits"/>, at least 16 input channels and 8 output channels (thin layers spend
+    /// their time in the transforms, not the products), and enough work to repay the filter's transform
+    /// (<see cref="EnoughWork"/>).
     /// </summary>
-    public static bool Pays(WindowGeometry g) =>
-        Fits(g) && g.InC >= 16 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256 && EnoughTiles(g, g.OutH, g.OutW);
+    public static bool Pays(WindowGeometry g) => Fits(g) && g.InC >= 16 && g.OutC >= 8 && EnoughWork(g, g.OutH, g.OutW);
 
     /// <summary>
     /// Whether Auto takes it for the input gradient: dy's channels are the inputs there (at least 16); few dx channels
     /// (an image's 3) still pay, since the direct route pads them to a whole vector as well.
     /// </summary>
-    public static bool PaysBackwardInput(WindowGeometry g) =>
-        Fits(g) && g.OutC >= 16 && g.InC <= 256 && g.OutC <= 256 && EnoughTiles(g, g.InH, g.InW);
+    public static bool PaysBackwardInput(WindowGeometry g) => Fits(g) && g.OutC >= 16 && EnoughWork(g, g.InH, g.InW);
 
-    /// <summary>Whether Auto takes it for the filter gradient (x's 6x6 patches are the data there: at least 8 input channels).</summary>
+    /// <summary>
+    /// Whether Auto takes it for the filter gradient (x's patches are the data there: at least 8 input channels), up to 256
+    /// channels a side (its per-point sums of a wider layer outgrow the cache), with enough tiles (<see cref="EnoughTiles"/>).
+    /// </summary>
     public static bool PaysBackwardFilter(WindowGeometry g) =>
         Fits(g) && g.InC >= 8 && g.OutC >= 8 && g.InC <= 256 && g.OutC <= 256 && EnoughTiles(g, g.OutH, g.OutW);
 
     /// <summary>
-    /// Whether the 4x4 tiles of an h x w result are at least a quarter of InC + OutC. The filter's transform (or the
+    /// Whether the forward pass (or the input gradient) over an h x w result saves more than the filter's transform and
+    /// the fixed costs take. Each 4x4 tile saves a fixed share of the direct route's products (108 multiplications per
+    /// channel pair for 3x3, 336 for 5x5: a 5x5 tile counts three times), while the filter's transform costs the same at
+    /// any batch. Measured here (2 cores, forward): 16 tiles of 3x3 break even at 256 and 512 channels and win 1.6x at 128
+    /// (8x8 planes); a 16x16 plane at 64 channels loses 2.7x with one image and 1.2x with two; 28x28 at 128 channels wins
+    /// 1.9x with one image, 7x7 at 512 wins 1.9x with 16 images and loses 3x with one. Hence at least 20 counted tiles and
+    /// tiles x InC x OutC at least 3 x 2^16.
+    /// </summary>
+    private static bool EnoughWork(WindowGeometry g, int h, int w)
+    {
+        long tiles = (long)g.Batch * CeilDiv(h, TileSide) * CeilDiv(w, TileSide) * (g.KH == 5 ? 3 : 1);
+        return tiles >= 20 && tiles * g.InC * g.OutC >= 3 << 16;
+    }
+
+    /// <summary>
+    /// Whether the 4x4 tiles of an h x w result are at least a quarter of InC + OutC (the filter gradient's rule). The filter's transform (or the
     /// filter gradient's) costs the same at any batch, while each tile saves a fixed share of the direct route's work: a
     /// single 14x14 image at 256 channels (16 tiles) spends three times as long in the transforms as the direct route
     /// takes. A 5x5 tile saves three times a 3x3 tile's work, so the same bound is on the safe side for both.
@@ -76,19 +92,18 @@ internal static unsafe class HostWinograd
     /// <summary>y = conv2d(x, w) (+ bias).</summary>
     public static void Forward(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias, ArrayView<float> y, WindowGeometry g)
     {
-        int r = g.KH;
-        var u = TransformFilter(w, r, g.InC, g.OutC, flip: false);
-        Convolve(cpu, HostView.Address(x), g.Batch, g.InH, g.InW, g.InC, u, g.OutC, r, g.PadTop, g.PadLeft, g.OutH, g.OutW,
-                 bias is { } b ? HostView.Address(b) : 0, HostView.Address(y));
+        var p = new Problem(For(g.KH), HostView.Address(x), g.Batch, g.InH, g.InW, g.InC, g.OutC, g.PadTop, g.PadLeft, g.OutH, g.OutW,
+                            bias is { } b ? HostView.Address(b) : 0, HostView.Address(y));
+        Convolve(cpu, p, new Filter(HostView.Address(w), g.KH, g.InC, g.OutC, Flip: false));
     }
 
     /// <summary>dx from dy and w: the forward pass over dy with w turned 180 degrees, its channels swapped, and padding r - 1 - pad.</summary>
     public static void BackwardInput(CPUAccelerator cpu, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, WindowGeometry g)
     {
         int r = g.KH;
-        var u = TransformFilter(w, r, g.OutC, g.InC, flip: true);
-        Convolve(cpu, HostView.Address(dy), g.Batch, g.OutH, g.OutW, g.OutC, u, g.InC, r, r - 1 - g.PadTop, r - 1 - g.PadLeft, g.InH, g.InW,
-                 0, HostView.Address(dx));
+        var p = new Problem(For(r), HostView.Address(dy), g.Batch, g.OutH, g.OutW, g.OutC, g.InC, r - 1 - g.PadTop, r - 1 - g.PadLeft,
+                            g.InH, g.InW, 0, HostView.Address(dx));
+        Convolve(cpu, p, new Filter(HostView.Address(w), r, g.OutC, g.InC, Flip: true));
     }
 
     /// <summary>dw from x and dy; overwrites dw.</summary>
@@ -183,109 +198,222 @@ internal static unsafe class HostWinograd
 
     // ---- the forward pass (and the input gradient) ----
 
-    // y[N, outH, outW, cout] = conv(src[N, inH, inW, cin], filter) from the transformed filter u [points][cin][coutP].
-    private static void Convolve(CPUAccelerator cpu, nint source, int batch, int inH, int inW, int cin, float* u, int cout, int r,
-                                 int padTop, int padLeft, int outH, int outW, nint bias, nint target)
+    // y[N, outH, outW, cout] = conv(src[N, inH, inW, cin], filter).
+    private static void Convolve(CPUAccelerator cpu, Problem p, Filter filter)
     {
-        const int m = TileSide;
-        var tiling = For(r);
-        int points = tiling.Points, forwardBatch = tiling.ForwardBatch;
-        int cinP = RoundUp(cin, Lanes), coutP = RoundUp(cout, Lanes);
-        int tilesY = CeilDiv(outH, m), tilesX = CeilDiv(outW, m);
-        long tiles = (long)batch * tilesY * tilesX;
-        long batches = (tiles + forwardBatch - 1) / forwardBatch;
+        long batches = (p.Tiles + p.Tiling.ForwardBatch - 1) / p.Tiling.ForwardBatch;
+        // Above 256 x 256 channels the transformed filter (36 or 64 points of it) outgrows the caches that batches share.
+        bool wide = (long)p.Cin * p.CoutP > 256 * 256;
+        if ((batches >= 2 * Environment.ProcessorCount && !wide) || cpu.IsSequential)
+            ConvolveBatches(cpu, p, TransformFilter(cpu, filter), batches);
+        else
+            ConvolveColumns(cpu, p, filter);
+    }
+
+    // Parallel over batches of tiles: each part transforms its tiles, runs every point's GEMM over all output channels and
+    // transforms the products back, the batch's working set in L2.
+    private static void ConvolveBatches(CPUAccelerator cpu, Problem p, float* u, long batches)
+    {
+        int points = p.Tiling.Points, forwardBatch = p.Tiling.ForwardBatch;
         nint up = (nint)u;
-        float[] outT = tiling.Outputs(m);
         HostParallel.For(cpu, batches, (begin, end) =>
         {
             // Each transformed point's plane one cache line longer than its tiles need: planes a power-of-two multiple of
             // 4 KiB apart would put the values of one tile in one L1 set.
-            long vPlane = (long)forwardBatch * cinP + Lanes, mPlane = (long)forwardBatch * coutP + Lanes;
+            long vPlane = (long)forwardBatch * p.CinP + Lanes, mPlane = (long)forwardBatch * p.CoutP + Lanes;
             long vLength = points * vPlane, mLength = points * mPlane;
             var v = HostScratch.Get(HostScratch.Work, vLength + mLength + Lanes);
             var products = v + vLength;
-            var block = (Vector512<float>*)NativeMemory.AlignedAlloc((nuint)(2 * MaxPoints * sizeof(Vector512<float>)), 64);
-            try
+            var block = stackalloc Vector512<float>[2 * MaxPoints];
+            for (long batchIndex = begin; batchIndex < end; batchIndex++)
             {
-                fixed (float* at = outT)
-                {
-                    for (long batchIndex = begin; batchIndex < end; batchIndex++)
-                    {
-                        long t0 = batchIndex * forwardBatch;
-                        int count = (int)Math.Min(forwardBatch, tiles - t0);
-                        for (int t = 0; t < count; t++)
-                        {
-                            var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
-                            TransformPatch(tiling, (float*)source, image, inH, inW, cin, cinP, ty * m - padTop, tx * m - padLeft,
-                                           v + (long)t * cinP, vPlane);
-                        }
-                        for (int point = 0; point < points; point++)
-                        {
-                            float* a = v + point * vPlane;
-                            float* b = (float*)up + (long)point * cin * coutP;
-                            float* c = products + point * mPlane;
-                            for (int row0 = 0; row0 < count; row0 += RowBlock)
-                                for (int co0 = 0; co0 < coutP; co0 += ColumnBlock)
-                                {
-                                    int rows = Math.Min(RowBlock, count - row0);
-                                    if (coutP - co0 >= ColumnBlock)
-                                        Gemm<TwoVectors>(a + (long)row0 * cinP, cinP, rows, cin, b + co0, coutP, c + (long)row0 * coutP + co0, coutP);
-                                    else
-                                        Gemm<OneVector>(a + (long)row0 * cinP, cinP, rows, cin, b + co0, coutP, c + (long)row0 * coutP + co0, coutP);
-                                }
-                        }
-                        for (int t = 0; t < count; t++)
-                        {
-                            var (image, ty, tx) = Tile(t0 + t, tilesY, tilesX);
-                            for (int co0 = 0; co0 < cout; co0 += Lanes)
-                            {
-                                for (int point = 0; point < points; point++)
-                                    block[point] = Vector512.Load(products + point * mPlane + (long)t * coutP + co0);
-                                Untransform(tiling.Alpha, at, m, block, block + MaxPoints);
-                                int channels = Math.Min(Lanes, cout - co0);
-                                float* biasAt = bias == 0 ? null : (float*)bias + co0;
-                                for (int i = 0; i < m && ty * m + i < outH; i++)
-                                    for (int j = 0; j < m && tx * m + j < outW; j++)
-                                        Store((float*)target + (((long)image * outH + ty * m + i) * outW + tx * m + j) * cout + co0,
-                                              block[MaxPoints + i * m + j], channels, biasAt);
-                            }
-                        }
-                    }
-                }
-            }
-            finally
-            {
-                NativeMemory.AlignedFree(block);
+                long t0 = batchIndex * forwardBatch;
+                int count = (int)Math.Min(forwardBatch, p.Tiles - t0);
+                TransformTiles(p, t0, 0, count, v, vPlane);
+                PointGemms(p, v, vPlane, count, (float*)up, p.CoutP, 0, p.CoutP, products, mPlane, p.CoutP);
+                StoreTiles(p, t0, count, products, mPlane, p.CoutP, 0, p.CoutP, block);
             }
         });
     }
 
-    // u[point][ci][co] (co padded to 16) = (G g GT)[point] for each filter g[kh, kw] = w[kh, kw, ci, co] (HWIO), or with
-    // flip, g[kh, kw] = w[r-1-kh, r-1-kw, co, ci] of a filter whose channels are swapped (the input gradient's).
-    private static float* TransformFilter(ArrayView<float> w, int r, int cin, int cout, bool flip)
+    // Few tile batches for the cores (wide layers on small planes: 7x7 at 512 channels is 4 tiles an image): all tiles'
+    // transforms first, in parallel, then parallel over 32-channel column blocks, each through every point's GEMM and
+    // the transform back, so both cores stay busy. Each part transforms its columns of the filter itself, into its own
+    // scratch: at 512 channels the whole transformed filter (38 MB) would go to memory and back.
+    private static void ConvolveColumns(CPUAccelerator cpu, Problem p, Filter filter)
     {
+        int points = p.Tiling.Points;
+        // Tiles per round: the transformed tiles of a round within 8 MB.
+        long perRound = Math.Max(RowBlock, 8L * 1024 * 1024 / sizeof(float) / ((long)points * p.CinP) / RowBlock * RowBlock);
+        long vPlane0 = Math.Min(perRound, p.Tiles) * p.CinP + Lanes;
+        var v = (float*)NativeMemory.AlignedAlloc((nuint)(points * vPlane0 * sizeof(float)), 64);
+        nint vp = (nint)v;
+        try
+        {
+            for (long t0 = 0; t0 < p.Tiles; t0 += perRound)
+            {
+                int count = (int)Math.Min(perRound, p.Tiles - t0);
+                long vPlane = vPlane0;
+                HostParallel.For(cpu, count, (begin, end) => TransformTiles(p, t0, (int)begin, (int)(end - begin), (float*)vp, vPlane));
+                HostParallel.For(cpu, CeilDiv(p.CoutP, ColumnBlock), (begin, end) =>
+                {
+                    long mPlane = (long)count * ColumnBlock + Lanes, uLength = (long)points * p.Cin * ColumnBlock;
+                    var products = HostScratch.Get(HostScratch.Work, points * mPlane + uLength + Lanes);
+                    var u = products + points * mPlane;
+                    var block = stackalloc Vector512<float>[2 * MaxPoints];
+                    for (long column = begin; column < end; column++)
+                    {
+                        int co0 = (int)column * ColumnBlock, co1 = Math.Min(co0 + ColumnBlock, p.CoutP);
+                        // u[point][ci][0 .. 32) = the transformed filter's columns co0 .. co1.
+                        TransformFilterColumns(filter, 0, filter.Cin, co0, co1, u - co0, ColumnBlock);
+                        PointGemms(p, (float*)vp, vPlane, count, u - co0, ColumnBlock, co0, co1, products, mPlane, ColumnBlock);
+                        StoreTiles(p, t0, count, products, mPlane, ColumnBlock, co0, Math.Min(ColumnBlock, p.CoutP - co0), block);
+                    }
+                });
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(v);
+        }
+    }
+
+    // v[point * vPlane + t * cinP + ci] = the transformed patches of tiles t0 + first .. + count (at t = first ..).
+    private static void TransformTiles(in Problem p, long t0, int first, int count, float* v, long vPlane)
+    {
+        const int m = TileSide;
+        for (int t = first; t < first + count; t++)
+        {
+            var (image, ty, tx) = Tile(t0 + t, p.TilesY, p.TilesX);
+            TransformPatch(p.Tiling, (float*)p.Source, image, p.InH, p.InW, p.Cin, p.CinP, ty * m - p.PadTop, tx * m - p.PadLeft,
+                           v + (long)t * p.CinP, vPlane);
+        }
+    }
+
+    // c[point * cPlane + t * ldc + (co - first)] = the products of `count` tiles' transforms with the transformed filter's
+    // columns first .. last (a multiple of 16 apart; u[(point * cin + ci) * ldu + co]), for every point: 12 tiles x 32
+    // columns per block, columns fastest.
+    private static void PointGemms(in Problem p, float* v, long vPlane, int count, float* u, int ldu, int first, int last, float* c, long cPlane, int ldc)
+    {
+        for (int point = 0; point < p.Tiling.Points; point++)
+        {
+            float* a = v + point * vPlane;
+            float* b = u + (long)point * p.Cin * ldu;
+            float* target = c + point * cPlane - first;
+            for (int row0 = 0; row0 < count; row0 += RowBlock)
+            {
+                int rows = Math.Min(RowBlock, count - row0);
+                for (int co0 = first; co0 < last; co0 += ColumnBlock)
+                {
+                    if (last - co0 >= ColumnBlock)
+                        Gemm<TwoVectors>(a + (long)row0 * p.CinP, p.CinP, rows, p.Cin, b + co0, ldu, target + (long)row0 * ldc + co0, ldc);
+                    else
+                        Gemm<OneVector>(a + (long)row0 * p.CinP, p.CinP, rows, p.Cin, b + co0, ldu, target + (long)row0 * ldc + co0, ldc);
+                }
+            }
+        }
+    }
+
+    // y's 4x4 outputs of tiles t0 .. t0 + count, channels co0 .. co0 + width (cut to cout), + bias, from the products
+    // c[point * cPlane + t * ldc + (co - co0)].
+    private static void StoreTiles(in Problem p, long t0, int count, float* c, long cPlane, int ldc, int co0, int width, Vector512<float>* block)
+    {
+        const int m = TileSide;
+        int points = p.Tiling.Points;
+        fixed (float* at = p.Tiling.Outputs(m))
+        {
+            for (int t = 0; t < count; t++)
+            {
+                var (image, ty, tx) = Tile(t0 + t, p.TilesY, p.TilesX);
+                for (int co = co0; co < Math.Min(co0 + width, p.Cout); co += Lanes)
+                {
+                    for (int point = 0; point < points; point++)
+                        block[point] = Vector512.Load(c + point * cPlane + (long)t * ldc + co - co0);
+                    Untransform(p.Tiling.Alpha, at, m, block, block + MaxPoints);
+                    int channels = Math.Min(Lanes, p.Cout - co);
+                    float* biasAt = p.Bias == 0 ? null : (float*)p.Bias + co;
+                    for (int i = 0; i < m && ty * m + i < p.OutH; i++)
+                        for (int j = 0; j < m && tx * m + j < p.OutW; j++)
+                            Store((float*)p.Target + (((long)image * p.OutH + ty * m + i) * p.OutW + tx * m + j) * p.Cout + co,
+                                  block[MaxPoints + i * m + j], channels, biasAt);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A filter to transform: w[kh, kw, ci, co] (HWIO) with Cin x Cout channels, or with Flip, w[r-1-kh, r-1-kw, co, ci] of a
+    /// filter whose channels are swapped (the input gradient's: its Cin are the stored filter's output channels).
+    /// </summary>
+    private readonly record struct Filter(nint Address, int R, int Cin, int Cout, bool Flip);
+
+    /// <summary>One forward convolution's geometry on 4x4 output tiles (the input gradient's as a forward pass over dy).</summary>
+    private readonly struct Problem(Tiling tiling, nint source, int batch, int inH, int inW, int cin, int cout, int padTop, int padLeft,
+                                    int outH, int outW, nint bias, nint target)
+    {
+        public Tiling Tiling { get; } = tiling;
+        public nint Source { get; } = source;
+        public int InH { get; } = inH;
+        public int InW { get; } = inW;
+        public int Cin { get; } = cin;
+        public int CinP { get; } = RoundUp(cin, Lanes);
+        public int Cout { get; } = cout;
+        public int CoutP { get; } = RoundUp(cout, Lanes);
+        public int PadTop { get; } = padTop;
+        public int PadLeft { get; } = padLeft;
+        public int OutH { get; } = outH;
+        public int OutW { get; } = outW;
+        public int TilesY { get; } = CeilDiv(outH, TileSide);
+        public int TilesX { get; } = CeilDiv(outW, TileSide);
+        public long Tiles => (long)batch * TilesY * TilesX;
+        public nint Bias { get; } = bias;
+        public nint Target { get; } = target;
+    }
+
+    // u[point][ci][co] (co padded to 16) = (G g GT)[point] for each r x r filter g of (ci, co), in this thread's filter
+    // scratch. Input channels run in parallel parts: a 512 x 512 filter's transform on one core took as long as the products.
+    private static float* TransformFilter(CPUAccelerator cpu, Filter filter)
+    {
+        int coutP = RoundUp(filter.Cout, Lanes);
+        var u = HostScratch.Get(HostScratch.Filter, (long)For(filter.R).Points * filter.Cin * coutP);
+        nint up = (nint)u;
+        HostParallel.For(cpu, filter.Cin, (begin, end) => TransformFilterColumns(filter, (int)begin, (int)end, 0, coutP, (float*)up, coutP));
+        return u;
+    }
+
+    // u[(point * cin + ci) * ldu + co] = (G g GT)[point] of (ci, co) for ci in [ciBegin, ciEnd), co in [co0, co1) (16 at a
+    // time, zero past cout).
+    private static void TransformFilterColumns(in Filter filter, int ciBegin, int ciEnd, int co0, int co1, float* u, long ldu)
+    {
+        int r = filter.R, cin = filter.Cin, cout = filter.Cout;
         var tiling = For(r);
-        int alpha = tiling.Alpha, coutP = RoundUp(cout, Lanes);
-        var u = HostScratch.Get(HostScratch.Filter, (long)tiling.Points * cin * coutP);
-        float* f = (float*)HostView.Address(w);
-        float[] taps = tiling.Taps(r);
+        int alpha = tiling.Alpha;
+        float* f = (float*)filter.Address;
         var g = stackalloc float[25 * Lanes];
         var half = stackalloc float[MaxAlpha * 5 * Lanes];
-        fixed (float* gt = taps)
+        fixed (float* gt = tiling.Taps(r))
         {
-            for (int ci = 0; ci < cin; ci++)
-                for (int co0 = 0; co0 < coutP; co0 += Lanes)
+            for (int ci = ciBegin; ci < ciEnd; ci++)
+                for (int c0 = co0; c0 < co1; c0 += Lanes)
                 {
                     // The 16 output channels' r x r filters, zero past cout.
                     for (int a = 0; a < r; a++)
                         for (int b = 0; b < r; b++)
+                        {
+                            float* row = g + (a * r + b) * Lanes;
+                            if (!filter.Flip && c0 + Lanes <= cout)
+                            {
+                                Vector512.Store(Vector512.Load(f + (((long)a * r + b) * cin + ci) * cout + c0), row);
+                                continue;
+                            }
                             for (int l = 0; l < Lanes; l++)
                             {
-                                int co = co0 + l;
-                                g[(a * r + b) * Lanes + l] = co >= cout ? 0f
-                                    : flip ? f[(((long)(r - 1 - a) * r + (r - 1 - b)) * cout + co) * cin + ci]
+                                int co = c0 + l;
+                                row[l] = co >= cout ? 0f
+                                    : filter.Flip ? f[(((long)(r - 1 - a) * r + (r - 1 - b)) * cout + co) * cin + ci]
                                     : f[(((long)a * r + b) * cin + ci) * cout + co];
                             }
+                        }
                     // half[i][b] = sum over a of G[i][a] g[a][b]; u[i][j] = sum over b of half[i][b] G[j][b].
                     for (int i = 0; i < alpha; i++)
                         for (int b = 0; b < r; b++)
@@ -299,11 +427,10 @@ internal static unsafe class HostWinograd
                         {
                             var sum = Vector512<float>.Zero;
                             for (int b = 0; b < r; b++) sum = Vector512.FusedMultiplyAdd(Vector512.Load(half + (i * r + b) * Lanes), Vector512.Create(gt[j * r + b]), sum);
-                            Vector512.Store(sum, u + ((long)(i * alpha + j) * cin + ci) * coutP + co0);
+                            Vector512.Store(sum, u + ((long)(i * alpha + j) * cin + ci) * ldu + c0);
                         }
                 }
         }
-        return u;
     }
 
     // ---- transforms ----

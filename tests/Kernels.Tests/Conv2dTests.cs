@@ -418,6 +418,10 @@ public sealed class Conv2dTests
         (new(1, 5, 5, 3), new(3, 3, 3, 8), new(1, Padding.Same)),
         // 112 tiles of 8x8: past one 24-tile forward batch and one 96-tile filter-gradient part, channels off the vectors.
         (new(7, 13, 13, 20), new(5, 5, 20, 33), new(1, Padding.Same)),
+        // 3x3 in 48-tile batches (4 of them: the batch-parallel forward pass on up to two cores).
+        (new(12, 16, 16, 24), new(3, 3, 24, 40), new(1, Padding.Same)),
+        // Few tiles for many input channels: the column-parallel forward pass, its tiles in two rounds of at most 8 MB.
+        (new(28, 7, 7, 512), new(3, 3, 512, 16), new(1, Padding.Same)),
     ];
 
     // The transforms round differently from a direct sum; the bound is the reference tests' (1e-6 per term + 1e-4
