@@ -5,7 +5,9 @@
 //   kept as integers and the switches compared as 64-bit integers, so no float conversion bounds the sizes; the values
 //   written are the kernels' (no arithmetic, only selects).
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
@@ -195,11 +197,13 @@ internal static unsafe class HostPool
             long first = ((long)yBegin * g.InW + xBegin) * g.InC;
             float* window = input + batchBase + first;
             long index = indexBase + first;
-            int c0 = 0;
-            for (; c0 + Lanes <= g.InC; c0 += Lanes)
+            for (int c0 = 0; c0 < g.InC; c0 += Lanes)
             {
+                // The last group of fewer than 16 channels (all of LeNet's 6) through masked loads and stores.
+                int count = Math.Min(Lanes, g.InC - c0);
+                var mask = Mask(count);
                 float* start = window + c0;
-                var best = Vector512.Load(start);
+                var best = Load(start, count, mask);
                 var position = Vector512<int>.Zero;
                 for (int y = 0; y < rows; y++)
                 {
@@ -207,41 +211,20 @@ internal static unsafe class HostPool
                     int rel = y * g.InW;
                     for (int x = 0; x < columns; x++, cell += g.InC, rel++)
                     {
-                        var value = Vector512.Load(cell);
+                        var value = Load(cell, count, mask);
                         // Above: not (value <= best), which also holds for a NaN value, and best is not NaN.
                         var above = Vector512.AndNot(Vector512.Equals(best, best), Vector512.LessThanOrEqual(value, best));
                         position = Vector512.ConditionalSelect(above.AsInt32(), Vector512.Create(rel), position);
                         best = Vector512.ConditionalSelect(above, value, best);
                     }
                 }
-                Vector512.Store(best, output + o + c0);
+                Store(output + o + c0, best, count, mask);
                 // argmax = index of the first cell + position * C + channel.
                 var (low, high) = Vector512.Widen(position);
                 var origin = Vector512.Create(index + c0) + iota;
-                Vector512.Store(origin + low * g.InC, argmax + o + c0);
-                Vector512.Store(origin + Vector512.Create(8L) + high * g.InC, argmax + o + c0 + 8);
-            }
-            for (; c0 < g.InC; c0++)
-            {
-                float* start = window + c0;
-                float best = *start;
-                int position = 0;
-                for (int y = 0; y < rows; y++)
-                {
-                    float* cell = start + y * rowLength;
-                    int rel = y * g.InW;
-                    for (int x = 0; x < columns; x++, cell += g.InC, rel++)
-                    {
-                        float value = *cell;
-                        if (!(value <= best) && !float.IsNaN(best))
-                        {
-                            best = value;
-                            position = rel;
-                        }
-                    }
-                }
-                output[o + c0] = best;
-                argmax[o + c0] = index + c0 + (long)position * g.InC;
+                Store(argmax + o + c0, origin + low * g.InC, count, Vector512.Widen(mask.AsInt32()).Lower);
+                if (count > 8)
+                    Store(argmax + o + c0 + 8, origin + Vector512.Create(8L) + high * g.InC, count - 8, Vector512.Widen(mask.AsInt32()).Upper);
             }
         }
     }
@@ -275,14 +258,16 @@ internal static unsafe class HostPool
             long first = ((long)yBegin * g.InW + xBegin) * g.InC;
             float* window = inputGrad + batchBase + first;
             long index = indexBase + first;
-            int c0 = 0;
-            for (; c0 + Lanes <= g.InC; c0 += Lanes)
+            for (int c0 = 0; c0 < g.InC; c0 += Lanes)
             {
+                int count = Math.Min(Lanes, g.InC - c0);
+                var mask = Mask(count);
+                var (maskLow, maskHigh) = Vector512.Widen(mask.AsInt32());
                 // The switches as offsets from the window's first cell in their own channel.
                 var origin = Vector512.Create(index + c0) + iota;
-                var relLow = Vector512.Load(argmax + o + c0) - origin;
-                var relHigh = Vector512.Load(argmax + o + c0 + 8) - origin - Vector512.Create(8L);
-                var grad = Vector512.Load(outputGrad + o + c0);
+                var relLow = Load(argmax + o + c0, count, maskLow) - origin;
+                var relHigh = count > 8 ? Load(argmax + o + c0 + 8, count - 8, maskHigh) - origin - Vector512.Create(8L) : Vector512.Create(-1L);
+                var grad = Load(outputGrad + o + c0, count, mask);
                 for (int y = 0; y < rows; y++)
                 {
                     float* cell = window + c0 + y * rowLength;
@@ -291,22 +276,34 @@ internal static unsafe class HostPool
                     {
                         var own = Vector512.Create(offset);
                         var named = Vector512.Narrow(Vector512.Equals(relLow, own), Vector512.Equals(relHigh, own)).AsSingle();
-                        Vector512.Store(Vector512.ConditionalSelect(named, grad, Vector512<float>.Zero), cell);
+                        Store(cell, Vector512.ConditionalSelect(named, grad, Vector512<float>.Zero), count, mask);
                     }
-                }
-            }
-            for (; c0 < g.InC; c0++)
-            {
-                long rel = argmax[o + c0] - (index + c0);
-                float grad = outputGrad[o + c0];
-                for (int y = 0; y < rows; y++)
-                {
-                    float* cell = window + c0 + y * rowLength;
-                    long offset = y * rowLength;
-                    for (int x = 0; x < columns; x++, cell += g.InC, offset += g.InC)
-                        *cell = rel == offset ? grad : 0f;
                 }
             }
         }
     }
+
+    // Lanes below count set (all 16 for a whole vector).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Mask(int count) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
+
+    // A whole vector, or its first `count` lanes (`mask`; the rest 0) without touching memory past them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Load<T>(T* source, int count, Vector512<T> mask) where T : unmanaged =>
+        count >= Vector512<T>.Count ? Vector512.Load(source) : MaskLoad(source, mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(T* target, Vector512<T> value, int count, Vector512<T> mask) where T : unmanaged
+    {
+        if (count >= Vector512<T>.Count) Vector512.Store(value, target);
+        else if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)target, mask.AsSingle(), value.AsSingle());
+        else Avx512F.MaskStore((long*)target, mask.AsInt64(), value.AsInt64());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> MaskLoad<T>(T* source, Vector512<T> mask) where T : unmanaged =>
+        typeof(T) == typeof(float)
+            ? Avx512F.MaskLoad((float*)source, mask.AsSingle(), Vector512<float>.Zero).As<float, T>()
+            : Avx512F.MaskLoad((long*)source, mask.AsInt64(), Vector512<long>.Zero).As<long, T>();
 }
