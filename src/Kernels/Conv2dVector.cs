@@ -168,10 +168,18 @@ internal static class Conv2dVector
         // zero-padded copies, so the inner loop never needs partial loads or conditions.
         c.XStride = RoundUp(g.InC, InputBlock);
         c.DyStride = RoundUp(g.OutC, ChannelBlock);
-        x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride, host);
+        // One input channel (an image's grey), every tap inside the rows: the host route takes a row's taps as its inputs
+        // (HostConv.FilterGradientRowTaps) from an unpadded copy of x with a few floats of slack.
+        bool rowTaps = host is not null && HostConv.TakesRowTaps(c);
+        if (rowTaps)
+            (x, c.XStride) = (HostConv.CopyWithSlack(host!, x, Scratch.Get<float>(stream, Scratch.ConvInput, x.Length + HostConv.Slack)), 1);
+        else
+            x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride, host);
         dy = PadChannels(stream, dy, Scratch.ConvFilter, (long)g.Batch * g.OutH * g.OutW, g.OutC, c.DyStride, host);
         var target = slices == 1 ? dw : Scratch.Get<float>(stream, Scratch.SplitK, (long)slices * length);
-        if (host is not null)
+        if (rowTaps)
+            HostConv.FilterGradientRowTaps(host!, c, x, dy, target, slices);
+        else if (host is not null)
             HostConv.FilterGradient(host, c, x, dy, target, slices);
         else
             HostLanes.Launch(coBlocks * slices, (config, count) =>

@@ -128,6 +128,65 @@ internal static unsafe class HostConv
         });
     }
 
+    /// <summary>Floats of slack after the copy of x that <see cref="FilterGradientRowTaps"/> reads.</summary>
+    public const int Slack = 8;
+
+    /// <summary>
+    /// Whether <see cref="FilterGradientRowTaps"/> computes this filter gradient: one input channel, no dilation and no
+    /// padding across the width, so that every tap of a filter row is inside the input row for every output column.
+    /// </summary>
+    public static bool TakesRowTaps(in DirectConv c) =>
+        c.InC == 1 && c.DilationW == 1 && c.DilationH == 1 && c.PadLeft == 0 && (c.OutW - 1) * c.StrideW + c.KW <= c.InW;
+
+    /// <summary>
+    /// <see cref="FilterGradient"/> for a one-channel input: a filter row's taps (kw) stand where the input channels
+    /// stand, read as consecutive floats of x's row, so each position feeds up to eight taps at once instead of one tap
+    /// and three zero channels. Every (tap, output channel) sum still runs over the slice's positions in the same order,
+    /// one rounding per term: the same bits. <paramref name="x"/> is unpadded (one float per position) with
+    /// <see cref="Slack"/> readable floats after it: a block's last taps read past its row.
+    /// </summary>
+    public static void FilterGradientRowTaps(CPUAccelerator cpu, DirectConv c, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> target, int slices)
+    {
+        long length = (long)c.KH * c.KW * c.OutC;
+        Require(x, (long)c.Batch * c.InH * c.InW + Slack, "the input copy");
+        Require(dy, (long)c.Batch * c.OutH * c.OutW * c.DyStride, "the output gradient");
+        Require(target, slices * length, "the partial sums");
+        // The row's taps as inputs: one "tap" per filter row (KW = 1), KW "input channels" one float apart.
+        var rows = c;
+        rows.KW = 1;
+        rows.InC = c.KW;
+        rows.XStride = 1;
+        nint xp = HostView.Address(x), dp = HostView.Address(dy), tp = HostView.Address(target);
+        HostParallel.For(cpu, (long)slices * c.KH, (begin, end) =>
+        {
+            for (long item = begin; item < end; item++)
+            {
+                int slice = (int)(item / c.KH);
+                int kh = (int)(item % c.KH);
+                float* partial = (float*)tp + slice * length;
+                for (int kw0 = 0; kw0 < c.KW; kw0 += 8)
+                    for (int co0 = 0; co0 < c.OutC; co0 += ChannelBlock)
+                    {
+                        bool four = c.KW - kw0 <= 4, two = c.DyStride - co0 >= ChannelBlock;
+                        if (four && two) FilterBlock<FourInputs, TwoVectors>(rows, (float*)xp, (float*)dp, partial, slice, kh, kw0, co0);
+                        else if (four) FilterBlock<FourInputs, OneVector>(rows, (float*)xp, (float*)dp, partial, slice, kh, kw0, co0);
+                        else if (two) FilterBlock<EightInputs, TwoVectors>(rows, (float*)xp, (float*)dp, partial, slice, kh, kw0, co0);
+                        else FilterBlock<EightInputs, OneVector>(rows, (float*)xp, (float*)dp, partial, slice, kh, kw0, co0);
+                    }
+            }
+        });
+    }
+
+    /// <summary>x copied to <paramref name="copy"/>, then <see cref="Slack"/> zeros.</summary>
+    public static ArrayView<float> CopyWithSlack(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> copy)
+    {
+        Require(copy, x.Length + Slack, "the input copy");
+        float* source = (float*)HostView.Address(x), target = (float*)HostView.Address(copy);
+        new Span<float>(source, checked((int)x.Length)).CopyTo(new Span<float>(target, checked((int)x.Length)));
+        new Span<float>(target + x.Length, Slack).Clear();
+        return copy;
+    }
+
     /// <summary>p = x copied into its zero-bordered buffer (Conv2dVector.PadInputKernel's copy, with whole rows moved at once).</summary>
     public static void PadInput(CPUAccelerator cpu, DirectConv c, ArrayView<float> x, ArrayView<float> p)
     {
