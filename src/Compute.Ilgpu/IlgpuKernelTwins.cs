@@ -22,6 +22,7 @@ public static class IlgpuKernelTwins
     private static readonly ConcurrentDictionary<string, IlgpuTwin> Twins = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string> HostShaped = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, bool> ProbedAssemblies = new(StringComparer.Ordinal);
+    private static readonly Lock LoadLock = new();
 
     /// <summary>Every registered twin (after the twin assemblies of the loaded kernel assemblies have been loaded).</summary>
     public static IReadOnlyCollection<IlgpuTwin> All
@@ -77,8 +78,18 @@ public static class IlgpuKernelTwins
             "as AdditionalFiles with GpuDeconvIlgpuTwin=\"true\" (see src/Kernels.Ilgpu).");
     }
 
-    /// <summary>Loads <c>X.Ilgpu</c> for each loaded assembly <c>X</c> that has one, once each, so its twins register.</summary>
+    /// <summary>
+    /// Loads <c>X.Ilgpu</c> for each loaded assembly <c>X</c> that has one, once each, so its twins register. One caller at
+    /// a time: a second thread must not see an assembly marked probed and return before its twins have registered (a
+    /// kernel's first launch from two threads then failed with "no ILGPU twin").
+    /// </summary>
     internal static void LoadTwinAssemblies()
+    {
+        lock (LoadLock)
+            LoadTwinAssembliesOnce();
+    }
+
+    private static void LoadTwinAssembliesOnce()
     {
         foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
         {
