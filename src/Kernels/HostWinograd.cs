@@ -120,9 +120,12 @@ internal static unsafe class HostWinograd
         var partial = (float*)NativeMemory.AlignedAlloc((nuint)(parts * sums * sizeof(float)), 64);
         nint xp = HostView.Address(x), dp = HostView.Address(dy), pp = (nint)partial;
         float[] tapsT = tiling.Taps(m);
+        // Fewer parts than twice the cores (few tiles: 16 images of 14x14 are one part) also split the points between the
+        // cores, each group transforming the part's tiles itself; every point's sum keeps its tiles and order.
+        int groups = cpu.IsSequential ? 1 : Math.Clamp(2 * Environment.ProcessorCount / parts, 1, 4);
         try
         {
-            HostParallel.For(cpu, parts, (begin, end) =>
+            HostParallel.For(cpu, (long)parts * groups, (begin, end) =>
             {
                 // One batch's transformed x patches [points][batch][cinP] and dy tiles [points][batch][coutP], each plane one
                 // cache line longer than its tiles need (see Convolve); the last plane's slack also absorbs the reads of the
@@ -134,8 +137,11 @@ internal static unsafe class HostWinograd
                 new Span<float>(v, (int)(vLength + wLength)).Clear();
                 fixed (float* gt = tapsT)
                 {
-                    for (long part = begin; part < end; part++)
+                    for (long item = begin; item < end; item++)
                     {
+                        long part = item / groups;
+                        int group = (int)(item % groups);
+                        int pointBegin = points * group / groups, pointEnd = points * (group + 1) / groups;
                         float* sum = (float*)pp + part * sums;
                         long first = part * filterPart, last = Math.Min(tiles, first + filterPart);
                         for (long t0 = first; t0 < last; t0 += filterBatch)
@@ -151,7 +157,7 @@ internal static unsafe class HostWinograd
                                               wt + (long)t * coutP, wPlane);
                             }
                             bool accumulate = t0 > first;
-                            for (int point = 0; point < points; point++)
+                            for (int point = pointBegin; point < pointEnd; point++)
                             {
                                 float* a = v + point * vPlane;
                                 float* b = wt + point * wPlane;

@@ -469,6 +469,33 @@ public sealed class Conv2dTests
             }
     }
 
+    // Winograd's sums have one order whatever the cores: a sequential CPU accelerator (one part at a time, the
+    // batch-parallel forward pass, the filter gradient's points in one group) gives the parallel one's bits, including
+    // where the parallel one takes the column-parallel forward pass and splits the filter gradient's points.
+    [Fact]
+    public void WinogradGivesTheSameBitsOnOneThread()
+    {
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        using var sequential = ((CPUDevice)cpu.Device).CreateCPUAccelerator(cpu.Context, CPUAcceleratorMode.Sequential);
+        foreach (int i in new[] { 0, 2, 7, 9 })
+        {
+            var (xs, ws, o) = WinogradCases[i];
+            var ys = Conv2dKernels.OutputShape(xs, ws, o);
+            var x = Host.Random(2100 + i, xs.Size);
+            var w = Host.Random(2200 + i, ws.Size);
+            var dy = Host.Random(2300 + i, ys.Size);
+            var bias = Host.Random(2400 + i, ws[3]);
+            string what = $"Winograd case {i}: x {xs}, w {ws}, {o}";
+            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Winograd),
+                ConvRunner.Forward(sequential, x, xs, w, ws, o, bias, ConvAlgorithm.Winograd), $"{what} forward");
+            Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Winograd),
+                ConvRunner.BackwardInput(sequential, dy, ys, w, ws, xs, o, ConvAlgorithm.Winograd), $"{what} dx");
+            Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Winograd),
+                ConvRunner.BackwardFilter(sequential, x, xs, dy, ys, ws, o, ConvAlgorithm.Winograd), $"{what} dw");
+        }
+    }
+
     [Fact]
     public void WinogradRefusesWhatItDoesNotCompute()
     {
