@@ -365,22 +365,7 @@ public sealed class Conv2dTests
         var cpu = TestAccelerators.Cpu;
         RequireHostRoute(cpu);
         var cases = Cases.Concat(HostCases).ToArray();
-        for (int i = 0; i < cases.Length; i++)
-        {
-            var (xs, ws, o) = cases[i];
-            var ys = Conv2dKernels.OutputShape(xs, ws, o);
-            var x = Host.Random(1100 + i, xs.Size);
-            var w = Host.Random(1200 + i, ws.Size);
-            var dy = Host.Random(1300 + i, ys.Size);
-            var bias = Host.Random(1400 + i, ws[3]);
-            string what = $"case {i}: x {xs}, w {ws}, {o}";
-            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Vector),
-                ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Host), $"{what} forward");
-            Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Vector),
-                ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Host), $"{what} dx");
-            Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Vector),
-                ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Host), $"{what} dw");
-        }
+        SameBits(cases, Enumerable.Range(0, cases.Length), seed: 1100, "case", (cpu, ConvAlgorithm.Vector), (cpu, ConvAlgorithm.Host));
     }
 
     [Fact]
@@ -478,21 +463,28 @@ public sealed class Conv2dTests
         var cpu = TestAccelerators.Cpu;
         RequireHostRoute(cpu);
         using var sequential = ((CPUDevice)cpu.Device).CreateCPUAccelerator(cpu.Context, CPUAcceleratorMode.Sequential);
-        foreach (int i in new[] { 0, 2, 7, 9 })
+        SameBits(WinogradCases, [0, 2, 7, 9], seed: 2100, "Winograd case", (cpu, ConvAlgorithm.Winograd), (sequential, ConvAlgorithm.Winograd));
+    }
+
+    // Forward (with a bias), input and filter gradients of the chosen cases on two (accelerator, algorithm) routes, equal
+    // to the bit.
+    private static void SameBits((Shape X, Shape W, Conv2dOptions O)[] cases, IEnumerable<int> indices, int seed, string label,
+                                 (Accelerator Accelerator, ConvAlgorithm Algorithm) expected, (Accelerator Accelerator, ConvAlgorithm Algorithm) actual)
+    {
+        foreach (int i in indices)
         {
-            var (xs, ws, o) = WinogradCases[i];
+            var (xs, ws, o) = cases[i];
             var ys = Conv2dKernels.OutputShape(xs, ws, o);
-            var x = Host.Random(2100 + i, xs.Size);
-            var w = Host.Random(2200 + i, ws.Size);
-            var dy = Host.Random(2300 + i, ys.Size);
-            var bias = Host.Random(2400 + i, ws[3]);
-            string what = $"Winograd case {i}: x {xs}, w {ws}, {o}";
-            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Winograd),
-                ConvRunner.Forward(sequential, x, xs, w, ws, o, bias, ConvAlgorithm.Winograd), $"{what} forward");
-            Check.Equal<float>(ConvRunner.BackwardInput(cpu, dy, ys, w, ws, xs, o, ConvAlgorithm.Winograd),
-                ConvRunner.BackwardInput(sequential, dy, ys, w, ws, xs, o, ConvAlgorithm.Winograd), $"{what} dx");
-            Check.Equal<float>(ConvRunner.BackwardFilter(cpu, x, xs, dy, ys, ws, o, ConvAlgorithm.Winograd),
-                ConvRunner.BackwardFilter(sequential, x, xs, dy, ys, ws, o, ConvAlgorithm.Winograd), $"{what} dw");
+            var x = Host.Random(seed + i, xs.Size);
+            var w = Host.Random(seed + 100 + i, ws.Size);
+            var dy = Host.Random(seed + 200 + i, ys.Size);
+            var bias = Host.Random(seed + 300 + i, ws[3]);
+            string what = $"{label} {i}: x {xs}, w {ws}, {o}";
+            var (a, aAlgorithm) = expected;
+            var (b, bAlgorithm) = actual;
+            Check.Equal<float>(ConvRunner.Forward(a, x, xs, w, ws, o, bias, aAlgorithm), ConvRunner.Forward(b, x, xs, w, ws, o, bias, bAlgorithm), $"{what} forward");
+            Check.Equal<float>(ConvRunner.BackwardInput(a, dy, ys, w, ws, xs, o, aAlgorithm), ConvRunner.BackwardInput(b, dy, ys, w, ws, xs, o, bAlgorithm), $"{what} dx");
+            Check.Equal<float>(ConvRunner.BackwardFilter(a, x, xs, dy, ys, ws, o, aAlgorithm), ConvRunner.BackwardFilter(b, x, xs, dy, ys, ws, o, bAlgorithm), $"{what} dw");
         }
     }
 
