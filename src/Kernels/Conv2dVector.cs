@@ -168,11 +168,11 @@ internal static class Conv2dVector
         // zero-padded copies, so the inner loop never needs partial loads or conditions.
         c.XStride = RoundUp(g.InC, InputBlock);
         c.DyStride = RoundUp(g.OutC, ChannelBlock);
-        // One input channel (an image's grey), every tap inside the rows: the host route takes a row's taps as its inputs
-        // (HostConv.FilterGradientRowTaps) from an unpadded copy of x with a few floats of slack.
+        // One to three input channels (an image's grey or RGB): the host route takes a filter row's taps and channels as its
+        // inputs (HostConv.FilterGradientRowTaps) from an unpadded copy of x with a few floats of slack.
         bool rowTaps = host is not null && HostConv.TakesRowTaps(c);
         if (rowTaps)
-            (x, c.XStride) = (HostConv.CopyWithSlack(host!, x, Scratch.Get<float>(stream, Scratch.ConvInput, x.Length + HostConv.Slack)), 1);
+            (x, c.XStride) = (HostConv.CopyWithSlack(host!, x, Scratch.Get<float>(stream, Scratch.ConvInput, x.Length + HostConv.Slack)), g.InC);
         else
             x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride, host);
         dy = PadChannels(stream, dy, Scratch.ConvFilter, (long)g.Batch * g.OutH * g.OutW, g.OutC, c.DyStride, host);

@@ -131,48 +131,62 @@ internal static unsafe class HostConv
     /// <summary>Floats of slack after the copy of x that <see cref="FilterGradientRowTaps"/> reads.</summary>
     public const int Slack = 8;
 
-    /// <summary>
-    /// Whether <see cref="FilterGradientRowTaps"/> computes this filter gradient: one input channel, no dilation and no
-    /// padding across the width, so that every tap of a filter row is inside the input row for every output column.
-    /// </summary>
-    public static bool TakesRowTaps(in DirectConv c) =>
-        c.InC == 1 && c.DilationW == 1 && c.DilationH == 1 && c.PadLeft == 0 && (c.OutW - 1) * c.StrideW + c.KW <= c.InW;
+    // The widest output row FilterGradientRowTaps takes (its per-column masks live on the stack).
+    private const int MaxRowTapWidth = 4096;
 
     /// <summary>
-    /// <see cref="FilterGradient"/> for a one-channel input: a filter row's taps (kw) stand where the input channels
-    /// stand, read as consecutive floats of x's row, so each position feeds up to eight taps at once instead of one tap
-    /// and three zero channels. Every (tap, output channel) sum still runs over the slice's positions in the same order,
-    /// one rounding per term: the same bits. <paramref name="x"/> is unpadded (one float per position) with
-    /// <see cref="Slack"/> readable floats after it: a block's last taps read past its row.
+    /// Whether <see cref="FilterGradientRowTaps"/> computes this filter gradient: at most three input channels (an image's
+    /// grey or RGB, padded to four otherwise), no dilation.
+    /// </summary>
+    public static bool TakesRowTaps(in DirectConv c) =>
+        c.InC <= 3 && c.DilationW == 1 && c.DilationH == 1 && c.OutW <= MaxRowTapWidth;
+
+    /// <summary>
+    /// <see cref="FilterGradient"/> for inputs of one to three channels: the KW x InC values of a filter row's taps are
+    /// consecutive floats of x's row (j = kw * InC + ci), so the blocks take eight of them where the input channels
+    /// stand, instead of one tap's channels padded to four. A position where a tap falls outside the row (padding) adds
+    /// nothing to that tap's sums, as in FilterBlock: every (tap, channel, output channel) sum has the same terms in the
+    /// same order, one rounding per term, so the bits are the Float8 kernels'. <paramref name="x"/> is unpadded (InC
+    /// floats per position) with <see cref="Slack"/> readable floats after it: a block's last inputs read past its row.
     /// </summary>
     public static void FilterGradientRowTaps(CPUAccelerator cpu, DirectConv c, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> target, int slices)
     {
-        long length = (long)c.KH * c.KW * c.OutC;
-        Require(x, (long)c.Batch * c.InH * c.InW + Slack, "the input copy");
+        int rowInputs = c.KW * c.InC;
+        long length = (long)c.KH * rowInputs * c.OutC;
+        Require(x, (long)c.Batch * c.InH * c.InW * c.InC + Slack, "the input copy");
         Require(dy, (long)c.Batch * c.OutH * c.OutW * c.DyStride, "the output gradient");
         Require(target, slices * length, "the partial sums");
-        // The row's taps as inputs: one "tap" per filter row (KW = 1), KW "input channels" one float apart.
-        var rows = c;
-        rows.KW = 1;
-        rows.InC = c.KW;
-        rows.XStride = 1;
         nint xp = HostView.Address(x), dp = HostView.Address(dy), tp = HostView.Address(target);
         HostParallel.For(cpu, (long)slices * c.KH, (begin, end) =>
         {
+            var valid = stackalloc int[c.OutW];
             for (long item = begin; item < end; item++)
             {
                 int slice = (int)(item / c.KH);
                 int kh = (int)(item % c.KH);
                 float* partial = (float*)tp + slice * length;
-                for (int kw0 = 0; kw0 < c.KW; kw0 += 8)
+                for (int j0 = 0; j0 < rowInputs; j0 += 8)
+                {
+                    // valid[ox] bit j: input j0 + j's tap is inside the row at output column ox.
+                    int inputs = Math.Min(8, rowInputs - j0);
+                    for (int ox = 0; ox < c.OutW; ox++)
+                    {
+                        int mask = 0;
+                        for (int j = 0; j < inputs; j++)
+                        {
+                            int ix = ox * c.StrideW - c.PadLeft + (j0 + j) / c.InC;
+                            if ((uint)ix < (uint)c.InW) mask |= 1 << j;
+                        }
+                        valid[ox] = mask;
+                    }
                     for (int co0 = 0; co0 < c.OutC; co0 += ChannelBlock)
                     {
-                        bool four = c.KW - kw0 <= 4, two = c.DyStride - co0 >= ChannelBlock;
-                        if (four && two) FilterBlock<FourInputs, TwoVectors>(rows, (float*)xp, (float*)dp, partial, slice, kh, kw0, co0);
-                        else if (four) FilterBlock<FourInputs, OneVector>(rows, (float*)xp, (float*)dp, partial, slice, kh, kw0, co0);
-                        else if (two) FilterBlock<EightInputs, TwoVectors>(rows, (float*)xp, (float*)dp, partial, slice, kh, kw0, co0);
-                        else FilterBlock<EightInputs, OneVector>(rows, (float*)xp, (float*)dp, partial, slice, kh, kw0, co0);
+                        if (c.DyStride - co0 >= ChannelBlock)
+                            RowTapBlock<TwoVectors>(c, (float*)xp, (float*)dp, partial, slice, kh, j0, inputs, co0, valid);
+                        else
+                            RowTapBlock<OneVector>(c, (float*)xp, (float*)dp, partial, slice, kh, j0, inputs, co0, valid);
                     }
+                }
             }
         });
     }
@@ -395,6 +409,82 @@ internal static unsafe class HostConv
         int inputs = Math.Min(TInputs.Eight ? 8 : 4, c.InC - ci0);
         WriteTile(tile, inputs, Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0), target, c.OutC, null);
         if (TInputs.Wide) WriteTile(tile + 8, inputs, Math.Min(ChannelBlock, c.OutC - co0 - ChannelBlock), target + ChannelBlock, c.OutC, null);
+    }
+
+    // Inputs j0 .. j0 + 7 of filter row kh (j = kw * InC + ci; `inputs` of them real) x 16 or 32 output channels, summed over
+    // the slice's positions in order; at a column whose mask lacks an input, that input neither reads x nor adds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowTapBlock<TColumns>(in DirectConv c, float* x, float* dy, float* partial, int slice, int kh, int j0, int inputs, int co0, int* valid)
+        where TColumns : struct, IColumns
+    {
+        var tile = stackalloc Vector512<float>[16];
+        int all = (1 << inputs) - 1;
+        int rows = c.Batch * c.OutH;
+        int chunks = Math.Max(1, CeilDiv(rows, c.RowsPerChunk));
+        int rowBegin = slice * c.ChunksPerSlice * c.RowsPerChunk;
+        int rowEnd = Math.Min(rows, Math.Min(chunks, (slice + 1) * c.ChunksPerSlice) * c.RowsPerChunk);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        nint xStep = (nint)c.StrideW * c.InC;
+        for (int r = rowBegin; r < rowEnd; r++)
+        {
+            int b = r / c.OutH;
+            int oy = r - b * c.OutH;
+            int iy = oy * c.StrideH + kh - c.PadTop;
+            if (iy < 0 || iy >= c.InH) continue;
+            // Column ox's first input: x[b, iy, ox * stride - pad, 0] + j0 (left of the row where padding is: never read there).
+            float* xi = x + (((nint)b * c.InH + iy) * c.InW - c.PadLeft) * c.InC + j0;
+            float* di = dy + (nint)r * c.OutW * c.DyStride + co0;
+            for (int ox = 0; ox < c.OutW; ox++, xi += xStep, di += c.DyStride)
+            {
+                int mask = valid[ox];
+                if (mask == 0) continue;
+                var d0 = Vector512.Load(di);
+                var d1 = TColumns.Two ? Vector512.Load(di + Lanes) : default;
+                if (mask == all)
+                {
+                    // Every real input inside the row; inputs past `inputs` read the next floats (slack) into sums not stored.
+                    var v = Vector512.Create(xi[0]);
+                    a0 = Vector512.FusedMultiplyAdd(v, d0, a0);
+                    if (TColumns.Two) b0 = Vector512.FusedMultiplyAdd(v, d1, b0);
+                    v = Vector512.Create(xi[1]);
+                    a1 = Vector512.FusedMultiplyAdd(v, d0, a1);
+                    if (TColumns.Two) b1 = Vector512.FusedMultiplyAdd(v, d1, b1);
+                    v = Vector512.Create(xi[2]);
+                    a2 = Vector512.FusedMultiplyAdd(v, d0, a2);
+                    if (TColumns.Two) b2 = Vector512.FusedMultiplyAdd(v, d1, b2);
+                    v = Vector512.Create(xi[3]);
+                    a3 = Vector512.FusedMultiplyAdd(v, d0, a3);
+                    if (TColumns.Two) b3 = Vector512.FusedMultiplyAdd(v, d1, b3);
+                    v = Vector512.Create(xi[4]);
+                    a4 = Vector512.FusedMultiplyAdd(v, d0, a4);
+                    if (TColumns.Two) b4 = Vector512.FusedMultiplyAdd(v, d1, b4);
+                    v = Vector512.Create(xi[5]);
+                    a5 = Vector512.FusedMultiplyAdd(v, d0, a5);
+                    if (TColumns.Two) b5 = Vector512.FusedMultiplyAdd(v, d1, b5);
+                    v = Vector512.Create(xi[6]);
+                    a6 = Vector512.FusedMultiplyAdd(v, d0, a6);
+                    if (TColumns.Two) b6 = Vector512.FusedMultiplyAdd(v, d1, b6);
+                    v = Vector512.Create(xi[7]);
+                    a7 = Vector512.FusedMultiplyAdd(v, d0, a7);
+                    if (TColumns.Two) b7 = Vector512.FusedMultiplyAdd(v, d1, b7);
+                    continue;
+                }
+                // An edge column: only the inputs whose taps are inside the row.
+                if ((mask & 1) != 0) { var v = Vector512.Create(xi[0]); a0 = Vector512.FusedMultiplyAdd(v, d0, a0); if (TColumns.Two) b0 = Vector512.FusedMultiplyAdd(v, d1, b0); }
+                if ((mask & 2) != 0) { var v = Vector512.Create(xi[1]); a1 = Vector512.FusedMultiplyAdd(v, d0, a1); if (TColumns.Two) b1 = Vector512.FusedMultiplyAdd(v, d1, b1); }
+                if ((mask & 4) != 0) { var v = Vector512.Create(xi[2]); a2 = Vector512.FusedMultiplyAdd(v, d0, a2); if (TColumns.Two) b2 = Vector512.FusedMultiplyAdd(v, d1, b2); }
+                if ((mask & 8) != 0) { var v = Vector512.Create(xi[3]); a3 = Vector512.FusedMultiplyAdd(v, d0, a3); if (TColumns.Two) b3 = Vector512.FusedMultiplyAdd(v, d1, b3); }
+                if ((mask & 16) != 0) { var v = Vector512.Create(xi[4]); a4 = Vector512.FusedMultiplyAdd(v, d0, a4); if (TColumns.Two) b4 = Vector512.FusedMultiplyAdd(v, d1, b4); }
+                if ((mask & 32) != 0) { var v = Vector512.Create(xi[5]); a5 = Vector512.FusedMultiplyAdd(v, d0, a5); if (TColumns.Two) b5 = Vector512.FusedMultiplyAdd(v, d1, b5); }
+                if ((mask & 64) != 0) { var v = Vector512.Create(xi[6]); a6 = Vector512.FusedMultiplyAdd(v, d0, a6); if (TColumns.Two) b6 = Vector512.FusedMultiplyAdd(v, d1, b6); }
+                if ((mask & 128) != 0) { var v = Vector512.Create(xi[7]); a7 = Vector512.FusedMultiplyAdd(v, d0, a7); if (TColumns.Two) b7 = Vector512.FusedMultiplyAdd(v, d1, b7); }
+            }
+        }
+        tile[0] = a0; tile[1] = b0; tile[2] = a1; tile[3] = b1; tile[4] = a2; tile[5] = b2; tile[6] = a3; tile[7] = b3;
+        tile[8] = a4; tile[9] = b4; tile[10] = a5; tile[11] = b5; tile[12] = a6; tile[13] = b6; tile[14] = a7; tile[15] = b7;
+        float* target = partial + ((nint)kh * c.KW * c.InC + j0) * c.OutC + co0;
+        WriteTile(tile, inputs, Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0), target, c.OutC, null);
     }
 
     // ---- helpers ----

@@ -350,11 +350,12 @@ public sealed class Conv2dTests
         (new(1, 15, 14, 9), new(3, 3, 9, 17), new(2, Padding.Valid)),
         (new(2, 9, 10, 33), new(3, 3, 33, 31), new(1, Padding.Same, 2)),
         (new(1, 5, 26, 4), new(1, 1, 4, 96), new(3, Padding.Same)),
-        // One input channel: the filter gradient's row taps (LeNet-5's conv1; 8 taps and a 4-tap rest; stride 2), and SAME,
-        // whose padded columns keep the per-tap walk.
+        // One to three input channels: the filter gradient's row taps (LeNet-5's conv1; 8 taps and a rest; stride 2), and
+        // SAME, whose edge columns leave out the taps that fall on padding (an even width pads one side more).
         (new(3, 12, 11, 1), new(5, 5, 1, 6), new(1, Padding.Valid)),
         (new(2, 15, 16, 1), new(3, 11, 1, 20), new(2, Padding.Valid)),
         (new(2, 8, 8, 1), new(3, 3, 1, 6), new(1, Padding.Same)),
+        (new(2, 9, 13, 2), new(3, 4, 2, 20), new(2, Padding.Same)),
     ];
 
     [Fact]
