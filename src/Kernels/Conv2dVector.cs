@@ -172,7 +172,7 @@ internal static class Conv2dVector
         // inputs (HostConv.FilterGradientRowTaps) from an unpadded copy of x with a few floats of slack.
         bool rowTaps = host is not null && HostConv.TakesRowTaps(c);
         if (rowTaps)
-            (x, c.XStride) = (HostConv.CopyWithSlack(host!, x, Scratch.Get<float>(stream, Scratch.ConvInput, x.Length + HostConv.Slack)), g.InC);
+            (x, c.XStride) = (HostConv.CopyWithSlack(x, Scratch.Get<float>(stream, Scratch.ConvInput, x.Length + HostConv.Slack)), g.InC);
         else
             x = PadChannels(stream, x, Scratch.ConvInput, (long)g.Batch * g.InH * g.InW, g.InC, c.XStride, host);
         dy = PadChannels(stream, dy, Scratch.ConvFilter, (long)g.Batch * g.OutH * g.OutW, g.OutC, c.DyStride, host);

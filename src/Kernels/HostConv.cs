@@ -131,15 +131,11 @@ internal static unsafe class HostConv
     /// <summary>Floats of slack after the copy of x that <see cref="FilterGradientRowTaps"/> reads.</summary>
     public const int Slack = 8;
 
-    // The widest output row FilterGradientRowTaps takes (its per-column masks live on the stack).
-    private const int MaxRowTapWidth = 4096;
-
     /// <summary>
     /// Whether <see cref="FilterGradientRowTaps"/> computes this filter gradient: at most three input channels (an image's
     /// grey or RGB, padded to four otherwise), no dilation.
     /// </summary>
-    public static bool TakesRowTaps(in DirectConv c) =>
-        c.InC <= 3 && c.DilationW == 1 && c.DilationH == 1 && c.OutW <= MaxRowTapWidth;
+    public static bool TakesRowTaps(in DirectConv c) => c.InC <= 3 && c.DilationW == 1 && c.DilationH == 1;
 
     /// <summary>
     /// <see cref="FilterGradient"/> for inputs of one to three channels: the KW x InC values of a filter row's taps are
@@ -157,34 +153,35 @@ internal static unsafe class HostConv
         Require(dy, (long)c.Batch * c.OutH * c.OutW * c.DyStride, "the output gradient");
         Require(target, slices * length, "the partial sums");
         nint xp = HostView.Address(x), dp = HostView.Address(dy), tp = HostView.Address(target);
+        // valid[block][ox] bit j: input 8 * block + j's tap is inside the row at output column ox (the same for every row).
+        int blocks = CeilDiv(rowInputs, 8);
+        var valid = new int[blocks * c.OutW];
+        for (int block = 0; block < blocks; block++)
+            for (int ox = 0; ox < c.OutW; ox++)
+                for (int j = 0; j < Math.Min(8, rowInputs - 8 * block); j++)
+                {
+                    int ix = ox * c.StrideW - c.PadLeft + (8 * block + j) / c.InC;
+                    if ((uint)ix < (uint)c.InW) valid[block * c.OutW + ox] |= 1 << j;
+                }
+        using var pinned = valid.AsMemory().Pin();
+        nint vp = (nint)pinned.Pointer;
         HostParallel.For(cpu, (long)slices * c.KH, (begin, end) =>
         {
-            var valid = stackalloc int[c.OutW];
             for (long item = begin; item < end; item++)
             {
                 int slice = (int)(item / c.KH);
                 int kh = (int)(item % c.KH);
                 float* partial = (float*)tp + slice * length;
-                for (int j0 = 0; j0 < rowInputs; j0 += 8)
+                for (int block = 0; block < blocks; block++)
                 {
-                    // valid[ox] bit j: input j0 + j's tap is inside the row at output column ox.
-                    int inputs = Math.Min(8, rowInputs - j0);
-                    for (int ox = 0; ox < c.OutW; ox++)
-                    {
-                        int mask = 0;
-                        for (int j = 0; j < inputs; j++)
-                        {
-                            int ix = ox * c.StrideW - c.PadLeft + (j0 + j) / c.InC;
-                            if ((uint)ix < (uint)c.InW) mask |= 1 << j;
-                        }
-                        valid[ox] = mask;
-                    }
+                    int j0 = 8 * block, inputs = Math.Min(8, rowInputs - j0);
+                    int* columns = (int*)vp + block * c.OutW;
                     for (int co0 = 0; co0 < c.OutC; co0 += ChannelBlock)
                     {
                         if (c.DyStride - co0 >= ChannelBlock)
-                            RowTapBlock<TwoVectors>(c, (float*)xp, (float*)dp, partial, slice, kh, j0, inputs, co0, valid);
+                            RowTapBlock<TwoVectors>(c, (float*)xp, (float*)dp, partial, slice, kh, j0, inputs, co0, columns);
                         else
-                            RowTapBlock<OneVector>(c, (float*)xp, (float*)dp, partial, slice, kh, j0, inputs, co0, valid);
+                            RowTapBlock<OneVector>(c, (float*)xp, (float*)dp, partial, slice, kh, j0, inputs, co0, columns);
                     }
                 }
             }
@@ -192,7 +189,7 @@ internal static unsafe class HostConv
     }
 
     /// <summary>x copied to <paramref name="copy"/>, then <see cref="Slack"/> zeros.</summary>
-    public static ArrayView<float> CopyWithSlack(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> copy)
+    public static ArrayView<float> CopyWithSlack(ArrayView<float> x, ArrayView<float> copy)
     {
         Require(copy, x.Length + Slack, "the input copy");
         float* source = (float*)HostView.Address(x), target = (float*)HostView.Address(copy);

@@ -5,9 +5,7 @@
 //   kept as integers and the switches compared as 64-bit integers, so no float conversion bounds the sizes; the values
 //   written are the kernels' (no arithmetic, only selects).
 
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
@@ -49,30 +47,20 @@ internal static unsafe class HostPool
                     int xBegin = Math.Max(left, 0), xEnd = Math.Min(left + g.KW, g.InW);
                     float* target = (float*)yp + (row * g.OutW + ox) * g.OutC;
                     float* first = image + ((long)yBegin * g.InW + xBegin) * g.InC;
-                    int c = 0;
-                    for (; c + Lanes <= g.InC; c += Lanes)
+                    for (int c = 0; c < g.InC; c += Lanes)
                     {
-                        var best = Vector512.Load(first + c);
+                        int count = Math.Min(Lanes, g.InC - c);
+                        var mask = HostMask.Lanes(count);
+                        var best = HostMask.Load(first + c, count, mask);
                         for (int y = yBegin; y < yEnd; y++)
                             for (int x = y == yBegin ? xBegin + 1 : xBegin; x < xEnd; x++)
                             {
-                                var v = Vector512.Load(image + ((long)y * g.InW + x) * g.InC + c);
+                                var v = HostMask.Load(image + ((long)y * g.InW + x) * g.InC + c, count, mask);
                                 // v > best, or v is the window's first NaN (NaN != NaN).
                                 var take = Vector512.GreaterThan(v, best) | (~Vector512.Equals(v, v) & Vector512.Equals(best, best));
                                 best = Vector512.ConditionalSelect(take, v, best);
                             }
-                        Vector512.Store(best, target + c);
-                    }
-                    for (; c < g.InC; c++)
-                    {
-                        float best = first[c];
-                        for (int y = yBegin; y < yEnd; y++)
-                            for (int x = y == yBegin ? xBegin + 1 : xBegin; x < xEnd; x++)
-                            {
-                                float v = image[((long)y * g.InW + x) * g.InC + c];
-                                if (v > best || (float.IsNaN(v) && !float.IsNaN(best))) best = v;
-                            }
-                        target[c] = best;
+                        HostMask.Store(target + c, best, count, mask);
                     }
                 }
             }
@@ -201,9 +189,10 @@ internal static unsafe class HostPool
             {
                 // The last group of fewer than 16 channels (all of LeNet's 6) through masked loads and stores.
                 int count = Math.Min(Lanes, g.InC - c0);
-                var mask = Mask(count);
+                var mask = HostMask.Lanes(count);
+                var (maskLow, maskHigh) = Vector512.Widen(mask.AsInt32());
                 float* start = window + c0;
-                var best = Load(start, count, mask);
+                var best = HostMask.Load(start, count, mask);
                 var position = Vector512<int>.Zero;
                 for (int y = 0; y < rows; y++)
                 {
@@ -211,20 +200,20 @@ internal static unsafe class HostPool
                     int rel = y * g.InW;
                     for (int x = 0; x < columns; x++, cell += g.InC, rel++)
                     {
-                        var value = Load(cell, count, mask);
+                        var value = HostMask.Load(cell, count, mask);
                         // Above: not (value <= best), which also holds for a NaN value, and best is not NaN.
                         var above = Vector512.AndNot(Vector512.Equals(best, best), Vector512.LessThanOrEqual(value, best));
                         position = Vector512.ConditionalSelect(above.AsInt32(), Vector512.Create(rel), position);
                         best = Vector512.ConditionalSelect(above, value, best);
                     }
                 }
-                Store(output + o + c0, best, count, mask);
+                HostMask.Store(output + o + c0, best, count, mask);
                 // argmax = index of the first cell + position * C + channel.
                 var (low, high) = Vector512.Widen(position);
                 var origin = Vector512.Create(index + c0) + iota;
-                Store(argmax + o + c0, origin + low * g.InC, count, Vector512.Widen(mask.AsInt32()).Lower);
+                HostMask.Store(argmax + o + c0, origin + low * g.InC, count, maskLow);
                 if (count > 8)
-                    Store(argmax + o + c0 + 8, origin + Vector512.Create(8L) + high * g.InC, count - 8, Vector512.Widen(mask.AsInt32()).Upper);
+                    HostMask.Store(argmax + o + c0 + 8, origin + Vector512.Create(8L) + high * g.InC, count - 8, maskHigh);
             }
         }
     }
@@ -261,13 +250,13 @@ internal static unsafe class HostPool
             for (int c0 = 0; c0 < g.InC; c0 += Lanes)
             {
                 int count = Math.Min(Lanes, g.InC - c0);
-                var mask = Mask(count);
+                var mask = HostMask.Lanes(count);
                 var (maskLow, maskHigh) = Vector512.Widen(mask.AsInt32());
                 // The switches as offsets from the window's first cell in their own channel.
                 var origin = Vector512.Create(index + c0) + iota;
-                var relLow = Load(argmax + o + c0, count, maskLow) - origin;
-                var relHigh = count > 8 ? Load(argmax + o + c0 + 8, count - 8, maskHigh) - origin - Vector512.Create(8L) : Vector512.Create(-1L);
-                var grad = Load(outputGrad + o + c0, count, mask);
+                var relLow = HostMask.Load(argmax + o + c0, count, maskLow) - origin;
+                var relHigh = count > 8 ? HostMask.Load(argmax + o + c0 + 8, count - 8, maskHigh) - origin - Vector512.Create(8L) : Vector512.Create(-1L);
+                var grad = HostMask.Load(outputGrad + o + c0, count, mask);
                 for (int y = 0; y < rows; y++)
                 {
                     float* cell = window + c0 + y * rowLength;
@@ -276,34 +265,10 @@ internal static unsafe class HostPool
                     {
                         var own = Vector512.Create(offset);
                         var named = Vector512.Narrow(Vector512.Equals(relLow, own), Vector512.Equals(relHigh, own)).AsSingle();
-                        Store(cell, Vector512.ConditionalSelect(named, grad, Vector512<float>.Zero), count, mask);
+                        HostMask.Store(cell, Vector512.ConditionalSelect(named, grad, Vector512<float>.Zero), count, mask);
                     }
                 }
             }
         }
     }
-
-    // Lanes below count set (all 16 for a whole vector).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Mask(int count) =>
-        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
-
-    // A whole vector, or its first `count` lanes (`mask`; the rest 0) without touching memory past them.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Load<T>(T* source, int count, Vector512<T> mask) where T : unmanaged =>
-        count >= Vector512<T>.Count ? Vector512.Load(source) : MaskLoad(source, mask);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(T* target, Vector512<T> value, int count, Vector512<T> mask) where T : unmanaged
-    {
-        if (count >= Vector512<T>.Count) Vector512.Store(value, target);
-        else if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)target, mask.AsSingle(), value.AsSingle());
-        else Avx512F.MaskStore((long*)target, mask.AsInt64(), value.AsInt64());
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> MaskLoad<T>(T* source, Vector512<T> mask) where T : unmanaged =>
-        typeof(T) == typeof(float)
-            ? Avx512F.MaskLoad((float*)source, mask.AsSingle(), Vector512<float>.Zero).As<float, T>()
-            : Avx512F.MaskLoad((long*)source, mask.AsInt64(), Vector512<long>.Zero).As<long, T>();
 }

@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
@@ -30,6 +32,37 @@ internal static class HostView
         if (address == 0 && view.Length > 0)
             throw new InvalidOperationException($"A host route was given a view of {view.Length} elements that does not live in host memory.");
         return address;
+    }
+}
+
+/// <summary>
+/// Whole or partial 512-bit vectors of the host routes: a channel group shorter than a vector (LeNet-5's 6, conv3's 10)
+/// through AVX-512 masked loads and stores, which touch no memory past the lanes they keep.
+/// </summary>
+internal static unsafe class HostMask
+{
+    /// <summary>Lanes below <paramref name="count"/> set (all 16 for a whole vector).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Lanes(int count) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
+
+    /// <summary>A whole vector, or its first <paramref name="count"/> lanes (<paramref name="mask"/>; the rest 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Load<T>(T* source, int count, Vector512<T> mask) where T : unmanaged
+    {
+        if (count >= Vector512<T>.Count) return Vector512.Load(source);
+        return typeof(T) == typeof(float)
+            ? Avx512F.MaskLoad((float*)source, mask.AsSingle(), Vector512<float>.Zero).As<float, T>()
+            : Avx512F.MaskLoad((long*)source, mask.AsInt64(), Vector512<long>.Zero).As<long, T>();
+    }
+
+    /// <summary>A whole vector, or its first <paramref name="count"/> lanes (<paramref name="mask"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<T>(T* target, Vector512<T> value, int count, Vector512<T> mask) where T : unmanaged
+    {
+        if (count >= Vector512<T>.Count) Vector512.Store(value, target);
+        else if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)target, mask.AsSingle(), value.AsSingle());
+        else Avx512F.MaskStore((long*)target, mask.AsInt64(), value.AsInt64());
     }
 }
 

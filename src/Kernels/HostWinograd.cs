@@ -11,8 +11,9 @@
 //                   [Cin x tiles] x [tiles x Cout] per point, and one output transform per (ci, co) gives dw.
 //   Multiplications per output drop from 9 to 2.25 (3x3) and from 25 to 4 (5x5). The results are not the direct
 //   convolution's bits: the transforms add and scale before the products (differences near 1e-5 of the largest output at
-//   64 channels for both tilings; the tests bound them); every result is still the same on every run and thread count (each sum has a fixed
-//   order: the GEMMs' K loops in order, the filter gradient's tile parts fixed by the shape and added in order).
+//   64 channels for both tilings; the tests bound them). Every result is still the same on every run and thread count:
+//   each sum has a fixed order (the GEMMs' K loops in order, the filter gradient's tile parts fixed by the shape and
+//   added in order).
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -78,10 +79,10 @@ internal static unsafe class HostWinograd
     }
 
     /// <summary>
-    /// Whether the 4x4 tiles of an h x w result are at least a quarter of InC + OutC (the filter gradient's rule). The filter's transform (or the
-    /// filter gradient's) costs the same at any batch, while each tile saves a fixed share of the direct route's work: a
-    /// single 14x14 image at 256 channels (16 tiles) spends three times as long in the transforms as the direct route
-    /// takes. A 5x5 tile saves three times a 3x3 tile's work, so the same bound is on the safe side for both.
+    /// Whether the 4x4 tiles of an h x w result are at least a quarter of InC + OutC (the filter gradient's rule). The
+    /// filter gradient's output transform costs the same at any batch, while each tile saves a fixed share of the direct
+    /// route's work: a single 14x14 image at 256 channels (16 tiles) spent three times as long in the transforms as the
+    /// direct route takes. A 5x5 tile saves three times a 3x3 tile's work, so the same bound is on the safe side for both.
     /// </summary>
     private static bool EnoughTiles(WindowGeometry g, int h, int w)
     {
@@ -153,7 +154,7 @@ internal static unsafe class HostWinograd
                                 // x patch rows oy + kh - pad for the tile's m rows of dy: from ty*m - pad, alpha rows.
                                 TransformPatch(tiling, (float*)xp, image, g.InH, g.InW, g.InC, cinP, ty * m - g.PadTop, tx * m - g.PadLeft,
                                                v + (long)t * cinP, vPlane);
-                                TransformTile(tiling.Alpha, gt, m, (float*)dp, image, g.OutH, g.OutW, g.OutC, coutP, ty * m, tx * m,
+                                TransformTile(tiling.Alpha, gt, (float*)dp, image, g.OutH, g.OutW, g.OutC, coutP, ty * m, tx * m,
                                               wt + (long)t * coutP, wPlane);
                             }
                             bool accumulate = t0 > first;
@@ -273,7 +274,7 @@ internal static unsafe class HostWinograd
                         // u[point][ci][0 .. 32) = the transformed filter's columns co0 .. co1.
                         TransformFilterColumns(filter, 0, filter.Cin, co0, co1, u - co0, ColumnBlock);
                         PointGemms(p, (float*)vp, vPlane, count, u - co0, ColumnBlock, co0, co1, products, mPlane, ColumnBlock);
-                        StoreTiles(p, t0, count, products, mPlane, ColumnBlock, co0, Math.Min(ColumnBlock, p.CoutP - co0), block);
+                        StoreTiles(p, t0, count, products, mPlane, ColumnBlock, co0, co1 - co0, block);
                     }
                 });
             }
@@ -481,12 +482,13 @@ internal static unsafe class HostWinograd
         }
     }
 
-    // w[point * pointStride + co] = (G t GT)[point] for dy's m x m tile t at (row, col) (cells outside dy read 0).
-    private static void TransformTile(int alpha, float* gt, int m, float* source, int image, int height, int width, int channels, int channelsP,
+    // w[point * pointStride + co] = (G t GT)[point] for dy's 4x4 tile t at (row, col) (cells outside dy read 0).
+    private static void TransformTile(int alpha, float* gt, float* source, int image, int height, int width, int channels, int channelsP,
                                       int row, int col, float* w, long pointStride)
     {
-        var t = stackalloc Vector512<float>[TileSide * TileSide];
-        var half = stackalloc Vector512<float>[MaxAlpha * TileSide];
+        const int m = TileSide;
+        var t = stackalloc Vector512<float>[m * m];
+        var half = stackalloc Vector512<float>[MaxAlpha * m];
         for (int c0 = 0; c0 < channelsP; c0 += Lanes)
         {
             int count = Math.Min(Lanes, channels - c0);
@@ -853,24 +855,14 @@ internal static unsafe class HostWinograd
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load(float* source, int count)
-    {
-        if (count >= Lanes) return Vector512.Load(source);
-        var value = Vector512<float>.Zero;
-        for (int l = 0; l < count; l++) value = value.WithElement(l, source[l]);
-        return value;
-    }
+    private static Vector512<float> Load(float* source, int count) => HostMask.Load(source, count, HostMask.Lanes(count));
 
     // The first `count` lanes of value (+ bias) to target.
     private static void Store(float* target, Vector512<float> value, int count, float* bias)
     {
-        if (count >= Lanes)
-        {
-            if (bias != null) value += Vector512.Load(bias);
-            Vector512.Store(value, target);
-            return;
-        }
-        for (int l = 0; l < count; l++) target[l] = bias != null ? value.GetElement(l) + bias[l] : value.GetElement(l);
+        var mask = HostMask.Lanes(count);
+        if (bias != null) value += HostMask.Load(bias, count, mask);
+        HostMask.Store(target, value, count, mask);
     }
 
     private static void Add(float* target, float* source, long count)
