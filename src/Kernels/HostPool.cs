@@ -19,10 +19,12 @@ internal static unsafe class HostPool
     public static void Forward(CPUAccelerator cpu, ArrayView<float> input, ArrayView<float> output, ArrayView<long> argmax, WindowGeometry g, bool includeBatch)
     {
         nint xp = HostView.Address(input), yp = HostView.Address(output), ap = HostView.Address(argmax);
+        bool streaming = HostMask.Streams(input.LengthInBytes + output.LengthInBytes + argmax.LengthInBytes);
         HostParallel.For(cpu, (long)g.Batch * g.OutH, (begin, end) =>
         {
             for (long lane = begin; lane < end; lane++)
-                ForwardRow(g, (float*)xp, (float*)yp, (long*)ap, (int)lane, includeBatch);
+                ForwardRow(g, (float*)xp, (float*)yp, (long*)ap, (int)lane, includeBatch, streaming);
+            HostMask.EndStreaming(streaming);
         });
     }
 
@@ -71,10 +73,12 @@ internal static unsafe class HostPool
     public static void Backward(CPUAccelerator cpu, ArrayView<float> outputGrad, ArrayView<long> argmax, ArrayView<float> inputGrad, WindowGeometry g, bool includeBatch)
     {
         nint dp = HostView.Address(outputGrad), ap = HostView.Address(argmax), xp = HostView.Address(inputGrad);
+        bool streaming = HostMask.Streams(outputGrad.LengthInBytes + argmax.LengthInBytes + inputGrad.LengthInBytes);
         HostParallel.For(cpu, (long)g.Batch * g.OutH, (begin, end) =>
         {
             for (long lane = begin; lane < end; lane++)
-                BackwardRow(g, (float*)dp, (long*)ap, (float*)xp, (int)lane, includeBatch);
+                BackwardRow(g, (float*)dp, (long*)ap, (float*)xp, (int)lane, includeBatch, streaming);
+            HostMask.EndStreaming(streaming);
         });
     }
 
@@ -87,22 +91,24 @@ internal static unsafe class HostPool
     {
         nint vp = HostView.Address(values), ap = HostView.Address(argmax), op = HostView.Address(output);
         nint sp = HostView.Address(status), mp = HostView.Address(misses);
+        bool streaming = HostMask.Streams(values.LengthInBytes + argmax.LengthInBytes + output.LengthInBytes);
         HostParallel.For(cpu, (long)u.Batch * u.InH, (begin, end) =>
         {
             bool any = false;
             for (long lane = begin; lane < end; lane++)
             {
-                bool miss = GatherRow(u, (float*)vp, (long*)ap, (float*)op, (int)lane);
+                bool miss = GatherRow(u, (float*)vp, (long*)ap, (float*)op, (int)lane, streaming);
                 ((int*)mp)[lane] = miss ? 1 : 0;
                 any |= miss;
             }
+            HostMask.EndStreaming(streaming);
             // Every part that writes stores the same value.
             if (any) ((int*)sp)[1] = PoolVector.OutsideBlock;
         });
     }
 
     // One row (b, i) of values: writes its blocks of the output; true when a switch named no cell of its block.
-    private static bool GatherRow(in UnpoolRows u, float* values, long* argmax, float* output, int lane)
+    private static bool GatherRow(in UnpoolRows u, float* values, long* argmax, float* output, int lane, bool streaming)
     {
         int b = lane / u.InH;
         int i = lane - b * u.InH;
@@ -137,7 +143,7 @@ internal static unsafe class HostPool
                     {
                         var own = Vector512.Create(offset);
                         var named = Vector512.Narrow(Vector512.Equals(relLow, own), Vector512.Equals(relHigh, own));
-                        Vector512.Store(Vector512.ConditionalSelect(named.AsSingle(), value, Vector512<float>.Zero), cell);
+                        HostMask.Store(cell, Vector512.ConditionalSelect(named.AsSingle(), value, Vector512<float>.Zero), Lanes, default, streaming);
                         hits |= named;
                     }
                 }
@@ -165,7 +171,7 @@ internal static unsafe class HostPool
         return miss;
     }
 
-    private static void ForwardRow(in WindowGeometry g, float* input, float* output, long* argmax, int lane, bool includeBatch)
+    private static void ForwardRow(in WindowGeometry g, float* input, float* output, long* argmax, int lane, bool includeBatch, bool streaming)
     {
         int b = lane / g.OutH;
         int oy = lane - b * g.OutH;
@@ -207,18 +213,18 @@ internal static unsafe class HostPool
                         best = Vector512.ConditionalSelect(above, value, best);
                     }
                 }
-                HostMask.Store(output + o + c0, best, count, mask);
+                HostMask.Store(output + o + c0, best, count, mask, streaming);
                 // argmax = index of the first cell + position * C + channel.
                 var (low, high) = Vector512.Widen(position);
                 var origin = Vector512.Create(index + c0) + iota;
-                HostMask.Store(argmax + o + c0, origin + low * g.InC, count, maskLow);
+                HostMask.Store(argmax + o + c0, origin + low * g.InC, count, maskLow, streaming);
                 if (count > 8)
-                    HostMask.Store(argmax + o + c0 + 8, origin + Vector512.Create(8L) + high * g.InC, count - 8, maskHigh);
+                    HostMask.Store(argmax + o + c0 + 8, origin + Vector512.Create(8L) + high * g.InC, count - 8, maskHigh, streaming);
             }
         }
     }
 
-    private static void BackwardRow(in WindowGeometry g, float* outputGrad, long* argmax, float* inputGrad, int lane, bool includeBatch)
+    private static void BackwardRow(in WindowGeometry g, float* outputGrad, long* argmax, float* inputGrad, int lane, bool includeBatch, bool streaming)
     {
         int b = lane / g.OutH;
         int oy = lane - b * g.OutH;
@@ -265,7 +271,7 @@ internal static unsafe class HostPool
                     {
                         var own = Vector512.Create(offset);
                         var named = Vector512.Narrow(Vector512.Equals(relLow, own), Vector512.Equals(relHigh, own)).AsSingle();
-                        HostMask.Store(cell, Vector512.ConditionalSelect(named, grad, Vector512<float>.Zero), count, mask);
+                        HostMask.Store(cell, Vector512.ConditionalSelect(named, grad, Vector512<float>.Zero), count, mask, streaming);
                     }
                 }
             }

@@ -263,4 +263,32 @@ public sealed class PoolVectorTests
                 $"trusted unique skips out-of-range, host-shaped {hostShaped}");
         }
     }
+    /// <summary>
+    /// The tutorial's pool1 at the smallest batch whose traffic makes the host route write with non-temporal stores
+    /// (HostMask.Streams): argmax pooling, its backward and unpooling keep the lane kernels' bits.
+    /// </summary>
+    [Fact]
+    public void PoolsThatStreamTheirStoresKeepTheLaneKernelsBits()
+    {
+        var acc = TestAccelerators.Cpu;
+        if (HostRoute.Of(acc.DefaultStream) is null) Assert.Skip("This CPU or setting has no 512-bit host route.");
+        const long BytesPerImage = 24 * 24 * 64 * 4 + 2 * (12 * 12 * 64 * (4 + 8));
+        int batch = 1;
+        while (!HostMask.Streams(batch * BytesPerImage)) batch *= 2;
+        var g = new PoolReference.Geometry(batch, 24, 24, 64, 2, 2, 2, 2, Padding.Same);
+        var x = Input(950, g.InputSize);
+        var (values, argmax) = Forward(acc, x, g, includeBatch: false, hostShaped: true);
+        var (laneValues, laneArgmax) = Forward(acc, x, g, includeBatch: false, hostShaped: false);
+        Check.Equal<long>(laneArgmax, argmax, $"streamed argmax vs lane kernel, {g}");
+        Check.Equal<float>(laneValues, values, $"streamed values vs lane kernel, {g}");
+        var dy = Host.Random(951, g.OutputSize);
+        Check.Equal<float>(Backward(acc, dy, argmax, g, includeBatch: false, hostShaped: false),
+            Backward(acc, dy, argmax, g, includeBatch: false, hostShaped: true), $"streamed backward vs lane kernel, {g}");
+        foreach (var indices in new[] { UnpoolIndices.Validate, UnpoolIndices.TrustedUnique })
+        {
+            Check.Equal<float>(Unpool(acc, values, argmax, g.OutputShape, g.InputShape, includeBatch: false, indices, hostShaped: false),
+                Unpool(acc, values, argmax, g.OutputShape, g.InputShape, includeBatch: false, indices, hostShaped: true),
+                $"streamed unpool vs lane kernels, {g}, {indices}");
+        }
+    }
 }
