@@ -202,6 +202,19 @@ public static class Conv2dKernels
     {
         int rows = g.KH * g.KW * g.InC;
         if ((long)rows * g.OutC == 0) return;
+        if (algorithm == ConvAlgorithm.Auto && HostFewOutputs.Takes(g) && HostRoute.Of(stream) is { } few)
+        {
+            // dy's rows copied with a whole block of channels each (zeros after OutC).
+            long positions = (long)g.Batch * g.OutH * g.OutW;
+            var rowsOfDy = dy;
+            if (g.OutC != HostFewOutputs.OutputBlock)
+            {
+                rowsOfDy = Scratch.Get<float>(stream, Scratch.ConvInput, positions * HostFewOutputs.OutputBlock);
+                HostConv.PadChannels(few, dy, rowsOfDy, positions, g.OutC, HostFewOutputs.OutputBlock);
+            }
+            HostFewOutputs.FilterGradient(few, x, rowsOfDy, dw, g);
+            return;
+        }
         if (WinogradOf(stream, algorithm, g, HostWinograd.PaysBackwardFilter(g), "Conv2d.BackwardFilter") is { } winograd)
         {
             HostWinograd.BackwardFilter(winograd, x, dy, dw, g);

@@ -489,6 +489,32 @@ public sealed class Conv2dTests
         }
     }
 
+    // Filter gradients that Auto runs by HostFewOutputs (at most 12 output channels, input channels in whole vectors):
+    // conv3 itself; 12 outputs, a one-vector rest of inputs and stride 2; one output with dilation 2 (VALID).
+    public static readonly (Shape X, Shape W, Conv2dOptions O)[] FewOutputCases =
+    [
+        (new(12, 6, 6, 64), new(5, 5, 64, 10), new(1, Padding.Same)),
+        (new(3, 9, 7, 48), new(3, 3, 48, 12), new(2, Padding.Same)),
+        (new(2, 8, 8, 32), new(3, 3, 32, 1), new(1, Padding.Valid, 2)),
+    ];
+
+    [Fact]
+    public void FewOutputFilterGradientMatchesReference()
+    {
+        foreach (var (xs, ws, o) in FewOutputCases)
+            Assert.True(HostFewOutputs.Takes(Conv2dKernels.Geometry(xs, ws, o)), $"Auto's filter gradient of x {xs}, w {ws}, {o} should be HostFewOutputs'.");
+        MatchesReference(FewOutputCases, ConvAlgorithm.Auto, seed: 2300, withBias: true);
+    }
+
+    [Fact]
+    public void FewOutputFilterGradientGivesTheSameBitsOnOneThread()
+    {
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        using var sequential = ((CPUDevice)cpu.Device).CreateCPUAccelerator(cpu.Context, CPUAcceleratorMode.Sequential);
+        SameBits(FewOutputCases, Enumerable.Range(0, FewOutputCases.Length), seed: 2400, "few-output case", (cpu, ConvAlgorithm.Auto), (sequential, ConvAlgorithm.Auto));
+    }
+
     [Fact]
     public void WinogradRefusesWhatItDoesNotCompute()
     {
