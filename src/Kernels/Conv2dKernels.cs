@@ -184,6 +184,13 @@ public static class Conv2dKernels
     {
         int m = g.Batch * g.InH * g.InW;
         if ((long)m * g.InC == 0) return;
+        if (algorithm == ConvAlgorithm.Auto && HostFewOutputs.TakesBackwardInput(g) && HostRoute.Of(stream) is { } few)
+        {
+            var taps = Scratch.Get<float>(stream, Scratch.ConvFilter, (long)g.KH * g.KW * g.OutC * g.InC);
+            HostFewOutputs.TransposeTaps(w, taps, g);
+            HostFewOutputs.BackwardInput(few, dy, taps, dx, g);
+            return;
+        }
         if (WinogradOf(stream, algorithm, g, HostWinograd.PaysBackwardInput(g), "Conv2d.BackwardInput") is { } winograd)
         {
             HostWinograd.BackwardInput(winograd, dy, w, dx, g);

@@ -1,13 +1,19 @@
-// HostFewOutputs: the filter gradient of a convolution with few output channels (a classifier's last layer: the CIFAR
-//   network's conv3, 64 -> 10) as host code for the CPU accelerator with 512-bit vectors.
-//   HostConv's filter gradient runs its vectors along the output channels: ten of them fill ten lanes of sixteen, and a
-//   block of eight input channels against one vector makes nine loads for eight multiply-adds. Here the vectors run along
-//   the input channels instead (two vectors, 32 of them) and each of up to 12 output channels is a broadcast: per output
-//   position, two loads of x and twelve of dy feed 24 multiply-adds. Each block is one tap (kh, kw) and walks only the
-//   positions whose tap falls inside x, so the taps on SAME padding (36% of conv3's on its 6x6 maps) cost nothing.
-//   Every dw element is one sum over the batch's positions in order (image, row, column), one rounding per term: the
-//   result does not depend on the number of cores, but it is not the Vector kernels' sum order (they add position
-//   slices), so it differs from them in rounding, within the reference tests' bound.
+// HostFewOutputs: the gradients of a convolution with few output channels (a classifier's last layer: the CIFAR network's
+//   conv3, 64 -> 10) as host code for the CPU accelerator with 512-bit vectors.
+//   HostConv runs its vectors along the output channels of what it computes: dw's ten output channels fill ten lanes of
+//   sixteen, and its filter-gradient blocks make nine loads per eight multiply-adds; its input gradient multiplies every
+//   tap of the zero-bordered dy copy, 36% of them zeros on conv3's 6x6 maps (5x5 SAME).
+//   - Filter gradient: vectors along 32 input channels, a broadcast per output channel (up to 12: 24 accumulators), per
+//     output position two loads of x and twelve of dy for 24 multiply-adds. A block is one tap (kh, kw) and walks only
+//     the positions whose tap falls inside x. Every dw element is one sum over the batch's positions in order (image,
+//     row, column).
+//   - Input gradient (stride 1): a block is one dx position of six images, whose taps fall inside dy at the same
+//     places, and 64 dx channels: per (tap, dy channel) term four filter loads and six broadcasts feed 24 multiply-adds,
+//     and taps outside dy are never visited. Every dx element sums its taps in order (kh, kw), each tap's dy channels
+//     in order.
+//   One rounding per term; the results do not depend on the number of cores, but the sum orders are not the Vector
+//   kernels' (they add position slices, and multiply the zero border), so they differ from them in rounding, within
+//   the reference tests' bound.
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -15,7 +21,7 @@ using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
 
-/// <summary>The filter gradient of convolutions with at most <see cref="OutputBlock"/> output channels, as host code.</summary>
+/// <summary>The gradients of convolutions with at most <see cref="OutputBlock"/> output channels, as host code.</summary>
 /// <remarks>Stack buffers are not zeroed (SkipLocalsInit): every one is written before it is read.</remarks>
 [SkipLocalsInit]
 internal static unsafe class HostFewOutputs
@@ -131,6 +137,164 @@ internal static unsafe class HostFewOutputs
         tile[6] = a3; tile[7] = b3; tile[8] = a4; tile[9] = b4; tile[10] = a5; tile[11] = b5;
         tile[12] = a6; tile[13] = b6; tile[14] = a7; tile[15] = b7; tile[16] = a8; tile[17] = b8;
         tile[18] = a9; tile[19] = b9; tile[20] = a10; tile[21] = b10; tile[22] = a11; tile[23] = b11;
+    }
+
+    /// <summary>
+    /// Whether Auto takes it for the input gradient: stride 1, at most <see cref="OutputBlock"/> dy channels, dx channels in
+    /// whole vectors (at least two). Measured here (2 cores): conv3's (128 x 6x6, 64 -> 10, 5x5 SAME) ran in about
+    /// two thirds of the Winograd route's time.
+    /// </summary>
+    public static bool TakesBackwardInput(WindowGeometry g) =>
+        g.StrideH == 1 && g.StrideW == 1 && g.OutC <= OutputBlock && g.InC >= InputBlock && g.InC % Lanes == 0;
+
+    /// <summary>
+    /// dx = the input gradient of dy through w (stride 1); overwrites dx. <paramref name="taps"/> is w with each tap's
+    /// matrix transposed: taps[(kh * KW + kw) * OutC + co][ci] = w[kh, kw, ci, co]. A block is one dx position of
+    /// <see cref="ImageBlock"/> images (the same taps fall inside dy for each) and 64 dx channels: per (tap, dy channel)
+    /// term, four filter loads and six broadcasts feed 24 multiply-adds, and the taps that fall outside dy (SAME padding)
+    /// are never visited. Each dx element sums its taps in order (kh, kw), each tap's dy channels in order.
+    /// </summary>
+    public static void BackwardInput(CPUAccelerator cpu, ArrayView<float> dy, ArrayView<float> taps, ArrayView<float> dx, WindowGeometry g)
+    {
+        Require(dy, (long)g.Batch * g.OutH * g.OutW * g.OutC, "the output gradient");
+        Require(taps, (long)g.KH * g.KW * g.OutC * g.InC, "the transposed filter");
+        Require(dx, (long)g.Batch * g.InH * g.InW * g.InC, "the input gradient");
+        nint dp = HostView.Address(dy), tp = HostView.Address(taps), xp = HostView.Address(dx);
+        int channelBlocks = (g.InC + WideBlock - 1) / WideBlock;
+        int imageBlocks = (g.Batch + ImageBlock - 1) / ImageBlock;
+        long positions = (long)g.InH * g.InW;
+        HostParallel.For(cpu, positions * imageBlocks * channelBlocks, (begin, end) =>
+        {
+            // A whole block's sums, then those of a three-vector rest's last vector.
+            var tile = stackalloc Vector512<float>[8 * ImageBlock];
+            for (long item = begin; item < end; item++)
+            {
+                int ci0 = (int)(item % channelBlocks) * WideBlock;
+                long rest = item / channelBlocks;
+                int position = (int)(rest % positions);
+                int n0 = (int)(rest / positions) * ImageBlock;
+                int vectors = Math.Min(4, (g.InC - ci0) / Lanes);
+                if (vectors == 4) ImageBlockSums<FourVectors>(g, (float*)dp, (float*)tp, position, n0, ci0, tile);
+                else if (vectors >= 2) ImageBlockSums<TwoVectorsWide>(g, (float*)dp, (float*)tp, position, n0, ci0, tile);
+                else ImageBlockSums<OneVectorWide>(g, (float*)dp, (float*)tp, position, n0, ci0, tile);
+                if (vectors == 3) ImageBlockSums<OneVectorWide>(g, (float*)dp, (float*)tp, position, n0, ci0 + 2 * Lanes, tile + 4 * ImageBlock);
+                int images = Math.Min(ImageBlock, g.Batch - n0);
+                for (int i = 0; i < images; i++)
+                {
+                    float* target = (float*)xp + ((long)(n0 + i) * positions + position) * g.InC + ci0;
+                    for (int v = 0; v < vectors; v++)
+                        Vector512.Store(vectors == 3 && v == 2 ? tile[4 * ImageBlock + 4 * i] : tile[4 * i + v], target + v * Lanes);
+                }
+            }
+        });
+    }
+
+    /// <summary>w[kh, kw, ci, co] to taps[(kh * KW + kw) * OutC + co][ci] (<see cref="BackwardInput"/>'s filter).</summary>
+    public static void TransposeTaps(ArrayView<float> w, ArrayView<float> taps, WindowGeometry g)
+    {
+        Require(w, (long)g.KH * g.KW * g.InC * g.OutC, "the filter");
+        Require(taps, (long)g.KH * g.KW * g.OutC * g.InC, "the transposed filter");
+        float* source = (float*)HostView.Address(w), target = (float*)HostView.Address(taps);
+        for (int tap = 0; tap < g.KH * g.KW; tap++, source += g.InC * g.OutC, target += g.InC * g.OutC)
+            for (int ci = 0; ci < g.InC; ci++)
+                for (int co = 0; co < g.OutC; co++)
+                    target[co * g.InC + ci] = source[ci * g.OutC + co];
+    }
+
+    /// <summary>Images per input-gradient block.</summary>
+    public const int ImageBlock = 6;
+    private const int WideBlock = 4 * Lanes;
+
+    // dx channels ci0 .. ci0 + 16 * Vectors of position `position` of images n0 .. n0 + 5 (past the batch: the last
+    // image again, computed, not stored), into tile[4 i + v].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ImageBlockSums<TWidth>(in WindowGeometry g, float* dy, float* taps, int position, int n0, int ci0, Vector512<float>* tile)
+        where TWidth : struct, IWidth
+    {
+        int iy = position / g.InW, ix = position % g.InW;
+        nint image = (nint)g.OutH * g.OutW * g.OutC;
+        // Images past the batch read the last one (their sums are not stored).
+        nint last = g.Batch - 1 - n0;
+        nint step1 = Math.Min(1, last) * image, step2 = Math.Min(2, last) * image, step3 = Math.Min(3, last) * image;
+        nint step4 = Math.Min(4, last) * image, step5 = Math.Min(5, last) * image;
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
+        Vector512<float> a02 = default, a03 = default, a12 = default, a13 = default, a22 = default, a23 = default, a32 = default, a33 = default, a42 = default, a43 = default, a52 = default, a53 = default;
+        for (int kh = 0; kh < g.KH; kh++)
+        {
+            // dx[iy] gathers dy[oy] through tap kh where oy = iy + PadTop - kh * DilationH.
+            int oy = iy + g.PadTop - kh * g.DilationH;
+            if ((uint)oy >= (uint)g.OutH) continue;
+            for (int kw = 0; kw < g.KW; kw++)
+            {
+                int ox = ix + g.PadLeft - kw * g.DilationW;
+                if ((uint)ox >= (uint)g.OutW) continue;
+                float* d0 = dy + (((nint)n0 * g.OutH + oy) * g.OutW + ox) * g.OutC;
+                float* w = taps + ((nint)(kh * g.KW + kw) * g.OutC) * g.InC + ci0;
+                for (int co = 0; co < g.OutC; co++, w += g.InC)
+                {
+                    var w0 = Vector512.Load(w);
+                    var w1 = TWidth.Vectors >= 2 ? Vector512.Load(w + Lanes) : default;
+                    var w2 = TWidth.Vectors == 4 ? Vector512.Load(w + 2 * Lanes) : default;
+                    var w3 = TWidth.Vectors == 4 ? Vector512.Load(w + 3 * Lanes) : default;
+                    var v = Vector512.Create(d0[co]);
+                    a00 = Vector512.FusedMultiplyAdd(v, w0, a00);
+                    if (TWidth.Vectors >= 2) a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
+                    if (TWidth.Vectors == 4) a02 = Vector512.FusedMultiplyAdd(v, w2, a02);
+                    if (TWidth.Vectors == 4) a03 = Vector512.FusedMultiplyAdd(v, w3, a03);
+                    v = Vector512.Create(d0[step1 + co]);
+                    a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
+                    if (TWidth.Vectors >= 2) a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
+                    if (TWidth.Vectors == 4) a12 = Vector512.FusedMultiplyAdd(v, w2, a12);
+                    if (TWidth.Vectors == 4) a13 = Vector512.FusedMultiplyAdd(v, w3, a13);
+                    v = Vector512.Create(d0[step2 + co]);
+                    a20 = Vector512.FusedMultiplyAdd(v, w0, a20);
+                    if (TWidth.Vectors >= 2) a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
+                    if (TWidth.Vectors == 4) a22 = Vector512.FusedMultiplyAdd(v, w2, a22);
+                    if (TWidth.Vectors == 4) a23 = Vector512.FusedMultiplyAdd(v, w3, a23);
+                    v = Vector512.Create(d0[step3 + co]);
+                    a30 = Vector512.FusedMultiplyAdd(v, w0, a30);
+                    if (TWidth.Vectors >= 2) a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
+                    if (TWidth.Vectors == 4) a32 = Vector512.FusedMultiplyAdd(v, w2, a32);
+                    if (TWidth.Vectors == 4) a33 = Vector512.FusedMultiplyAdd(v, w3, a33);
+                    v = Vector512.Create(d0[step4 + co]);
+                    a40 = Vector512.FusedMultiplyAdd(v, w0, a40);
+                    if (TWidth.Vectors >= 2) a41 = Vector512.FusedMultiplyAdd(v, w1, a41);
+                    if (TWidth.Vectors == 4) a42 = Vector512.FusedMultiplyAdd(v, w2, a42);
+                    if (TWidth.Vectors == 4) a43 = Vector512.FusedMultiplyAdd(v, w3, a43);
+                    v = Vector512.Create(d0[step5 + co]);
+                    a50 = Vector512.FusedMultiplyAdd(v, w0, a50);
+                    if (TWidth.Vectors >= 2) a51 = Vector512.FusedMultiplyAdd(v, w1, a51);
+                    if (TWidth.Vectors == 4) a52 = Vector512.FusedMultiplyAdd(v, w2, a52);
+                    if (TWidth.Vectors == 4) a53 = Vector512.FusedMultiplyAdd(v, w3, a53);
+                }
+            }
+        }
+        tile[0] = a00; tile[1] = a01; tile[2] = a02; tile[3] = a03;
+        tile[4] = a10; tile[5] = a11; tile[6] = a12; tile[7] = a13;
+        tile[8] = a20; tile[9] = a21; tile[10] = a22; tile[11] = a23;
+        tile[12] = a30; tile[13] = a31; tile[14] = a32; tile[15] = a33;
+        tile[16] = a40; tile[17] = a41; tile[18] = a42; tile[19] = a43;
+        tile[20] = a50; tile[21] = a51; tile[22] = a52; tile[23] = a53;
+    }
+
+    private interface IWidth
+    {
+        static abstract int Vectors { get; }
+    }
+
+    private struct OneVectorWide : IWidth
+    {
+        public static int Vectors => 1;
+    }
+
+    private struct TwoVectorsWide : IWidth
+    {
+        public static int Vectors => 2;
+    }
+
+    private struct FourVectors : IWidth
+    {
+        public static int Vectors => 4;
     }
 
     // The first output index o >= 0 with o * stride + offset >= 0.

@@ -489,25 +489,33 @@ public sealed class Conv2dTests
         }
     }
 
-    // Filter gradients that Auto runs by HostFewOutputs (at most 12 output channels, input channels in whole vectors):
-    // conv3 itself; 12 outputs, a one-vector rest of inputs and stride 2; one output with dilation 2 (VALID).
+    // Gradients that Auto runs by HostFewOutputs (at most 12 output channels, input channels in whole vectors; the input
+    // gradient with stride 1): conv3 itself; 12 outputs, 48 inputs (a one-vector rest) and stride 2 (the filter gradient
+    // only); one output with dilation 2 (VALID); 80 inputs (four vectors and one) at batch 7 and 48 inputs at batch 2,
+    // both past the input gradient's six-image blocks.
     public static readonly (Shape X, Shape W, Conv2dOptions O)[] FewOutputCases =
     [
         (new(12, 6, 6, 64), new(5, 5, 64, 10), new(1, Padding.Same)),
         (new(3, 9, 7, 48), new(3, 3, 48, 12), new(2, Padding.Same)),
         (new(2, 8, 8, 32), new(3, 3, 32, 1), new(1, Padding.Valid, 2)),
+        (new(7, 5, 6, 80), new(3, 3, 80, 7), new(1, Padding.Same)),
+        (new(2, 7, 5, 48), new(5, 5, 48, 11), new(1, Padding.Same)),
     ];
 
     [Fact]
-    public void FewOutputFilterGradientMatchesReference()
+    public void FewOutputGradientsMatchTheReference()
     {
         foreach (var (xs, ws, o) in FewOutputCases)
-            Assert.True(HostFewOutputs.Takes(Conv2dKernels.Geometry(xs, ws, o)), $"Auto's filter gradient of x {xs}, w {ws}, {o} should be HostFewOutputs'.");
+        {
+            var g = Conv2dKernels.Geometry(xs, ws, o);
+            Assert.True(HostFewOutputs.Takes(g), $"Auto's filter gradient of x {xs}, w {ws}, {o} should be HostFewOutputs'.");
+            Assert.Equal(o.Stride.Height == 1, HostFewOutputs.TakesBackwardInput(g));
+        }
         MatchesReference(FewOutputCases, ConvAlgorithm.Auto, seed: 2300, withBias: true);
     }
 
     [Fact]
-    public void FewOutputFilterGradientGivesTheSameBitsOnOneThread()
+    public void FewOutputGradientsGiveTheSameBitsOnOneThread()
     {
         var cpu = TestAccelerators.Cpu;
         RequireHostRoute(cpu);
