@@ -163,6 +163,13 @@ public static class Conv2dKernels
     {
         int m = g.Batch * g.OutH * g.OutW;
         if ((long)m * g.OutC == 0) return;
+        if (algorithm == ConvAlgorithm.Auto && HostFewOutputs.TakesForward(g) && HostRoute.Of(stream) is { } few)
+        {
+            var taps = Scratch.Get<float>(stream, Scratch.ConvFilter, (long)g.KH * g.KW * HostFewOutputs.OutputBlock * g.InC);
+            HostFewOutputs.PadTaps(w, taps, g);
+            HostFewOutputs.Forward(few, x, taps, bias, y, g);
+            return;
+        }
         if (WinogradOf(stream, algorithm, g, HostWinograd.Pays(g), "Conv2d") is { } winograd)
         {
             HostWinograd.Forward(winograd, x, w, bias, y, g);

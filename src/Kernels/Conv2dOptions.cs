@@ -32,9 +32,9 @@ public enum ConvAlgorithm
 {
     /// <summary>
     /// On the CPU accelerator of a CPU with 512-bit vectors, <see cref="Winograd"/> where it pays (3x3 and 5x5 filters, stride 1,
-    /// 16 to 256 channels) and <see cref="Host"/> otherwise, except the gradients of a layer with at most 12 output channels
-    /// and input channels in whole 16-float vectors (a classifier's last convolution), which a route of its own sums in
-    /// order, skipping the taps on padding (rounding differs from <see cref="Host"/>'s, within the same bound);
+    /// 16 to 256 channels) and <see cref="Host"/> otherwise, except a layer with at most 12 output channels and input
+    /// channels in whole 16-float vectors (a classifier's last convolution), which a route of its own sums in order in
+    /// all three directions, skipping the taps on padding (rounding differs from <see cref="Host"/>'s, within the same bound);
     /// <see cref="Vector"/> on other devices that run on the host CPU (pocl, the CPU accelerator without AVX-512);
     /// <see cref="ImplicitGemm"/> elsewhere. Never a GPU-shaped kernel on a CPU.
     /// </summary>

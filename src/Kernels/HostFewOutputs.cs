@@ -1,8 +1,11 @@
-// HostFewOutputs: the gradients of a convolution with few output channels (a classifier's last layer: the CIFAR network's
+// HostFewOutputs: a convolution with few output channels (a classifier's last layer: the CIFAR network's
 //   conv3, 64 -> 10) as host code for the CPU accelerator with 512-bit vectors.
-//   HostConv runs its vectors along the output channels of what it computes: dw's ten output channels fill ten lanes of
-//   sixteen, and its filter-gradient blocks make nine loads per eight multiply-adds; its input gradient multiplies every
-//   tap of the zero-bordered dy copy, 36% of them zeros on conv3's 6x6 maps (5x5 SAME).
+//   HostConv runs its vectors along the output channels of what it computes: y's and dw's ten output channels fill ten
+//   lanes of sixteen, and its filter-gradient blocks make nine loads per eight multiply-adds; its forward pass and input
+//   gradient multiply every tap of a zero-bordered copy, 36% of them zeros on conv3's 6x6 maps (5x5 SAME).
+//   - Forward: a block is one output position of two images, whose taps fall inside x at the same places: vectors
+//     along 16 input channels, one accumulator per (image, output channel), two x loads and twelve filter loads per 24
+//     multiply-adds; each output adds its accumulator's 16 lanes at the end.
 //   - Filter gradient: vectors along 32 input channels, a broadcast per output channel (up to 12: 24 accumulators), per
 //     output position two loads of x and twelve of dy for 24 multiply-adds. A block is one tap (kh, kw) and walks only
 //     the positions whose tap falls inside x. Every dw element is one sum over the batch's positions in order (image,
@@ -21,7 +24,7 @@ using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
 
-/// <summary>The gradients of convolutions with at most <see cref="OutputBlock"/> output channels, as host code.</summary>
+/// <summary>Convolutions with at most <see cref="OutputBlock"/> output channels and their gradients, as host code.</summary>
 /// <remarks>Stack buffers are not zeroed (SkipLocalsInit): every one is written before it is read.</remarks>
 [SkipLocalsInit]
 internal static unsafe class HostFewOutputs
@@ -295,6 +298,134 @@ internal static unsafe class HostFewOutputs
     private struct FourVectors : IWidth
     {
         public static int Vectors => 4;
+    }
+
+    /// <summary>
+    /// Whether Auto takes it for the forward pass: at most <see cref="OutputBlock"/> output channels, input channels in
+    /// whole vectors (at least two). Measured here (2 cores): conv3's (128 x 6x6, 64 -> 10, 5x5 SAME) forward pass ran
+    /// in about three quarters of the Winograd route's time.
+    /// </summary>
+    public static bool TakesForward(WindowGeometry g) => Takes(g);
+
+    /// <summary>
+    /// y = conv2d(x, w) (+ bias). <paramref name="taps"/> is w with each tap's matrix transposed and padded to
+    /// <see cref="OutputBlock"/> rows: taps[(kh * KW + kw) * OutputBlock + co][ci] = w[kh, kw, ci, co], zeros for co past
+    /// OutC. A block is one output position of two images (the same taps fall inside x for both), every output channel:
+    /// the vectors run along 16 input channels (two x loads and twelve filter loads feed 24 multiply-adds) and each
+    /// output is one vector's lanes added at the end, so the taps outside x (SAME padding) are never visited. Each output
+    /// sums its taps in order (kh, kw), within a tap its input channels as 16 lane-wise partial sums, then the lanes.
+    /// </summary>
+    public static void Forward(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> taps, ArrayView<float>? bias, ArrayView<float> y, WindowGeometry g)
+    {
+        Require(x, (long)g.Batch * g.InH * g.InW * g.InC, "the input");
+        Require(taps, (long)g.KH * g.KW * OutputBlock * g.InC, "the transposed filter");
+        Require(y, (long)g.Batch * g.OutH * g.OutW * g.OutC, "the output");
+        if (bias is { } b) Require(b, g.OutC, "the bias");
+        nint xp = HostView.Address(x), tp = HostView.Address(taps), yp = HostView.Address(y), bp = bias is { } bv ? HostView.Address(bv) : 0;
+        long positions = (long)g.OutH * g.OutW;
+        int pairs = (g.Batch + 1) / 2;
+        HostParallel.For(cpu, positions * pairs, (begin, end) =>
+        {
+            var tile = stackalloc Vector512<float>[2 * OutputBlock];
+            for (long item = begin; item < end; item++)
+            {
+                int position = (int)(item % positions);
+                int n0 = (int)(item / positions) * 2;
+                PairSums(g, (float*)xp, (float*)tp, position, n0, tile);
+                for (int i = 0; i < Math.Min(2, g.Batch - n0); i++)
+                {
+                    float* target = (float*)yp + ((n0 + i) * positions + position) * g.OutC;
+                    for (int co = 0; co < g.OutC; co++)
+                    {
+                        float sum = Vector512.Sum(tile[i * OutputBlock + co]);
+                        target[co] = bp != 0 ? sum + ((float*)bp)[co] : sum;
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>w[kh, kw, ci, co] to taps[(kh * KW + kw) * OutputBlock + co][ci], zeros for co past OutC (<see cref="Forward"/>'s filter).</summary>
+    public static void PadTaps(ArrayView<float> w, ArrayView<float> taps, WindowGeometry g)
+    {
+        Require(w, (long)g.KH * g.KW * g.InC * g.OutC, "the filter");
+        Require(taps, (long)g.KH * g.KW * OutputBlock * g.InC, "the transposed filter");
+        float* source = (float*)HostView.Address(w), target = (float*)HostView.Address(taps);
+        for (int tap = 0; tap < g.KH * g.KW; tap++, source += g.InC * g.OutC, target += OutputBlock * g.InC)
+        {
+            new Span<float>(target, OutputBlock * g.InC).Clear();
+            for (int ci = 0; ci < g.InC; ci++)
+                for (int co = 0; co < g.OutC; co++)
+                    target[co * g.InC + ci] = source[ci * g.OutC + co];
+        }
+    }
+
+    // The 16-lane partial sums of every output channel at output position `position` of images n0 and n0 + 1 (past the
+    // batch: n0 again, not stored), into tile[co] and tile[12 + co].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PairSums(in WindowGeometry g, float* x, float* taps, int position, int n0, Vector512<float>* tile)
+    {
+        int oy = position / g.OutW, ox = position % g.OutW;
+        nint second = n0 + 1 < g.Batch ? (nint)g.InH * g.InW * g.InC : 0;
+        nint stride = g.InC;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default, b8 = default, b9 = default, b10 = default, b11 = default;
+        for (int kh = 0; kh < g.KH; kh++)
+        {
+            int iy = oy * g.StrideH + kh * g.DilationH - g.PadTop;
+            if ((uint)iy >= (uint)g.InH) continue;
+            for (int kw = 0; kw < g.KW; kw++)
+            {
+                int ix = ox * g.StrideW + kw * g.DilationW - g.PadLeft;
+                if ((uint)ix >= (uint)g.InW) continue;
+                float* xs = x + (((nint)n0 * g.InH + iy) * g.InW + ix) * g.InC;
+                float* wr = taps + (nint)(kh * g.KW + kw) * OutputBlock * g.InC;
+                for (float* xEnd = xs + g.InC; xs < xEnd; xs += Lanes, wr += Lanes)
+                {
+                    var x0 = Vector512.Load(xs);
+                    var x1 = Vector512.Load(xs + second);
+                    var w = Vector512.Load(wr);
+                    a0 = Vector512.FusedMultiplyAdd(x0, w, a0);
+                    b0 = Vector512.FusedMultiplyAdd(x1, w, b0);
+                    w = Vector512.Load(wr + 1 * stride);
+                    a1 = Vector512.FusedMultiplyAdd(x0, w, a1);
+                    b1 = Vector512.FusedMultiplyAdd(x1, w, b1);
+                    w = Vector512.Load(wr + 2 * stride);
+                    a2 = Vector512.FusedMultiplyAdd(x0, w, a2);
+                    b2 = Vector512.FusedMultiplyAdd(x1, w, b2);
+                    w = Vector512.Load(wr + 3 * stride);
+                    a3 = Vector512.FusedMultiplyAdd(x0, w, a3);
+                    b3 = Vector512.FusedMultiplyAdd(x1, w, b3);
+                    w = Vector512.Load(wr + 4 * stride);
+                    a4 = Vector512.FusedMultiplyAdd(x0, w, a4);
+                    b4 = Vector512.FusedMultiplyAdd(x1, w, b4);
+                    w = Vector512.Load(wr + 5 * stride);
+                    a5 = Vector512.FusedMultiplyAdd(x0, w, a5);
+                    b5 = Vector512.FusedMultiplyAdd(x1, w, b5);
+                    w = Vector512.Load(wr + 6 * stride);
+                    a6 = Vector512.FusedMultiplyAdd(x0, w, a6);
+                    b6 = Vector512.FusedMultiplyAdd(x1, w, b6);
+                    w = Vector512.Load(wr + 7 * stride);
+                    a7 = Vector512.FusedMultiplyAdd(x0, w, a7);
+                    b7 = Vector512.FusedMultiplyAdd(x1, w, b7);
+                    w = Vector512.Load(wr + 8 * stride);
+                    a8 = Vector512.FusedMultiplyAdd(x0, w, a8);
+                    b8 = Vector512.FusedMultiplyAdd(x1, w, b8);
+                    w = Vector512.Load(wr + 9 * stride);
+                    a9 = Vector512.FusedMultiplyAdd(x0, w, a9);
+                    b9 = Vector512.FusedMultiplyAdd(x1, w, b9);
+                    w = Vector512.Load(wr + 10 * stride);
+                    a10 = Vector512.FusedMultiplyAdd(x0, w, a10);
+                    b10 = Vector512.FusedMultiplyAdd(x1, w, b10);
+                    w = Vector512.Load(wr + 11 * stride);
+                    a11 = Vector512.FusedMultiplyAdd(x0, w, a11);
+                    b11 = Vector512.FusedMultiplyAdd(x1, w, b11);
+                }
+            }
+        }
+        tile[0] = a0; tile[12] = b0; tile[1] = a1; tile[13] = b1; tile[2] = a2; tile[14] = b2; tile[3] = a3; tile[15] = b3;
+        tile[4] = a4; tile[16] = b4; tile[5] = a5; tile[17] = b5; tile[6] = a6; tile[18] = b6; tile[7] = a7; tile[19] = b7;
+        tile[8] = a8; tile[20] = b8; tile[9] = a9; tile[21] = b9; tile[10] = a10; tile[22] = b10; tile[11] = a11; tile[23] = b11;
     }
 
     // The first output index o >= 0 with o * stride + offset >= 0.

@@ -489,8 +489,8 @@ public sealed class Conv2dTests
         }
     }
 
-    // Gradients that Auto runs by HostFewOutputs (at most 12 output channels, input channels in whole vectors; the input
-    // gradient with stride 1): conv3 itself; 12 outputs, 48 inputs (a one-vector rest) and stride 2 (the filter gradient
+    // Convolutions that Auto runs by HostFewOutputs (at most 12 output channels, input channels in whole vectors; the
+    // input gradient with stride 1): conv3 itself; 12 outputs, 48 inputs (a one-vector rest) and stride 2 (the filter gradient
     // only); one output with dilation 2 (VALID); 80 inputs (four vectors and one) at batch 7 and 48 inputs at batch 2,
     // both past the input gradient's six-image blocks.
     public static readonly (Shape X, Shape W, Conv2dOptions O)[] FewOutputCases =
@@ -503,19 +503,19 @@ public sealed class Conv2dTests
     ];
 
     [Fact]
-    public void FewOutputGradientsMatchTheReference()
+    public void FewOutputConvolutionsMatchTheReference()
     {
         foreach (var (xs, ws, o) in FewOutputCases)
         {
             var g = Conv2dKernels.Geometry(xs, ws, o);
-            Assert.True(HostFewOutputs.Takes(g), $"Auto's filter gradient of x {xs}, w {ws}, {o} should be HostFewOutputs'.");
+            Assert.True(HostFewOutputs.Takes(g) && HostFewOutputs.TakesForward(g), $"Auto's forward pass and filter gradient of x {xs}, w {ws}, {o} should be HostFewOutputs'.");
             Assert.Equal(o.Stride.Height == 1, HostFewOutputs.TakesBackwardInput(g));
         }
         MatchesReference(FewOutputCases, ConvAlgorithm.Auto, seed: 2300, withBias: true);
     }
 
     [Fact]
-    public void FewOutputGradientsGiveTheSameBitsOnOneThread()
+    public void FewOutputConvolutionsGiveTheSameBitsOnOneThread()
     {
         var cpu = TestAccelerators.Cpu;
         RequireHostRoute(cpu);
