@@ -61,6 +61,8 @@ internal static unsafe class HostConv
         // in L2; a larger filter (3x3 x 256 x 256 is 2.4 MB) would stream from memory once per pixel block that way, so
         // then pixel blocks run fastest and each core keeps its channel blocks' filter columns (KH*KW*InC x 32) in L2.
         bool filterMajor = (long)c.KH * c.KW * c.InC * c.FilterStride * sizeof(float) > LargeFilterBytes;
+        // An output larger than the cache can keep (conv1 of the CIFAR network writes 19 MB) goes straight to memory.
+        bool streaming = HostMask.Streams(y.LengthInBytes + p.LengthInBytes);
         using var pinned = offsets.AsMemory().Pin();
         nint op = (nint)pinned.Pointer;
         HostParallel.For(cpu, items, (begin, end) =>
@@ -71,10 +73,11 @@ internal static unsafe class HostConv
                 int co0 = (int)(filterMajor ? item / pixelBlocks : item % channelBlocks) * ChannelBlock;
                 long pixel0 = pixelBlock * PixelBlock;
                 if (c.FilterStride - co0 >= ChannelBlock)
-                    ForwardBlock<TwoVectors>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, pixel0, pixels, co0);
+                    ForwardBlock<TwoVectors>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, pixel0, pixels, co0, streaming);
                 else
-                    ForwardBlock<OneVector>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, pixel0, pixels, co0);
+                    ForwardBlock<OneVector>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, pixel0, pixels, co0, streaming);
             }
+            HostMask.EndStreaming(streaming);
         });
     }
 
@@ -256,7 +259,7 @@ internal static unsafe class HostConv
 
     // 12 pixels x 16 or 32 channels. A block past the batch's last pixel repeats it (computed, not stored).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardBlock<TColumns>(in DirectConv c, int* offsets, float* p, float* w, float* bias, float* y, long pixel0, long pixels, int co0)
+    private static void ForwardBlock<TColumns>(in DirectConv c, int* offsets, float* p, float* w, float* bias, float* y, long pixel0, long pixels, int co0, bool streaming)
         where TColumns : struct, IColumns
     {
         // Allocated (and zeroed, a call) before the accumulators exist; see the end.
@@ -324,7 +327,7 @@ internal static unsafe class HostConv
         tile[18] = a9; tile[19] = b9; tile[20] = a10; tile[21] = b10; tile[22] = a11; tile[23] = b11;
         // The batch's pixels are contiguous in NHWC, so the block's pixels are OutC apart even across rows and images.
         WriteTile(tile, (int)Math.Min(PixelBlock, pixels - pixel0), Math.Min(TColumns.Two ? ChannelBlock : Lanes, c.OutC - co0),
-            y + (nint)pixel0 * c.OutC + co0, c.OutC, c.HasBias != 0 ? bias + co0 : null);
+            y + (nint)pixel0 * c.OutC + co0, c.OutC, c.HasBias != 0 ? bias + co0 : null, streaming);
     }
 
     // 4 or 8 input channels x 16 or 32 output channels of one tap, summed over the slice's positions in order.
@@ -508,15 +511,15 @@ internal static unsafe class HostConv
     }
 
     // Writes `rows` rows of a tile (two vectors per row), each cut to `channels` (+ bias[channel]), rows `stride` floats apart.
-    private static void WriteTile(Vector512<float>* tile, int rows, int channels, float* target, nint stride, float* bias)
+    private static void WriteTile(Vector512<float>* tile, int rows, int channels, float* target, nint stride, float* bias, bool streaming = false)
     {
         var bias0 = bias != null && channels >= Lanes ? Vector512.Load(bias) : Vector512<float>.Zero;
         var bias1 = bias != null && channels >= ChannelBlock ? Vector512.Load(bias + Lanes) : Vector512<float>.Zero;
         for (int r = 0; r < rows; r++, target += stride)
         {
             // No bias, no addition: x + 0 would turn a -0 sum into +0.
-            if (channels >= Lanes) Vector512.Store(bias != null ? tile[2 * r] + bias0 : tile[2 * r], target);
-            if (channels >= ChannelBlock) Vector512.Store(bias != null ? tile[2 * r + 1] + bias1 : tile[2 * r + 1], target + Lanes);
+            if (channels >= Lanes) HostMask.Store(target, bias != null ? tile[2 * r] + bias0 : tile[2 * r], Lanes, default, streaming);
+            if (channels >= ChannelBlock) HostMask.Store(target + Lanes, bias != null ? tile[2 * r + 1] + bias1 : tile[2 * r + 1], Lanes, default, streaming);
             // A tail of fewer than 16 channels, element by element (the bias added as the vectors add it: once, after the sum).
             int done = channels >= ChannelBlock ? ChannelBlock : channels >= Lanes ? Lanes : 0;
             float* row = (float*)(tile + 2 * r);

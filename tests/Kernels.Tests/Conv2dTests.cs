@@ -370,6 +370,23 @@ public sealed class Conv2dTests
     }
 
     [Fact]
+    public void HostForwardThatStreamsItsOutputKeepsTheVectorKernelsBits()
+    {
+        // conv1 of the CIFAR network at the smallest batch whose output the host route writes with non-temporal stores.
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        int batch = 1;
+        while (!HostMask.Streams((long)batch * 24 * 24 * 64 * sizeof(float))) batch *= 2;
+        Shape xs = new(batch, 24, 24, 3), ws = new(5, 5, 3, 64);
+        var o = new Conv2dOptions(1, Padding.Same);
+        var x = Host.Random(1600, xs.Size);
+        var w = Host.Random(1601, ws.Size);
+        var bias = Host.Random(1602, 64);
+        Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Vector), ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Host),
+            $"streamed host forward vs Vector, batch {batch}");
+    }
+
+    [Fact]
     public void HostRouteCasesMatchReference() => MatchesReference(HostCases, ConvAlgorithm.Host, seed: 1500, withBias: false);
 
     // Forward (with or without a bias), input and filter gradients of each case on the CPU accelerator with one algorithm,
