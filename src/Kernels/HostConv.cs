@@ -67,15 +67,20 @@ internal static unsafe class HostConv
         nint op = (nint)pinned.Pointer;
         HostParallel.For(cpu, items, (begin, end) =>
         {
+            // The block's pixels' first taps, kept while consecutive items share the pixel block (its channel blocks).
+            var first = stackalloc nint[PixelBlock];
+            long placed = -1;
             for (long item = begin; item < end; item++)
             {
                 long pixelBlock = filterMajor ? item % pixelBlocks : item / channelBlocks;
                 int co0 = (int)(filterMajor ? item / pixelBlocks : item % channelBlocks) * ChannelBlock;
                 long pixel0 = pixelBlock * PixelBlock;
+                if (pixelBlock != placed) FirstTaps(c, pixel0, pixels, first);
+                placed = pixelBlock;
                 if (c.FilterStride - co0 >= ChannelBlock)
-                    ForwardBlock<TwoVectors>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, pixel0, pixels, co0, streaming);
+                    ForwardBlock<TwoVectors>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, first, pixel0, pixels, co0, streaming);
                 else
-                    ForwardBlock<OneVector>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, pixel0, pixels, co0, streaming);
+                    ForwardBlock<OneVector>(c, (int*)op, (float*)pp, (float*)wp, (float*)bp, (float*)yp, first, pixel0, pixels, co0, streaming);
             }
             HostMask.EndStreaming(streaming);
         });
@@ -259,13 +264,12 @@ internal static unsafe class HostConv
 
     // 12 pixels x 16 or 32 channels. A block past the batch's last pixel repeats it (computed, not stored).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardBlock<TColumns>(in DirectConv c, int* offsets, float* p, float* w, float* bias, float* y, long pixel0, long pixels, int co0, bool streaming)
+    private static void ForwardBlock<TColumns>(in DirectConv c, int* offsets, float* p, float* w, float* bias, float* y, nint* first, long pixel0, long pixels, int co0,
+                                               bool streaming)
         where TColumns : struct, IColumns
     {
         // Allocated (and zeroed, a call) before the accumulators exist; see the end.
         var tile = stackalloc Vector512<float>[2 * PixelBlock];
-        var first = stackalloc nint[PixelBlock];
-        FirstTaps(c, pixel0, pixels, first);
         float* p0 = p + first[0], p1 = p + first[1], p2 = p + first[2], p3 = p + first[3], p4 = p + first[4], p5 = p + first[5];
         float* p6 = p + first[6], p7 = p + first[7], p8 = p + first[8], p9 = p + first[9], p10 = p + first[10], p11 = p + first[11];
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default,
