@@ -166,7 +166,7 @@ public static class Conv2dKernels
         if (algorithm == ConvAlgorithm.Auto && HostFewOutputs.TakesForward(g) && HostRoute.Of(stream) is { } few)
         {
             var taps = Scratch.Get<float>(stream, Scratch.ConvFilter, (long)g.KH * g.KW * HostFewOutputs.OutputBlock * g.InC);
-            HostFewOutputs.PadTaps(w, taps, g);
+            HostFewOutputs.TransposeTaps(w, taps, g, HostFewOutputs.OutputBlock);
             HostFewOutputs.Forward(few, x, taps, bias, y, g);
             return;
         }
@@ -194,7 +194,7 @@ public static class Conv2dKernels
         if (algorithm == ConvAlgorithm.Auto && HostFewOutputs.TakesBackwardInput(g) && HostRoute.Of(stream) is { } few)
         {
             var taps = Scratch.Get<float>(stream, Scratch.ConvFilter, (long)g.KH * g.KW * g.OutC * g.InC);
-            HostFewOutputs.TransposeTaps(w, taps, g);
+            HostFewOutputs.TransposeTaps(w, taps, g, g.OutC);
             HostFewOutputs.BackwardInput(few, dy, taps, dx, g);
             return;
         }

@@ -175,40 +175,48 @@ internal static unsafe class HostFewOutputs
         long positions = (long)g.InH * g.InW;
         HostParallel.For(cpu, positions * imageBlocks * channelBlocks, (begin, end) =>
         {
-            // A whole block's sums, then those of a three-vector rest's last vector.
-            var tile = stackalloc Vector512<float>[8 * ImageBlock];
+            var tile = stackalloc Vector512<float>[4 * ImageBlock];
             for (long item = begin; item < end; item++)
             {
-                int ci0 = (int)(item % channelBlocks) * WideBlock;
                 long rest = item / channelBlocks;
                 int position = (int)(rest % positions);
                 int n0 = (int)(rest / positions) * ImageBlock;
-                int vectors = Math.Min(4, (g.InC - ci0) / Lanes);
-                if (vectors == 4) ImageBlockSums<FourVectors>(g, (float*)dp, (float*)tp, position, n0, ci0, tile);
-                else if (vectors >= 2) ImageBlockSums<TwoVectorsWide>(g, (float*)dp, (float*)tp, position, n0, ci0, tile);
-                else ImageBlockSums<OneVectorWide>(g, (float*)dp, (float*)tp, position, n0, ci0, tile);
-                if (vectors == 3) ImageBlockSums<OneVectorWide>(g, (float*)dp, (float*)tp, position, n0, ci0 + 2 * Lanes, tile + 4 * ImageBlock);
                 int images = Math.Min(ImageBlock, g.Batch - n0);
-                for (int i = 0; i < images; i++)
+                // The item's 64 channels as four vectors; a rest of fewer as two, then one.
+                int ci0 = (int)(item % channelBlocks) * WideBlock, cEnd = Math.Min(g.InC, ci0 + WideBlock);
+                for (int c0 = ci0, vectors; c0 < cEnd; c0 += vectors * Lanes)
                 {
-                    float* target = (float*)xp + ((long)(n0 + i) * positions + position) * g.InC + ci0;
-                    for (int v = 0; v < vectors; v++)
-                        Vector512.Store(vectors == 3 && v == 2 ? tile[4 * ImageBlock + 4 * i] : tile[4 * i + v], target + v * Lanes);
+                    int left = (cEnd - c0) / Lanes;
+                    vectors = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+                    if (vectors == 4) ImageBlockSums<FourVectors>(g, (float*)dp, (float*)tp, position, n0, c0, tile);
+                    else if (vectors == 2) ImageBlockSums<TwoVectorsWide>(g, (float*)dp, (float*)tp, position, n0, c0, tile);
+                    else ImageBlockSums<OneVectorWide>(g, (float*)dp, (float*)tp, position, n0, c0, tile);
+                    for (int i = 0; i < images; i++)
+                    {
+                        float* target = (float*)xp + ((long)(n0 + i) * positions + position) * g.InC + c0;
+                        for (int v = 0; v < vectors; v++) Vector512.Store(tile[4 * i + v], target + v * Lanes);
+                    }
                 }
             }
         });
     }
 
-    /// <summary>w[kh, kw, ci, co] to taps[(kh * KW + kw) * OutC + co][ci] (<see cref="BackwardInput"/>'s filter).</summary>
-    public static void TransposeTaps(ArrayView<float> w, ArrayView<float> taps, WindowGeometry g)
+    /// <summary>
+    /// w[kh, kw, ci, co] to taps[(kh * KW + kw) * rows + co][ci], zeros for co from OutC to <paramref name="rows"/>: the
+    /// filter of <see cref="BackwardInput"/> (rows = OutC) and of <see cref="Forward"/> (rows = <see cref="OutputBlock"/>).
+    /// </summary>
+    public static void TransposeTaps(ArrayView<float> w, ArrayView<float> taps, WindowGeometry g, int rows)
     {
         Require(w, (long)g.KH * g.KW * g.InC * g.OutC, "the filter");
-        Require(taps, (long)g.KH * g.KW * g.OutC * g.InC, "the transposed filter");
+        Require(taps, (long)g.KH * g.KW * rows * g.InC, "the transposed filter");
         float* source = (float*)HostView.Address(w), target = (float*)HostView.Address(taps);
-        for (int tap = 0; tap < g.KH * g.KW; tap++, source += g.InC * g.OutC, target += g.InC * g.OutC)
+        for (int tap = 0; tap < g.KH * g.KW; tap++, source += g.InC * g.OutC, target += rows * g.InC)
+        {
+            new Span<float>(target + g.OutC * g.InC, (rows - g.OutC) * g.InC).Clear();
             for (int ci = 0; ci < g.InC; ci++)
                 for (int co = 0; co < g.OutC; co++)
                     target[co * g.InC + ci] = source[ci * g.OutC + co];
+        }
     }
 
     /// <summary>Images per input-gradient block.</summary>
@@ -369,21 +377,6 @@ internal static unsafe class HostFewOutputs
                 }
             }
         });
-    }
-
-    /// <summary>w[kh, kw, ci, co] to taps[(kh * KW + kw) * OutputBlock + co][ci], zeros for co past OutC (<see cref="Forward"/>'s filter).</summary>
-    public static void PadTaps(ArrayView<float> w, ArrayView<float> taps, WindowGeometry g)
-    {
-        Require(w, (long)g.KH * g.KW * g.InC * g.OutC, "the filter");
-        Require(taps, (long)g.KH * g.KW * OutputBlock * g.InC, "the transposed filter");
-        float* source = (float*)HostView.Address(w), target = (float*)HostView.Address(taps);
-        for (int tap = 0; tap < g.KH * g.KW; tap++, source += g.InC * g.OutC, target += OutputBlock * g.InC)
-        {
-            new Span<float>(target, OutputBlock * g.InC).Clear();
-            for (int ci = 0; ci < g.InC; ci++)
-                for (int co = 0; co < g.OutC; co++)
-                    target[co * g.InC + ci] = source[ci * g.OutC + co];
-        }
     }
 
     // The 16-lane partial sums of every output channel at output position `position` of images n0 and n0 + 1 (past the

@@ -92,17 +92,18 @@ internal static unsafe class HostMask
     /// </summary>
     public static bool Streams(long bytes) => bytes > CacheBytes / 2;
 
-    // The last-level cache (Linux names its size in sysfs); 32 MiB where it cannot be read.
+    // The last-level cache: Linux lists cpu0's caches in sysfs from L1 up, so the last index is it; 32 MiB where it
+    // cannot be read.
     private static readonly long CacheBytes = ReadCacheBytes();
 
     private static long ReadCacheBytes()
     {
         try
         {
-            string? largest = null;
+            string? last = null;
             for (int index = 0; File.Exists($"/sys/devices/system/cpu/cpu0/cache/index{index}/size"); index++)
-                largest = File.ReadAllText($"/sys/devices/system/cpu/cpu0/cache/index{index}/size").Trim();
-            if (largest is { Length: > 1 } && largest[^1] == 'K' && long.TryParse(largest[..^1], out long kib)) return kib * 1024;
+                last = File.ReadAllText($"/sys/devices/system/cpu/cpu0/cache/index{index}/size").Trim();
+            if (last is { Length: > 1 } && last[^1] == 'K' && long.TryParse(last[..^1], out long kib)) return kib * 1024;
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
