@@ -74,11 +74,15 @@ public static class Conv2dKernels
     internal static WindowGeometry Geometry(Shape input, Shape filter, Conv2dOptions options) =>
         Geometry("Conv2d", "input", input, "filter", filter, options);
 
-    /// <summary>y = conv2d(input, filter) (+ bias[Cout] broadcast over N, H, W when given).</summary>
+    /// <summary>
+    /// y = conv2d(input, filter) (+ bias[Cout] broadcast over N, H, W when given). A <c>filterCache</c> keeps what the CPU
+    /// accelerator's routes derive from the filter for the next calls, for a filter whose values do not change (see
+    /// <see cref="Conv2dFilterCache"/>); other accelerators ignore it.
+    /// </summary>
     /// <exception cref="ArgumentException">A shape disagrees with the input, the filter or the options, or a view lives on another accelerator.</exception>
     public static void Forward(AcceleratorStream stream, TensorView<float> input, TensorView<float> filter,
                                TensorView<float> output, Conv2dOptions options, TensorView<float>? bias = null,
-                               ConvAlgorithm algorithm = ConvAlgorithm.Auto)
+                               ConvAlgorithm algorithm = ConvAlgorithm.Auto, Conv2dFilterCache? filterCache = null)
     {
         const string op = "Conv2d";
         ArgumentNullException.ThrowIfNull(stream);
@@ -91,7 +95,7 @@ public static class Conv2dKernels
             CheckViews(op, stream, ("bias", b));
             ShapeCheck.Equal(op, nameof(bias), b.Shape, new Shape(g.OutC), $"[Cout] of filter {filter.Shape}");
         }
-        LaunchForward(stream, input.Data, filter.Data, bias?.Data, output.Data, g, algorithm);
+        LaunchForward(stream, input.Data, filter.Data, bias?.Data, output.Data, g, algorithm, filterCache);
     }
 
     /// <summary>dx = d(sum y*dy)/dx (Conv2DBackpropInput); inputGrad's shape names the forward input's shape.</summary>
@@ -159,7 +163,8 @@ public static class Conv2dKernels
     // ---- launches (shapes already validated) ----
 
     internal static void LaunchForward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias,
-                                       ArrayView<float> y, WindowGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
+                                       ArrayView<float> y, WindowGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto,
+                                       Conv2dFilterCache? cache = null)
     {
         int m = g.Batch * g.OutH * g.OutW;
         if ((long)m * g.OutC == 0) return;
@@ -170,14 +175,15 @@ public static class Conv2dKernels
             HostFewOutputs.Forward(few, x, taps, bias, y, g);
             return;
         }
-        if (WinogradOf(stream, algorithm, g, HostWinograd.Pays(g), "Conv2d") is { } winograd)
+        bool winogradPays = cache is null ? HostWinograd.Pays(g) : HostWinograd.PaysPrepared(g);
+        if (WinogradOf(stream, algorithm, g, winogradPays, "Conv2d") is { } winograd)
         {
-            HostWinograd.Forward(winograd, x, w, bias, y, g);
+            HostWinograd.Forward(winograd, x, w, bias, y, g, cache);
             return;
         }
         if (UsesVector(stream, algorithm))
         {
-            Conv2dVector.Forward(stream, x, w, bias, y, g, HostOf(stream, algorithm));
+            Conv2dVector.Forward(stream, x, w, bias, y, g, HostOf(stream, algorithm), cache);
             return;
         }
         var p = Gemm(ModeForward, m, g.OutC, g.KH * g.KW * g.InC);

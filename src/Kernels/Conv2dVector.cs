@@ -110,7 +110,7 @@ internal static class Conv2dVector
 
     /// <summary>y = conv2d(x, w) (+ bias) for the validated geometry; as host code when <paramref name="host"/> is given.</summary>
     internal static void Forward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias,
-                                 ArrayView<float> y, WindowGeometry g, CPUAccelerator? host = null)
+                                 ArrayView<float> y, WindowGeometry g, CPUAccelerator? host = null, Conv2dFilterCache? cache = null)
     {
         var c = Direct(g.Batch, g.InH, g.InW, g.InC, g.OutH, g.OutW, g.OutC, g);
         c.HasBias = bias is null ? 0 : 1;
@@ -121,7 +121,7 @@ internal static class Conv2dVector
             long length = (long)g.KH * g.KW * g.InC * c.FilterStride;
             filter = PadChannels(stream, w, Scratch.ConvFilter, (long)g.KH * g.KW * g.InC, g.OutC, c.FilterStride, host);
         }
-        LaunchForward(stream, x, filter, bias, y, c, host);
+        LaunchForward(stream, x, filter, bias, y, c, host, cache is null || host is null ? null : new HostConv.Prepared(cache, HostView.Address(w)));
     }
 
     /// <summary>
@@ -207,7 +207,7 @@ internal static class Conv2dVector
 
     // Copies x into the zero-bordered buffer, then runs ForwardKernel (or HostConv.Forward) over it.
     private static void LaunchForward(AcceleratorStream stream, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias,
-                                      ArrayView<float> y, DirectConv c, CPUAccelerator? host)
+                                      ArrayView<float> y, DirectConv c, CPUAccelerator? host, HostConv.Prepared? prepared = null)
     {
         // Pixel blocks run along each image's whole plane, rows included, so narrow maps (conv3's 6x6) waste no lanes.
         long lanes = (long)c.Batch * CeilDiv(c.OutH * c.OutW, PixelBlock) * CeilDiv(c.OutC, ChannelBlock);
@@ -220,7 +220,7 @@ internal static class Conv2dVector
         if (host is not null)
         {
             HostConv.PadInput(host, c, x, input);
-            HostConv.Forward(host, c, input, w, bias, y);
+            HostConv.Forward(host, c, input, w, bias, y, prepared);
             return;
         }
         stream.Accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, DirectConv>(PadInputKernel)(

@@ -61,13 +61,13 @@ internal static unsafe class HostFewOutputs
                 int tap = (int)(item / inputBlocks);
                 int ci0 = (int)(item % inputBlocks) * InputBlock;
                 bool two = g.InC - ci0 >= InputBlock;
-                if (g.OutC > TenOutputs.Count)
+                if (g.OutC > TenRows.Count)
                 {
-                    if (two) TapBlock<TwoVectors, TwelveOutputs>(g, (float*)xp, (float*)dp, tap, ci0, tile);
-                    else TapBlock<OneVector, TwelveOutputs>(g, (float*)xp, (float*)dp, tap, ci0, tile);
+                    if (two) TapBlock<TwoVectors, TwelveRows>(g, (float*)xp, (float*)dp, tap, ci0, tile);
+                    else TapBlock<OneVector, TwelveRows>(g, (float*)xp, (float*)dp, tap, ci0, tile);
                 }
-                else if (two) TapBlock<TwoVectors, TenOutputs>(g, (float*)xp, (float*)dp, tap, ci0, tile);
-                else TapBlock<OneVector, TenOutputs>(g, (float*)xp, (float*)dp, tap, ci0, tile);
+                else if (two) TapBlock<TwoVectors, TenRows>(g, (float*)xp, (float*)dp, tap, ci0, tile);
+                else TapBlock<OneVector, TenRows>(g, (float*)xp, (float*)dp, tap, ci0, tile);
                 // dw[kh, kw, ci, co] (HWIO): lane l of vector (co, v) is input channel ci0 + 16 v + l.
                 float* target = (float*)wp + ((long)tap * g.InC + ci0) * g.OutC;
                 float* values = (float*)tile;
@@ -82,7 +82,7 @@ internal static unsafe class HostFewOutputs
     // One tap's sums for input channels ci0 .. ci0 + 31 (or 15) and every output channel, into tile[2 co + v].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TapBlock<TColumns, TOutputs>(in WindowGeometry g, float* x, float* dy, int tap, int ci0, Vector512<float>* tile)
-        where TColumns : struct, IColumns where TOutputs : struct, IOutputs
+        where TColumns : struct, IColumns where TOutputs : struct, IRows
     {
         int kh = tap / g.KW, kw = tap % g.KW;
         // Output rows and columns whose tap (kh, kw) falls inside x.
@@ -134,7 +134,7 @@ internal static unsafe class HostFewOutputs
                     v = Vector512.Create(d[9]);
                     a9 = Vector512.FusedMultiplyAdd(v, x0, a9);
                     if (TColumns.Two) b9 = Vector512.FusedMultiplyAdd(v, x1, b9);
-                    if (!TOutputs.Twelve) continue;
+                    if (TOutputs.Count <= 10) continue;
                     v = Vector512.Create(d[10]);
                     a10 = Vector512.FusedMultiplyAdd(v, x0, a10);
                     if (TColumns.Two) b10 = Vector512.FusedMultiplyAdd(v, x1, b10);
@@ -295,24 +295,6 @@ internal static unsafe class HostFewOutputs
         tile[20] = a50; tile[21] = a51; tile[22] = a52; tile[23] = a53;
     }
 
-    // How many output channels a filter-gradient or forward block sums: 12, or 10 (conv3's; the other two sums, of the
-    // zero padding, are left out: their tile entries are not stored).
-    private interface IOutputs
-    {
-        static abstract bool Twelve { get; }
-    }
-
-    private struct TenOutputs : IOutputs
-    {
-        public const int Count = 10;
-        public static bool Twelve => false;
-    }
-
-    private struct TwelveOutputs : IOutputs
-    {
-        public static bool Twelve => true;
-    }
-
     private interface IWidth
     {
         static abstract int Vectors { get; }
@@ -364,8 +346,8 @@ internal static unsafe class HostFewOutputs
             {
                 int position = (int)(item % positions);
                 int n0 = (int)(item / positions) * 2;
-                if (g.OutC > TenOutputs.Count) PairSums<TwelveOutputs>(g, (float*)xp, (float*)tp, position, n0, tile);
-                else PairSums<TenOutputs>(g, (float*)xp, (float*)tp, position, n0, tile);
+                if (g.OutC > TenRows.Count) PairSums<TwelveRows>(g, (float*)xp, (float*)tp, position, n0, tile);
+                else PairSums<TenRows>(g, (float*)xp, (float*)tp, position, n0, tile);
                 for (int i = 0; i < Math.Min(2, g.Batch - n0); i++)
                 {
                     float* target = (float*)yp + ((n0 + i) * positions + position) * g.OutC;
@@ -383,7 +365,7 @@ internal static unsafe class HostFewOutputs
     // batch: n0 again, not stored), into tile[co] and tile[12 + co].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairSums<TOutputs>(in WindowGeometry g, float* x, float* taps, int position, int n0, Vector512<float>* tile)
-        where TOutputs : struct, IOutputs
+        where TOutputs : struct, IRows
     {
         int oy = position / g.OutW, ox = position % g.OutW;
         nint second = n0 + 1 < g.Batch ? (nint)g.InH * g.InW * g.InC : 0;
@@ -434,7 +416,7 @@ internal static unsafe class HostFewOutputs
                     w = Vector512.Load(wr + 9 * stride);
                     a9 = Vector512.FusedMultiplyAdd(x0, w, a9);
                     b9 = Vector512.FusedMultiplyAdd(x1, w, b9);
-                    if (!TOutputs.Twelve) continue;
+                    if (TOutputs.Count <= 10) continue;
                     w = Vector512.Load(wr + 10 * stride);
                     a10 = Vector512.FusedMultiplyAdd(x0, w, a10);
                     b10 = Vector512.FusedMultiplyAdd(x1, w, b10);

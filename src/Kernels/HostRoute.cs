@@ -154,6 +154,52 @@ internal struct TwoVectors : IColumns
 }
 
 /// <summary>
+/// A compile-time block height of the host loops: twelve rows (the default: 24 accumulators of two vectors each), or ten
+/// or eight where twelve would leave a block's last rows empty (HostConv's 49 pixels of a 7x7 image; HostWinograd's 16
+/// or 49 tiles of one 14x14 or 28x28 image; HostFewOutputs' ten output channels of conv3, where the other two sums
+/// would be of zero padding and are not stored).
+/// </summary>
+internal interface IRows
+{
+    static abstract int Count { get; }
+}
+
+/// <summary>Eight rows per block.</summary>
+internal struct EightRows : IRows
+{
+    public static int Count => 8;
+}
+
+/// <summary>Ten rows per block.</summary>
+internal struct TenRows : IRows
+{
+    public static int Count => 10;
+}
+
+/// <summary>Twelve rows per block.</summary>
+internal struct TwelveRows : IRows
+{
+    public static int Count => 12;
+}
+
+/// <summary>Block heights for the host loops.</summary>
+internal static class BlockRows
+{
+    /// <summary>
+    /// Of 12, 10 and 8 rows per block, the one that computes the fewest rows for <paramref name="count"/> (the larger on a
+    /// tie, and 12 unless another saves at least a tenth: a shorter block reads its weights for fewer rows).
+    /// </summary>
+    public static int For(long count)
+    {
+        long Computed(int rows) => (count + rows - 1) / rows * rows;
+        int best = 12;
+        foreach (int rows in (ReadOnlySpan<int>)[10, 8])
+            if (10 * Computed(rows) <= 9 * Computed(best)) best = rows;
+        return best;
+    }
+}
+
+/// <summary>
 /// Per-thread scratch memory of the host routes, kept from one call to the next: glibc maps every allocation above
 /// 128 KiB afresh and unmaps it when freed, so a megabyte of transforms allocated per call costs page faults and
 /// zeroing on every call (a tenth of a small convolution's time). A slot is one buffer per thread, grown when a call

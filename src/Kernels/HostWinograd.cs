@@ -93,12 +93,28 @@ internal static unsafe class HostWinograd
         return 4 * tiles >= g.InC + g.OutC;
     }
 
-    /// <summary>y = conv2d(x, w) (+ bias).</summary>
-    public static void Forward(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias, ArrayView<float> y, WindowGeometry g)
+    /// <summary>
+    /// Whether Auto takes it when the transformed filter is cached (<see cref="Conv2dFilterCache"/>): no transform per call
+    /// to repay, only the transformed filter to read (four times the filter's bytes for 3x3, 36/9). Measured here (2
+    /// cores, filters from memory as a network's layers read them): one 14x14 image at 256 channels (16 tiles) took 0.7
+    /// ms against the direct route's 1.4 ms. One 7x7 image at 512 channels (4 tiles) took 1.3 ms against 1.6 ms in quiet
+    /// runs but lost in runs where other tenants' traffic slowed memory (its transform is 38 MB a layer), and a whole
+    /// ResNet-18 pass ran no faster for it. Hence at least 16 counted tiles (a 5x5 tile counts three times).
+    /// </summary>
+    public static bool PaysPrepared(WindowGeometry g) =>
+        Fits(g) && g.InC >= 16 && g.OutC >= 8 && (long)g.Batch * CeilDiv(g.OutH, TileSide) * CeilDiv(g.OutW, TileSide) * (g.KH == 5 ? 3 : 1) >= 16;
+
+    /// <summary>y = conv2d(x, w) (+ bias); with a cache, the filter's transform is made once and kept there.</summary>
+    public static void Forward(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> w, ArrayView<float>? bias, ArrayView<float> y, WindowGeometry g,
+                               Conv2dFilterCache? cache = null)
     {
         var p = new Problem(For(g.KH), HostView.Address(x), g.Batch, g.InH, g.InW, g.InC, g.OutC, g.PadTop, g.PadLeft, g.OutH, g.OutW,
                             bias is { } b ? HostView.Address(b) : 0, HostView.Address(y));
-        Convolve(cpu, p, new Filter(HostView.Address(w), g.KH, g.InC, g.OutC, Flip: false));
+        var filter = new Filter(HostView.Address(w), g.KH, g.InC, g.OutC, Flip: false);
+        int columns = CeilDiv(p.CoutP, ColumnBlock);
+        float* prepared = cache is null ? null : cache.Get(Conv2dFilterCache.Winograd, filter.Address, new(g.KH, g.KW, g.InC, g.OutC, 0),
+            (long)columns * For(g.KH).Points * g.InC * ColumnBlock, u => TransformFilterByColumns(cpu, filter, (float*)u));
+        Convolve(cpu, p, filter, prepared);
     }
 
     /// <summary>dx from dy and w: the forward pass over dy with w turned 180 degrees, its channels swapped, and padding r - 1 - pad.</summary>
@@ -208,24 +224,29 @@ internal static unsafe class HostWinograd
 
     // ---- the forward pass (and the input gradient) ----
 
-    // y[N, outH, outW, cout] = conv(src[N, inH, inW, cin], filter).
-    private static void Convolve(CPUAccelerator cpu, Problem p, Filter filter)
+    // y[N, outH, outW, cout] = conv(src[N, inH, inW, cin], filter), with the filter's transform made here or `prepared`
+    // (by columns, TransformFilterByColumns).
+    private static void Convolve(CPUAccelerator cpu, Problem p, Filter filter, float* prepared = null)
     {
         long batches = (p.Tiles + p.Tiling.ForwardBatch - 1) / p.Tiling.ForwardBatch;
         // Above 256 x 256 channels the transformed filter (36 or 64 points of it) outgrows the caches that batches share.
         bool wide = (long)p.Cin * p.CoutP > 256 * 256;
         if ((batches >= 2 * Environment.ProcessorCount && !wide) || cpu.IsSequential)
-            ConvolveBatches(cpu, p, TransformFilter(cpu, filter), batches);
+        {
+            var u = prepared != null
+                ? FilterColumns.Of(prepared, columnMajor: true, p.Tiling.Points, p.Cin, p.CoutP)
+                : FilterColumns.Of(TransformFilter(cpu, filter), columnMajor: false, p.Tiling.Points, p.Cin, p.CoutP);
+            ConvolveBatches(cpu, p, u, batches);
+        }
         else
-            ConvolveColumns(cpu, p, filter);
+            ConvolveColumns(cpu, p, filter, prepared);
     }
 
     // Parallel over batches of tiles: each part transforms its tiles, runs every point's GEMM over all output channels and
     // transforms the products back, the batch's working set in L2.
-    private static void ConvolveBatches(CPUAccelerator cpu, Problem p, float* u, long batches)
+    private static void ConvolveBatches(CPUAccelerator cpu, Problem p, FilterColumns u, long batches)
     {
         int points = p.Tiling.Points, forwardBatch = p.Tiling.ForwardBatch;
-        nint up = (nint)u;
         HostParallel.For(cpu, batches, (begin, end) =>
         {
             // Each transformed point's plane one cache line longer than its tiles need: planes a power-of-two multiple of
@@ -240,7 +261,7 @@ internal static unsafe class HostWinograd
                 long t0 = batchIndex * forwardBatch;
                 int count = (int)Math.Min(forwardBatch, p.Tiles - t0);
                 TransformTiles(p, t0, 0, count, v, vPlane);
-                PointGemms(p, v, vPlane, count, (float*)up, p.CoutP, 0, p.CoutP, products, mPlane, p.CoutP);
+                PointGemms(p, v, vPlane, count, u, 0, p.CoutP, products, mPlane, p.CoutP);
                 StoreTiles(p, t0, count, products, mPlane, p.CoutP, 0, p.CoutP, block);
             }
         });
@@ -249,9 +270,11 @@ internal static unsafe class HostWinograd
     // Few tile batches for the cores (wide layers on small planes: 7x7 at 512 channels is 4 tiles an image): all tiles'
     // transforms first, in parallel, then parallel over 32-channel column blocks, each through every point's GEMM and
     // the transform back, so both cores stay busy. Each part transforms its columns of the filter itself, into its own
-    // scratch: at 512 channels the whole transformed filter (38 MB) would go to memory and back.
-    private static void ConvolveColumns(CPUAccelerator cpu, Problem p, Filter filter)
+    // scratch: at 512 channels the whole transformed filter (38 MB) would go to memory and back. A `prepared` transform
+    // (u[point][ci][coutP]) is read in place instead.
+    private static void ConvolveColumns(CPUAccelerator cpu, Problem p, Filter filter, float* prepared)
     {
+        nint pu = (nint)prepared;
         int points = p.Tiling.Points;
         // Tiles per round: the transformed tiles of a round within 8 MB.
         long perRound = Math.Max(RowBlock, 8L * 1024 * 1024 / sizeof(float) / ((long)points * p.CinP) / RowBlock * RowBlock);
@@ -274,9 +297,10 @@ internal static unsafe class HostWinograd
                     for (long column = begin; column < end; column++)
                     {
                         int co0 = (int)column * ColumnBlock, co1 = Math.Min(co0 + ColumnBlock, p.CoutP);
-                        // u[point][ci][0 .. 32) = the transformed filter's columns co0 .. co1.
-                        TransformFilterColumns(filter, 0, filter.Cin, co0, co1, u - co0, ColumnBlock);
-                        PointGemms(p, (float*)vp, vPlane, count, u - co0, ColumnBlock, co0, co1, products, mPlane, ColumnBlock);
+                        // u[point][ci][0 .. 32) = the transformed filter's columns co0 .. co1, cached or made here.
+                        float* columnU = pu != 0 ? (float*)pu + column * points * p.Cin * ColumnBlock : u;
+                        if (pu == 0) TransformFilterColumns(filter, 0, filter.Cin, co0, co1, u - co0, ColumnBlock);
+                        PointGemms(p, (float*)vp, vPlane, count, FilterColumns.Column(columnU, co0), co0, co1, products, mPlane, ColumnBlock);
                         StoreTiles(p, t0, count, products, mPlane, ColumnBlock, co0, co1 - co0, block);
                     }
                 });
@@ -301,27 +325,44 @@ internal static unsafe class HostWinograd
     }
 
     // c[point * cPlane + t * ldc + (co - first)] = the products of `count` tiles' transforms with the transformed filter's
-    // columns first .. last (a multiple of 16 apart; u[(point * cin + ci) * ldu + co]), for every point: 12 tiles x 32
-    // columns per block, columns fastest.
-    private static void PointGemms(in Problem p, float* v, long vPlane, int count, float* u, int ldu, int first, int last, float* c, long cPlane, int ldc)
+    // columns first .. last (multiples of 32, or the end), for every point: 12 tiles x 32 columns per block, columns
+    // fastest (or 10 or 8 tiles, where that computes fewer: one 14x14 image's 16 tiles).
+    private static void PointGemms(in Problem p, float* v, long vPlane, int count, in FilterColumns u, int first, int last, float* c, long cPlane, int ldc)
     {
+        int block = BlockRows.For(count);
         for (int point = 0; point < p.Tiling.Points; point++)
         {
             float* a = v + point * vPlane;
-            float* b = u + (long)point * p.Cin * ldu;
             float* target = c + point * cPlane - first;
-            for (int row0 = 0; row0 < count; row0 += RowBlock)
+            for (int row0 = 0; row0 < count; row0 += block)
             {
-                int rows = Math.Min(RowBlock, count - row0);
+                int rows = Math.Min(block, count - row0);
                 for (int co0 = first; co0 < last; co0 += ColumnBlock)
-                {
-                    if (last - co0 >= ColumnBlock)
-                        Gemm<TwoVectors>(a + (long)row0 * p.CinP, p.CinP, rows, p.Cin, b + co0, ldu, target + (long)row0 * ldc + co0, ldc);
-                    else
-                        Gemm<OneVector>(a + (long)row0 * p.CinP, p.CinP, rows, p.Cin, b + co0, ldu, target + (long)row0 * ldc + co0, ldc);
-                }
+                    Gemm(a + (long)row0 * p.CinP, p.CinP, rows, block, p.Cin, u.At(point, p.Cin, co0), u.Ldu, target + (long)row0 * ldc + co0, ldc, last - co0 >= ColumnBlock);
             }
         }
+    }
+
+    /// <summary>
+    /// Where a transformed filter lies: (point, ci, co) at U + (co / 32) * ColumnStride + (point * Cin + ci) * Ldu + co % 32.
+    /// The transform made per call is one block of rows (ColumnStride 32, Ldu = CoutP); a cached one (and a part's own
+    /// columns) is one block per 32 columns (Ldu 32), so that each column block's values lie in one run.
+    /// </summary>
+    private readonly struct FilterColumns(float* u, int ldu, long columnStride)
+    {
+        public readonly int Ldu = ldu;
+        private readonly float* _u = u;
+        private readonly long _columnStride = columnStride;
+
+        /// <summary>The transformed filter of a whole cached or per-call transform (see <see cref="TransformFilter"/>).</summary>
+        public static FilterColumns Of(float* u, bool columnMajor, int points, int cin, int coutP) =>
+            columnMajor ? new(u, ColumnBlock, (long)points * cin * ColumnBlock) : new(u, coutP, ColumnBlock);
+
+        /// <summary>Column block co0 / 32 alone at <paramref name="u"/> (Ldu 32).</summary>
+        public static FilterColumns Column(float* u, int co0) => new(u - co0, ColumnBlock, ColumnBlock);
+
+        /// <summary>The first of point's rows of the column block that starts at co0 (a multiple of 32).</summary>
+        public float* At(int point, int cin, int co0) => _u + (co0 / ColumnBlock) * _columnStride + (long)point * cin * Ldu + co0 % ColumnBlock;
     }
 
     // y's 4x4 outputs of tiles t0 .. t0 + count, channels co0 .. co0 + width (cut to cout), + bias, from the products
@@ -389,6 +430,22 @@ internal static unsafe class HostWinograd
         nint up = (nint)u;
         HostParallel.For(cpu, filter.Cin, (begin, end) => TransformFilterColumns(filter, (int)begin, (int)end, 0, coutP, (float*)up, coutP));
         return u;
+    }
+
+    // The transform in blocks of 32 columns (FilterColumns.Of(.., columnMajor: true, ..)), into `target`; in parallel.
+    private static void TransformFilterByColumns(CPUAccelerator cpu, Filter filter, float* target)
+    {
+        int coutP = RoundUp(filter.Cout, Lanes), points = For(filter.R).Points;
+        nint tp = (nint)target;
+        HostParallel.For(cpu, CeilDiv(coutP, ColumnBlock), (begin, end) =>
+        {
+            for (long column = begin; column < end; column++)
+            {
+                int co0 = (int)column * ColumnBlock;
+                TransformFilterColumns(filter, 0, filter.Cin, co0, Math.Min(co0 + ColumnBlock, coutP),
+                                       (float*)tp + column * points * filter.Cin * ColumnBlock - co0, ColumnBlock);
+            }
+        });
     }
 
     // u[(point * cin + ci) * ldu + co] = (G g GT)[point] of (ci, co) for ci in [ciBegin, ciEnd), co in [co0, co1) (16 at a
@@ -673,12 +730,26 @@ internal static unsafe class HostWinograd
         r[3 * rStep] = Vector512.FusedMultiplyAdd(Vector512.Create(8f), t2, Vector512.FusedMultiplyAdd(Vector512.Create(0.125f), t3, t1)) + d[7 * step];
     }
 
-    // ---- GEMM blocks (12 rows x 16 or 32 columns) ----
+    // ---- GEMM blocks (12, 10 or 8 rows x 16 or 32 columns) ----
+
+    // A block of `block` rows, 32 columns when `two`, else 16.
+    private static void Gemm(float* a, nint lda, int rows, int block, int k, float* b, nint ldb, float* c, nint ldc, bool two)
+    {
+        switch (block)
+        {
+            case 8 when two: Gemm<TwoVectors, EightRows>(a, lda, rows, k, b, ldb, c, ldc); break;
+            case 8: Gemm<OneVector, EightRows>(a, lda, rows, k, b, ldb, c, ldc); break;
+            case 10 when two: Gemm<TwoVectors, TenRows>(a, lda, rows, k, b, ldb, c, ldc); break;
+            case 10: Gemm<OneVector, TenRows>(a, lda, rows, k, b, ldb, c, ldc); break;
+            case 12 when two: Gemm<TwoVectors, TwelveRows>(a, lda, rows, k, b, ldb, c, ldc); break;
+            default: Gemm<OneVector, TwelveRows>(a, lda, rows, k, b, ldb, c, ldc); break;
+        }
+    }
 
     // c[i][0..cols) = sum over k of a[i * lda + k] * b[k * ldb + ..] for i < rows (rows past `rows` repeat the last row).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Gemm<TColumns>(float* a, nint lda, int rows, int k, float* b, nint ldb, float* c, nint ldc)
-        where TColumns : struct, IColumns
+    private static void Gemm<TColumns, TRows>(float* a, nint lda, int rows, int k, float* b, nint ldb, float* c, nint ldc)
+        where TColumns : struct, IColumns where TRows : struct, IRows
     {
         // Allocated (and zeroed, a call) before the accumulators exist; see HostConv.ForwardBlock.
         var tile = stackalloc Vector512<float>[2 * RowBlock];
@@ -718,12 +789,14 @@ internal static unsafe class HostWinograd
             v = Vector512.Create(p7[i]);
             a7 = Vector512.FusedMultiplyAdd(v, w0, a7);
             if (TColumns.Two) b7 = Vector512.FusedMultiplyAdd(v, w1, b7);
+            if (TRows.Count <= 8) continue;
             v = Vector512.Create(p8[i]);
             a8 = Vector512.FusedMultiplyAdd(v, w0, a8);
             if (TColumns.Two) b8 = Vector512.FusedMultiplyAdd(v, w1, b8);
             v = Vector512.Create(p9[i]);
             a9 = Vector512.FusedMultiplyAdd(v, w0, a9);
             if (TColumns.Two) b9 = Vector512.FusedMultiplyAdd(v, w1, b9);
+            if (TRows.Count <= 10) continue;
             v = Vector512.Create(p10[i]);
             a10 = Vector512.FusedMultiplyAdd(v, w0, a10);
             if (TColumns.Two) b10 = Vector512.FusedMultiplyAdd(v, w1, b10);

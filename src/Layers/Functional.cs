@@ -22,10 +22,23 @@ public static partial class Functional
 {
     // ---- convolution ------------------------------------------------------------------------------------------
 
-    /// <summary>tf.nn.conv2d (NHWC input, HWIO filter), plus an optional bias added per output channel.</summary>
-    /// <exception cref="ArgumentException">Shapes, dtypes or accelerators do not fit (the message names the op, the shapes and the rule).</exception>
-    public static Tensor Conv2d(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null) =>
-        Convolve("Conv2d", input, filter, stride, padding, dilation, bias, relu: false);
+    /// <summary>
+    /// tf.nn.conv2d (NHWC input, HWIO filter), plus an optional bias added per output channel. A <c>filterCache</c> keeps
+    /// what the CPU accelerator derives from a filter whose values do not change (an inference model's weights) for the
+    /// next calls (see <see cref="GpuDeconv.Kernels.Conv2dFilterCache"/>); gradients flow as without it.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// Shapes, dtypes or accelerators do not fit (the message names the op, the shapes and the rule), or a filter cache is
+    /// given for a filter that requires a gradient (one being trained changes its values).
+    /// </exception>
+    public static Tensor Conv2d(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null,
+                                Conv2dFilterCache? filterCache = null)
+    {
+        if (filterCache is not null && filter.RequiresGrad)
+            throw new ArgumentException($"Conv2d: a filter cache keeps values derived from the filter {filter.Shape}, but the filter requires a gradient " +
+                "(it is being trained, so its values change); pass no cache for it.", nameof(filterCache));
+        return Convolve("Conv2d", input, filter, stride, padding, dilation, bias, relu: false, filterCache);
+    }
 
     /// <summary>
     /// relu(tf.nn.conv2d(input, filter) + bias) as one op: the same values and gradients as <see cref="Relu"/> of
@@ -37,10 +50,11 @@ public static partial class Functional
     public static Tensor Conv2dRelu(Tensor input, Tensor filter, Size2d? stride = null, Padding padding = Padding.Same, Size2d? dilation = null, Tensor? bias = null) =>
         Convolve("Conv2dRelu", input, filter, stride, padding, dilation, bias, relu: true);
 
-    private static Tensor Convolve(string op, Tensor input, Tensor filter, Size2d? stride, Padding padding, Size2d? dilation, Tensor? bias, bool relu)
+    private static Tensor Convolve(string op, Tensor input, Tensor filter, Size2d? stride, Padding padding, Size2d? dilation, Tensor? bias, bool relu,
+                                   Conv2dFilterCache? filterCache = null)
     {
         var options = new Conv2dOptions(stride ?? 1, padding, dilation ?? 1);
-        var output = ConvolveForward(op, input, filter, bias, options, relu);
+        var output = ConvolveForward(op, input, filter, bias, options, relu, filterCache);
         return Autograd.Record(output, ConvolutionParents(input, filter, bias), grad =>
         {
             // The backward pass owns grad alone (Tensor.Backward), so the ReLU masks it in place.
@@ -99,7 +113,8 @@ public static partial class Functional
     }
 
     // Checks the operands and runs conv2d (+ bias) and, when asked, the ReLU in place.
-    private static Tensor ConvolveForward(string op, Tensor input, Tensor filter, Tensor? bias, Conv2dOptions options, bool relu)
+    private static Tensor ConvolveForward(string op, Tensor input, Tensor filter, Tensor? bias, Conv2dOptions options, bool relu,
+                                          Conv2dFilterCache? filterCache = null)
     {
         RequireFloat(op, (nameof(input), input), (nameof(filter), filter));
         RequireSameAccelerator(op, (nameof(input), input), (nameof(filter), filter));
@@ -109,7 +124,7 @@ public static partial class Functional
             RequireSameAccelerator(op, (nameof(input), input), (nameof(bias), bias));
         }
         var output = Tensor.Empty(input.Accelerator, KernelConv2d.OutputShape(input.Shape, filter.Shape, options));
-        KernelConv2d.Forward(input.Stream, input.View, filter.View, output.View, options, bias?.View);
+        KernelConv2d.Forward(input.Stream, input.View, filter.View, output.View, options, bias?.View, filterCache: filterCache);
         if (relu) Activations.Relu(input.Stream, output.View, output.View);
         return output;
     }

@@ -356,7 +356,156 @@ public sealed class Conv2dTests
         (new(2, 15, 16, 1), new(3, 11, 1, 20), new(2, Padding.Valid)),
         (new(2, 8, 8, 1), new(3, 3, 1, 6), new(1, Padding.Same)),
         (new(2, 9, 13, 2), new(3, 4, 2, 20), new(2, Padding.Same)),
+        // 49 pixels: the forward pass in blocks of ten.
+        (new(1, 7, 7, 64), new(3, 3, 64, 40), new(1, Padding.Same)),
     ];
+
+    // Filters above 1 MB, which the host forward pass runs in chunks of filter rows over groups of channel and pixel blocks:
+    // 49 pixels in blocks of ten with a 16-channel last block; 162 pixels in blocks of twelve with 200 channels (a tail
+    // inside a vector); VALID stride 2 onto 7x7 with 300 input channels (a part chunk at the end); 16 pixels and 512
+    // channels, four channel blocks per group.
+    public static readonly (Shape X, Shape W, Conv2dOptions O)[] LargeFilterCases =
+    [
+        (new(1, 7, 7, 256), new(3, 3, 256, 144), new(1, Padding.Same)),
+        (new(2, 9, 9, 160), new(3, 3, 160, 200), new(1, Padding.Same)),
+        (new(1, 15, 15, 300), new(3, 3, 300, 128), new(2, Padding.Valid)),
+        (new(1, 4, 4, 128), new(3, 3, 128, 512), new(1, Padding.Same)),
+    ];
+
+    [Fact]
+    public void HostForwardOfLargeFiltersGivesTheVectorKernelsBits()
+    {
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        for (int i = 0; i < LargeFilterCases.Length; i++)
+        {
+            var (xs, ws, o) = LargeFilterCases[i];
+            Assert.True((long)ws.Size * sizeof(float) > 1 << 20, $"case {i} must have a filter above 1 MB");
+            var x = Host.Random(1700 + i, xs.Size);
+            var w = Host.Random(1710 + i, ws.Size);
+            var bias = Host.Random(1720 + i, ws[3]);
+            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Vector), ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, ConvAlgorithm.Host),
+                $"large filter {i}: x {xs}, w {ws}, {o}");
+        }
+    }
+
+    // Filters that Conv2dFilterCache keeps derived forms of: Winograd over one image's 16 tiles (by columns: 40 outputs,
+    // a 16-wide last column block), 160 tiles in batches (20 outputs), a 5x5 filter; the direct route's repacked large
+    // filters (LargeFilterCases).
+    public static readonly (Shape X, Shape W, Conv2dOptions O, ConvAlgorithm Algorithm)[] CachedCases =
+    [
+        (new(1, 14, 14, 64), new(3, 3, 64, 40), new(1, Padding.Same), ConvAlgorithm.Winograd),
+        (new(10, 16, 16, 16), new(3, 3, 16, 20), new(1, Padding.Same), ConvAlgorithm.Winograd),
+        (new(2, 12, 12, 24), new(5, 5, 24, 40), new(1, Padding.Valid), ConvAlgorithm.Winograd),
+        .. LargeFilterCases.Select(c => (c.X, c.W, c.O, ConvAlgorithm.Host)),
+    ];
+
+    [Fact]
+    public void CachedFiltersGiveTheBitsOfFiltersPreparedPerCall()
+    {
+        // A cache keeps what the route would make on every call (the same transform, the same repacking), so each call with
+        // it, the first (which fills it) and the next (which reads it), gives the uncached call's bits, on any thread count.
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        using var sequential = ((CPUDevice)cpu.Device).CreateCPUAccelerator(cpu.Context, CPUAcceleratorMode.Sequential);
+        for (int i = 0; i < CachedCases.Length; i++)
+        {
+            var (xs, ws, o, algorithm) = CachedCases[i];
+            var x = Host.Random(1900 + i, xs.Size);
+            var w = Host.Random(1920 + i, ws.Size);
+            var bias = Host.Random(1940 + i, ws[3]);
+            var expected = ConvRunner.Forward(cpu, x, xs, w, ws, o, bias, algorithm);
+            foreach (var acc in new Accelerator[] { cpu, sequential })
+            {
+                var (first, second, bytes) = RunCached(acc, x, xs, w, ws, o, bias, algorithm);
+                string what = $"cached case {i} ({algorithm}, {(acc == cpu ? "parallel" : "sequential")}): x {xs}, w {ws}, {o}";
+                Check.Equal<float>(expected, first, $"{what}, first call");
+                Check.Equal<float>(expected, second, $"{what}, second call");
+                Assert.True(bytes >= ws.Size * sizeof(float), $"{what}: the cache holds {bytes} bytes, less than the filter");
+            }
+        }
+    }
+
+    [Fact]
+    public void AutoTakesWinogradForOneSmallImageWhenTheTransformIsCached()
+    {
+        // One 14x14 image at 64 channels is 16 tiles: too few to repay a transform made per call (Auto runs it directly), enough
+        // once the transform is kept. The cached Auto result is the Winograd route's, bit for bit.
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        Shape xs = new(1, 14, 14, 64), ws = new(3, 3, 64, 64);
+        var o = new Conv2dOptions(1, Padding.Same);
+        var x = Host.Random(1960, xs.Size);
+        var w = Host.Random(1961, ws.Size);
+        var winograd = ConvRunner.Forward(cpu, x, xs, w, ws, o, null, ConvAlgorithm.Winograd);
+        Assert.NotEqual(winograd, ConvRunner.Forward(cpu, x, xs, w, ws, o, null, ConvAlgorithm.Auto));
+        Check.Equal<float>(winograd, RunCached(cpu, x, xs, w, ws, o, null, ConvAlgorithm.Auto).Second, "Auto with a cached transform vs Winograd");
+    }
+
+    [Fact]
+    public void ACacheUsedWithAnotherFilterRemakesWhatItKeeps()
+    {
+        // The cache knows its filter by memory and shape: a second filter (another buffer) gets its own transform, not the first's.
+        var cpu = TestAccelerators.Cpu;
+        RequireHostRoute(cpu);
+        var (xs, ws, o, algorithm) = CachedCases[0];
+        var x = Host.Random(1970, xs.Size);
+        float[] w1 = Host.Random(1971, ws.Size), w2 = Host.Random(1972, ws.Size);
+        var ys = Conv2dKernels.OutputShape(xs, ws, o);
+        using var cache = new Conv2dFilterCache();
+        using var stream = cpu.CreateStream();
+        var (xBuffer, xView) = Host.Upload(cpu, x, xs);
+        var (w1Buffer, w1View) = Host.Upload(cpu, w1, ws);
+        var (w2Buffer, w2View) = Host.Upload(cpu, w2, ws);
+        var (yBuffer, yView) = Host.Allocate<float>(cpu, ys);
+        using (xBuffer)
+        using (w1Buffer)
+        using (w2Buffer)
+        using (yBuffer)
+        {
+            Conv2dKernels.Forward(stream, xView, w1View, yView, o, algorithm: algorithm, filterCache: cache);
+            Conv2dKernels.Forward(stream, xView, w2View, yView, o, algorithm: algorithm, filterCache: cache);
+            stream.Synchronize();
+            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w2, ws, o, null, algorithm), Host.Download(yView), "the second filter through a cache the first filled");
+        }
+        cache.Dispose();
+        Assert.Equal(0, cache.Bytes);
+        Assert.Throws<ObjectDisposedException>(() => RunCached(cpu, x, xs, w1, ws, o, null, algorithm, cache));
+    }
+
+    // Two forward calls with one cache and one filter buffer; the outputs and the bytes the cache then holds.
+    private static (float[] First, float[] Second, long Bytes) RunCached(Accelerator acc, float[] x, Shape xs, float[] w, Shape ws, Conv2dOptions o,
+                                                                         float[]? bias, ConvAlgorithm algorithm, Conv2dFilterCache? given = null)
+    {
+        var ys = Conv2dKernels.OutputShape(xs, ws, o);
+        var cache = given ?? new Conv2dFilterCache();
+        using var stream = acc.CreateStream();
+        var (xBuffer, xView) = Host.Upload(acc, x, xs);
+        var (wBuffer, wView) = Host.Upload(acc, w, ws);
+        var (bBuffer, bView) = Host.Upload(acc, bias ?? [0f], new Shape(bias?.Length ?? 1));
+        var (yBuffer, yView) = Host.Allocate<float>(acc, ys);
+        try
+        {
+            float[] Call()
+            {
+                Conv2dKernels.Forward(stream, xView, wView, yView, o, bias is null ? null : bView, algorithm, cache);
+                stream.Synchronize();
+                return Host.Download(yView);
+            }
+            var first = Call();
+            var second = Call();
+            return (first, second, cache.Bytes);
+        }
+        finally
+        {
+            xBuffer.Dispose();
+            wBuffer.Dispose();
+            bBuffer.Dispose();
+            yBuffer.Dispose();
+            Scratch.Release(stream);
+            if (given is null) cache.Dispose();
+        }
+    }
 
     [Fact]
     public void HostRouteGivesTheVectorKernelsBits()

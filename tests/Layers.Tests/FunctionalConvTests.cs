@@ -35,6 +35,29 @@ public sealed class FunctionalConvTests
             [.. inputs]);
     }
 
+    [Theory, MemberData(nameof(TestAccelerators.Names), MemberType = typeof(TestAccelerators))]
+    public void Conv2dWithAFilterCacheKeepsValuesAndGradients(string name)
+    {
+        // A cache changes nothing a caller sees: the same output (the CPU accelerator makes the same transform either way),
+        // the input gradient still flows; and a filter that is being trained is refused one, naming why.
+        var acc = TestAccelerators.Get(name);
+        using var scope = new TensorScope();
+        using var cache = new Conv2dFilterCache();
+        var filter = Tensor.FromArray(acc, TestData.Uniform(21, 3 * 3 * 16 * 8), [3, 3, 16, 8]);
+        var x = Tensor.FromArray(acc, TestData.Uniform(22, 2 * 6 * 6 * 16), [2, 6, 6, 16], requiresGrad: true);
+        var plain = Functional.Conv2d(x, filter).ToArray();
+        for (int call = 0; call < 2; call++)
+            Assert.Equal(plain, Functional.Conv2d(x, filter, filterCache: cache).ToArray());
+        var y = Functional.Conv2d(x, filter, filterCache: cache);
+        y.Backward(Tensor.FromArray(acc, TestData.Uniform(23, (int)y.Shape.Size), y.Shape));
+        Assert.NotNull(x.Grad);
+
+        var trained = Tensor.FromArray(acc, TestData.Uniform(24, 3 * 3 * 16 * 8), [3, 3, 16, 8], requiresGrad: true);
+        var error = Assert.Throws<ArgumentException>(() => Functional.Conv2d(x, trained, filterCache: cache));
+        Assert.Contains("requires a gradient", error.Message);
+        Assert.Equal("filterCache", error.ParamName);
+    }
+
     [Theory, MemberData(nameof(ConvCases))]
     public void Conv2dReluMatchesReluOfConv2dAndFiniteDifferences(string name, int sh, int sw, bool same, bool withBias)
     {

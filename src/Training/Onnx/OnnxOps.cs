@@ -1,4 +1,5 @@
 using GpuDeconv.Compute;
+using GpuDeconv.Kernels;
 using GpuDeconv.Layers;
 using GpuDeconv.Training.Onnx.Proto;
 
@@ -148,10 +149,16 @@ internal abstract class OnnxOp(string name, string opType, string[] inputs, stri
     }
 }
 
-/// <summary>Conv (with a folded BatchNormalization when one follows), HWIO filter on the accelerator.</summary>
+/// <summary>
+/// Conv (with a folded BatchNormalization when one follows), HWIO filter on the accelerator. The weights are constants,
+/// so an untraced pass keeps what the CPU accelerator derives from them (a Winograd transform, repacked columns) from
+/// one call to the next (Conv2dFilterCache).
+/// </summary>
 internal sealed class ConvOp(string name, string[] inputs, string[] outputs, OnnxWindow window, Tensor filter, Tensor? bias)
     : OnnxOp(name, "Conv", inputs, outputs)
 {
+    private readonly Conv2dFilterCache _cache = new();
+
     public Tensor Filter { get; } = filter;
     public Tensor? Bias { get; } = bias;
     public override bool IsLayer => true;
@@ -164,7 +171,7 @@ internal sealed class ConvOp(string name, string[] inputs, string[] outputs, Onn
         var (padding, pads) = Resolve(window, input);
         var padded = Pad(input, pads, 0f, trace);
         var output = trace is null
-            ? Functional.Conv2d(padded, Filter, window.Stride, padding, window.Dilation, Bias)
+            ? Functional.Conv2d(padded, Filter, window.Stride, padding, window.Dilation, Bias, Filter.RequiresGrad ? null : _cache)
             : trace.Conv2d(padded, Filter, window.Stride, padding, window.Dilation, Bias);
         FreePad(padded, input, trace);
         return [output];
@@ -174,6 +181,7 @@ internal sealed class ConvOp(string name, string[] inputs, string[] outputs, Onn
     {
         Filter.Dispose();
         Bias?.Dispose();
+        _cache.Dispose();
     }
 }
 
