@@ -111,7 +111,7 @@ internal static unsafe class HostMask
     }
 }
 
-/// <summary>Splits host-route work over the cores, as the CPU accelerator splits a launch.</summary>
+/// <summary>Splits host-route work over the cores (CpuWorkers: spinning threads, no wake-up per call), as the CPU accelerator splits a launch.</summary>
 internal static class HostParallel
 {
     // Parts per core, so that uneven parts balance.
@@ -128,7 +128,7 @@ internal static class HostParallel
             return;
         }
         int parts = (int)Math.Min(count, (long)cores * PartsPerCore);
-        Parallel.For(0, parts, i => range(count * i / parts, count * (i + 1) / parts));
+        CpuWorkers.For(parts, i => range(count * i / parts, count * (i + 1) / parts));
     }
 }
 
