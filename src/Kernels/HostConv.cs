@@ -103,7 +103,8 @@ internal static unsafe class HostConv
     // a group's 128 to 1024 bytes of every 2 KB row came from memory at a fraction of its bandwidth. Measured here (2
     // cores, 7x7 x 512 -> 512, batch 1, the filter from memory as a network's layers read it): 2.3 ms with each
     // 32-column block running its pixel blocks over all the terms; 1.8 ms with groups of columns read in place,
-    // chunks and a software prefetch of the next chunk; the filter in cache took 1.2 ms.
+    // chunks and a software prefetch of the next chunk; 1.5-1.7 ms repacked (per call or kept in a Conv2dFilterCache);
+    // the filter in cache took 1.2 ms.
     private static void ForwardFilterMajor(CPUAccelerator cpu, DirectConv c, int* offsets, nint pp, nint wp, nint bp, nint yp, long pixels,
                                            int blockPixels, int channelBlocks, bool streaming, Prepared? prepared)
     {

@@ -453,20 +453,15 @@ public sealed class Conv2dTests
         float[] w1 = Host.Random(1971, ws.Size), w2 = Host.Random(1972, ws.Size);
         var ys = Conv2dKernels.OutputShape(xs, ws, o);
         using var cache = new Conv2dFilterCache();
-        using var stream = cpu.CreateStream();
-        var (xBuffer, xView) = Host.Upload(cpu, x, xs);
         var (w1Buffer, w1View) = Host.Upload(cpu, w1, ws);
-        var (w2Buffer, w2View) = Host.Upload(cpu, w2, ws);
-        var (yBuffer, yView) = Host.Allocate<float>(cpu, ys);
-        using (xBuffer)
         using (w1Buffer)
-        using (w2Buffer)
-        using (yBuffer)
         {
-            Conv2dKernels.Forward(stream, xView, w1View, yView, o, algorithm: algorithm, filterCache: cache);
-            Conv2dKernels.Forward(stream, xView, w2View, yView, o, algorithm: algorithm, filterCache: cache);
-            stream.Synchronize();
-            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w2, ws, o, null, algorithm), Host.Download(yView), "the second filter through a cache the first filled");
+            var second = ConvRunner.Run(cpu, (stream, xView, w2View, yView) =>
+            {
+                Conv2dKernels.Forward(stream, xView, w1View, yView, o, algorithm: algorithm, filterCache: cache);
+                Conv2dKernels.Forward(stream, xView, w2View, yView, o, algorithm: algorithm, filterCache: cache);
+            }, x, xs, w2, ws, ys);
+            Check.Equal<float>(ConvRunner.Forward(cpu, x, xs, w2, ws, o, null, algorithm), second, "the second filter through a cache the first filled");
         }
         cache.Dispose();
         Assert.Equal(0, cache.Bytes);
