@@ -13,8 +13,9 @@ namespace GpuDeconv.Kernels;
 /// Use one cache with one filter, for as long as that filter lives. The cache knows the filter by its memory and shape,
 /// not by its values: a filter written in place after the first call (or a new filter allocated where a freed one was)
 /// would go on being computed with the old values, so a filter that is being trained must not have one
-/// (Functional.Conv2d refuses a cache for a filter that requires a gradient). Other accelerators ignore the cache. Calls
-/// that share a cache run one at a time (the cache locks). Disposing frees what it holds.
+/// (Functional.Conv2d refuses a cache for a filter that requires a gradient). Other accelerators ignore the cache. Use a
+/// cache from one thread at a time: its lock guards making an entry, not the calls that then read it. Disposing frees
+/// what it holds.
 /// </remarks>
 /// <example><code>
 /// using var cache = new Conv2dFilterCache();

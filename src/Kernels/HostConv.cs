@@ -162,6 +162,8 @@ internal static unsafe class HostConv
             }
             HostMask.EndStreaming(streaming);
         });
+        // The cache's finalizer frees what `packed` points at: the cache lives until the products are done.
+        if (prepared is { } kept) GC.KeepAlive(kept.Cache);
     }
 
     /// <summary>A cache for the forward pass's repacked filter and the address of the filter it was made from.</summary>

@@ -115,6 +115,8 @@ internal static unsafe class HostWinograd
         float* prepared = cache is null ? null : cache.Get(Conv2dFilterCache.Winograd, filter.Address, new(g.KH, g.KW, g.InC, g.OutC, 0),
             (long)columns * For(g.KH).Points * g.InC * ColumnBlock, u => TransformFilterByColumns(cpu, filter, (float*)u));
         Convolve(cpu, p, filter, prepared);
+        // The cache's finalizer frees what `prepared` points at: the cache lives until the products are done.
+        GC.KeepAlive(cache);
     }
 
     /// <summary>dx from dy and w: the forward pass over dy with w turned 180 degrees, its channels swapped, and padding r - 1 - pad.</summary>
@@ -290,7 +292,7 @@ internal static unsafe class HostWinograd
                 HostParallel.For(cpu, count, (begin, end) => TransformTiles(p, t0, (int)begin, (int)(end - begin), (float*)vp, vPlane));
                 HostParallel.For(cpu, CeilDiv(p.CoutP, ColumnBlock), (begin, end) =>
                 {
-                    long mPlane = (long)count * ColumnBlock + Lanes, uLength = (long)points * p.Cin * ColumnBlock;
+                    long mPlane = (long)count * ColumnBlock + Lanes, uLength = pu != 0 ? 0 : (long)points * p.Cin * ColumnBlock;
                     var products = HostScratch.Get(HostScratch.Work, points * mPlane + uLength + Lanes);
                     var u = products + points * mPlane;
                     var block = stackalloc Vector512<float>[2 * MaxPoints];
