@@ -79,7 +79,7 @@ internal static unsafe class HostConv
             // The block's pixels' first taps, kept while consecutive items share the pixel block (its channel blocks).
             var first = stackalloc nint[PixelBlock];
             long placed = -1;
-            int terms = c.KH * c.KW * c.InC;
+            var block = new ForwardTerms((int*)op, 0, c.KH * c.KW * c.InC, (float*)pp, (float*)wp, c.FilterStride, (float*)bp, (float*)yp, streaming);
             for (long item = begin; item < end; item++)
             {
                 long pixelBlock = item / channelBlocks;
@@ -87,7 +87,6 @@ internal static unsafe class HostConv
                 long pixel0 = pixelBlock * blockPixels;
                 if (pixelBlock != placed) FirstTaps(c, pixel0, pixels, first, blockPixels);
                 placed = pixelBlock;
-                var block = new ForwardTerms((int*)op, 0, terms, (float*)pp, (float*)wp, c.FilterStride, (float*)bp, (float*)yp, streaming);
                 ForwardBlock(c, block, first, pixel0, pixels, co0, tile, blockPixels);
             }
             HostMask.EndStreaming(streaming);

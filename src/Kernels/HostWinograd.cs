@@ -273,7 +273,7 @@ internal static unsafe class HostWinograd
     // transforms first, in parallel, then parallel over 32-channel column blocks, each through every point's GEMM and
     // the transform back, so both cores stay busy. Each part transforms its columns of the filter itself, into its own
     // scratch: at 512 channels the whole transformed filter (38 MB) would go to memory and back. A `prepared` transform
-    // (u[point][ci][coutP]) is read in place instead.
+    // (by columns, FilterColumns.Of) is read in place instead.
     private static void ConvolveColumns(CPUAccelerator cpu, Problem p, Filter filter, float* prepared)
     {
         nint pu = (nint)prepared;
@@ -299,10 +299,10 @@ internal static unsafe class HostWinograd
                     for (long column = begin; column < end; column++)
                     {
                         int co0 = (int)column * ColumnBlock, co1 = Math.Min(co0 + ColumnBlock, p.CoutP);
-                        // u[point][ci][0 .. 32) = the transformed filter's columns co0 .. co1, cached or made here.
-                        float* columnU = pu != 0 ? (float*)pu + column * points * p.Cin * ColumnBlock : u;
+                        // The transformed filter's columns co0 .. co1: cached, or made here (u[point][ci][0 .. 32)).
+                        var columnU = pu != 0 ? FilterColumns.Of((float*)pu, columnMajor: true, points, p.Cin, p.CoutP) : FilterColumns.Column(u, co0);
                         if (pu == 0) TransformFilterColumns(filter, 0, filter.Cin, co0, co1, u - co0, ColumnBlock);
-                        PointGemms(p, (float*)vp, vPlane, count, FilterColumns.Column(columnU, co0), co0, co1, products, mPlane, ColumnBlock);
+                        PointGemms(p, (float*)vp, vPlane, count, columnU, co0, co1, products, mPlane, ColumnBlock);
                         StoreTiles(p, t0, count, products, mPlane, ColumnBlock, co0, co1 - co0, block);
                     }
                 });
@@ -437,15 +437,15 @@ internal static unsafe class HostWinograd
     // The transform in blocks of 32 columns (FilterColumns.Of(.., columnMajor: true, ..)), into `target`; in parallel.
     private static void TransformFilterByColumns(CPUAccelerator cpu, Filter filter, float* target)
     {
-        int coutP = RoundUp(filter.Cout, Lanes), points = For(filter.R).Points;
-        nint tp = (nint)target;
+        int coutP = RoundUp(filter.Cout, Lanes);
+        var u = FilterColumns.Of(target, columnMajor: true, For(filter.R).Points, filter.Cin, coutP);
         HostParallel.For(cpu, CeilDiv(coutP, ColumnBlock), (begin, end) =>
         {
             for (long column = begin; column < end; column++)
             {
                 int co0 = (int)column * ColumnBlock;
-                TransformFilterColumns(filter, 0, filter.Cin, co0, Math.Min(co0 + ColumnBlock, coutP),
-                                       (float*)tp + column * points * filter.Cin * ColumnBlock - co0, ColumnBlock);
+                // u.At(0, ..) - co0: the base that TransformFilterColumns offsets by co (Ldu 32).
+                TransformFilterColumns(filter, 0, filter.Cin, co0, Math.Min(co0 + ColumnBlock, coutP), u.At(0, filter.Cin, co0) - co0, ColumnBlock);
             }
         });
     }
@@ -753,7 +753,7 @@ internal static unsafe class HostWinograd
     private static void Gemm<TColumns, TRows>(float* a, nint lda, int rows, int k, float* b, nint ldb, float* c, nint ldc)
         where TColumns : struct, IColumns where TRows : struct, IRows
     {
-        // Allocated (and zeroed, a call) before the accumulators exist; see HostConv.ForwardBlock.
+        // Allocated (and zeroed, a call) before the accumulators exist: across a call the JIT would keep them in memory.
         var tile = stackalloc Vector512<float>[2 * RowBlock];
         int last = rows - 1;
         float* p0 = a, p1 = a + Math.Min(1, last) * lda, p2 = a + Math.Min(2, last) * lda, p3 = a + Math.Min(3, last) * lda;
