@@ -170,8 +170,8 @@ public static class Conv2dKernels
         if ((long)m * g.OutC == 0) return;
         if (algorithm == ConvAlgorithm.Auto && HostFewOutputs.TakesForward(g) && HostRoute.Of(stream) is { } few)
         {
-            var taps = Scratch.Get<float>(stream, Scratch.ConvFilter, (long)g.KH * g.KW * HostFewOutputs.OutputBlock * g.InC);
-            HostFewOutputs.TransposeTaps(w, taps, g, HostFewOutputs.OutputBlock);
+            var taps = Scratch.Get<float>(stream, Scratch.ConvFilter, (long)g.KH * g.KW * HostFewOutputs.ForwardRows * g.InC);
+            HostFewOutputs.TransposeTaps(w, taps, g, HostFewOutputs.ForwardRows);
             HostFewOutputs.Forward(few, x, taps, bias, y, g);
             return;
         }

@@ -3,9 +3,11 @@
 //   HostConv runs its vectors along the output channels of what it computes: y's and dw's ten output channels fill ten
 //   lanes of sixteen, and its filter-gradient blocks make nine loads per eight multiply-adds; its forward pass and input
 //   gradient multiply every tap of a zero-bordered copy, 36% of them zeros on conv3's 6x6 maps (5x5 SAME).
-//   - Forward: a block is one output position of two images, whose taps fall inside x at the same places: vectors
-//     along 16 input channels, one accumulator per (image, output channel), two x loads and twelve filter loads per 24
-//     multiply-adds; each output adds its accumulator's 16 lanes at the end.
+//   - Forward: a block is one output position of four images, whose taps fall inside x at the same places, and five
+//     output channels (conv3's ten in two passes): vectors along 16 input channels, one accumulator per (image, output
+//     channel), four x loads and five filter loads per 20 multiply-adds; each output adds its accumulator's 16 lanes
+//     at the end. Measured here (AMD EPYC, 2 cores), the loads bound this block: two images by every output channel
+//     (twelve loads per 20 multiply-adds) ran 10-15% slower on conv3.
 //   - Filter gradient: vectors along 32 input channels, a broadcast per output channel (up to 12: 24 accumulators), per
 //     output position two loads of x and twelve of dy for 24 multiply-adds. A block is one tap (kh, kw) and walks only
 //     the positions whose tap falls inside x. Every dw element is one sum over the batch's positions in order (image,
@@ -203,7 +205,7 @@ internal static unsafe class HostFewOutputs
 
     /// <summary>
     /// w[kh, kw, ci, co] to taps[(kh * KW + kw) * rows + co][ci], zeros for co from OutC to <paramref name="rows"/>: the
-    /// filter of <see cref="BackwardInput"/> (rows = OutC) and of <see cref="Forward"/> (rows = <see cref="OutputBlock"/>).
+    /// filter of <see cref="BackwardInput"/> (rows = OutC) and of <see cref="Forward"/> (rows = <see cref="ForwardRows"/>).
     /// </summary>
     public static void TransposeTaps(ArrayView<float> w, ArrayView<float> taps, WindowGeometry g, int rows)
     {
@@ -322,56 +324,69 @@ internal static unsafe class HostFewOutputs
     /// </summary>
     public static bool TakesForward(WindowGeometry g) => Takes(g);
 
+    /// <summary>Rows of the forward pass's transposed filter: output channels padded to whole passes of <see cref="PassOutputs"/>.</summary>
+    public const int ForwardRows = 15;
+
+    private const int PassOutputs = 5;
+    private const int ForwardImages = 4;
+
     /// <summary>
     /// y = conv2d(x, w) (+ bias). <paramref name="taps"/> is w with each tap's matrix transposed and padded to
-    /// <see cref="OutputBlock"/> rows: taps[(kh * KW + kw) * OutputBlock + co][ci] = w[kh, kw, ci, co], zeros for co past
-    /// OutC. A block is one output position of two images (the same taps fall inside x for both), every output channel:
-    /// the vectors run along 16 input channels (two x loads and twelve filter loads feed 24 multiply-adds) and each
-    /// output is one vector's lanes added at the end, so the taps outside x (SAME padding) are never visited. Each output
-    /// sums its taps in order (kh, kw), within a tap its input channels as 16 lane-wise partial sums, then the lanes.
+    /// <see cref="ForwardRows"/> rows: taps[(kh * KW + kw) * ForwardRows + co][ci] = w[kh, kw, ci, co], zeros for co past
+    /// OutC. A block is one output position of four images (the same taps fall inside x for each) and five output
+    /// channels: the vectors run along 16 input channels (four x loads and five filter loads feed 20 multiply-adds) and
+    /// each output is one vector's lanes added at the end, so the taps outside x (SAME padding) are never visited. Each
+    /// output sums its taps in order (kh, kw), within a tap its input channels as 16 lane-wise partial sums, then the lanes.
     /// </summary>
     public static void Forward(CPUAccelerator cpu, ArrayView<float> x, ArrayView<float> taps, ArrayView<float>? bias, ArrayView<float> y, WindowGeometry g)
     {
         Require(x, (long)g.Batch * g.InH * g.InW * g.InC, "the input");
-        Require(taps, (long)g.KH * g.KW * OutputBlock * g.InC, "the transposed filter");
+        Require(taps, (long)g.KH * g.KW * ForwardRows * g.InC, "the transposed filter");
         Require(y, (long)g.Batch * g.OutH * g.OutW * g.OutC, "the output");
         if (bias is { } b) Require(b, g.OutC, "the bias");
         nint xp = HostView.Address(x), tp = HostView.Address(taps), yp = HostView.Address(y), bp = bias is { } bv ? HostView.Address(bv) : 0;
         long positions = (long)g.OutH * g.OutW;
-        int pairs = (g.Batch + 1) / 2;
-        HostParallel.For(cpu, positions * pairs, (begin, end) =>
+        int imageBlocks = (g.Batch + ForwardImages - 1) / ForwardImages;
+        int passes = (g.OutC + PassOutputs - 1) / PassOutputs;
+        HostParallel.For(cpu, positions * imageBlocks * passes, (begin, end) =>
         {
-            var tile = stackalloc Vector512<float>[2 * OutputBlock];
+            var tile = stackalloc Vector512<float>[ForwardImages * PassOutputs];
             for (long item = begin; item < end; item++)
             {
-                int position = (int)(item % positions);
-                int n0 = (int)(item / positions) * 2;
-                if (g.OutC > TenRows.Count) PairSums<TwelveRows>(g, (float*)xp, (float*)tp, position, n0, tile);
-                else PairSums<TenRows>(g, (float*)xp, (float*)tp, position, n0, tile);
-                for (int i = 0; i < Math.Min(2, g.Batch - n0); i++)
+                // The passes of one block follow one another: they read the same x.
+                int c0 = (int)(item % passes) * PassOutputs;
+                long rest = item / passes;
+                int position = (int)(rest % positions);
+                int n0 = (int)(rest / positions) * ForwardImages;
+                ImageBlockPassSums(g, (float*)xp, (float*)tp, position, n0, c0, tile);
+                int outputs = Math.Min(PassOutputs, g.OutC - c0);
+                for (int i = 0; i < Math.Min(ForwardImages, g.Batch - n0); i++)
                 {
-                    float* target = (float*)yp + ((n0 + i) * positions + position) * g.OutC;
-                    for (int co = 0; co < g.OutC; co++)
+                    float* target = (float*)yp + ((n0 + i) * positions + position) * g.OutC + c0;
+                    for (int r = 0; r < outputs; r++)
                     {
-                        float sum = Vector512.Sum(tile[i * OutputBlock + co]);
-                        target[co] = bp != 0 ? sum + ((float*)bp)[co] : sum;
+                        float sum = Vector512.Sum(tile[i * PassOutputs + r]);
+                        target[r] = bp != 0 ? sum + ((float*)bp)[c0 + r] : sum;
                     }
                 }
             }
         });
     }
 
-    // The 16-lane partial sums of every output channel at output position `position` of images n0 and n0 + 1 (past the
-    // batch: n0 again, not stored), into tile[co] and tile[12 + co].
+    // The 16-lane partial sums of output channels c0 .. c0 + 4 at output position `position` of images n0 .. n0 + 3
+    // (past the batch: the last image again, computed, not stored), into tile[5 i + r].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PairSums<TOutputs>(in WindowGeometry g, float* x, float* taps, int position, int n0, Vector512<float>* tile)
-        where TOutputs : struct, IRows
+    private static void ImageBlockPassSums(in WindowGeometry g, float* x, float* taps, int position, int n0, int c0, Vector512<float>* tile)
     {
         int oy = position / g.OutW, ox = position % g.OutW;
-        nint second = n0 + 1 < g.Batch ? (nint)g.InH * g.InW * g.InC : 0;
+        nint image = (nint)g.InH * g.InW * g.InC;
+        nint last = g.Batch - 1 - n0;
+        nint step1 = Math.Min(1, last) * image, step2 = Math.Min(2, last) * image, step3 = Math.Min(3, last) * image;
         nint stride = g.InC;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
-        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default, b8 = default, b9 = default, b10 = default, b11 = default;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default, a34 = default;
         for (int kh = 0; kh < g.KH; kh++)
         {
             int iy = oy * g.StrideH + kh * g.DilationH - g.PadTop;
@@ -381,54 +396,45 @@ internal static unsafe class HostFewOutputs
                 int ix = ox * g.StrideW + kw * g.DilationW - g.PadLeft;
                 if ((uint)ix >= (uint)g.InW) continue;
                 float* xs = x + (((nint)n0 * g.InH + iy) * g.InW + ix) * g.InC;
-                float* wr = taps + (nint)(kh * g.KW + kw) * OutputBlock * g.InC;
+                float* wr = taps + ((nint)(kh * g.KW + kw) * ForwardRows + c0) * g.InC;
                 for (float* xEnd = xs + g.InC; xs < xEnd; xs += Lanes, wr += Lanes)
                 {
                     var x0 = Vector512.Load(xs);
-                    var x1 = Vector512.Load(xs + second);
+                    var x1 = Vector512.Load(xs + step1);
+                    var x2 = Vector512.Load(xs + step2);
+                    var x3 = Vector512.Load(xs + step3);
                     var w = Vector512.Load(wr);
-                    a0 = Vector512.FusedMultiplyAdd(x0, w, a0);
-                    b0 = Vector512.FusedMultiplyAdd(x1, w, b0);
+                    a00 = Vector512.FusedMultiplyAdd(x0, w, a00);
+                    a10 = Vector512.FusedMultiplyAdd(x1, w, a10);
+                    a20 = Vector512.FusedMultiplyAdd(x2, w, a20);
+                    a30 = Vector512.FusedMultiplyAdd(x3, w, a30);
                     w = Vector512.Load(wr + 1 * stride);
-                    a1 = Vector512.FusedMultiplyAdd(x0, w, a1);
-                    b1 = Vector512.FusedMultiplyAdd(x1, w, b1);
+                    a01 = Vector512.FusedMultiplyAdd(x0, w, a01);
+                    a11 = Vector512.FusedMultiplyAdd(x1, w, a11);
+                    a21 = Vector512.FusedMultiplyAdd(x2, w, a21);
+                    a31 = Vector512.FusedMultiplyAdd(x3, w, a31);
                     w = Vector512.Load(wr + 2 * stride);
-                    a2 = Vector512.FusedMultiplyAdd(x0, w, a2);
-                    b2 = Vector512.FusedMultiplyAdd(x1, w, b2);
+                    a02 = Vector512.FusedMultiplyAdd(x0, w, a02);
+                    a12 = Vector512.FusedMultiplyAdd(x1, w, a12);
+                    a22 = Vector512.FusedMultiplyAdd(x2, w, a22);
+                    a32 = Vector512.FusedMultiplyAdd(x3, w, a32);
                     w = Vector512.Load(wr + 3 * stride);
-                    a3 = Vector512.FusedMultiplyAdd(x0, w, a3);
-                    b3 = Vector512.FusedMultiplyAdd(x1, w, b3);
+                    a03 = Vector512.FusedMultiplyAdd(x0, w, a03);
+                    a13 = Vector512.FusedMultiplyAdd(x1, w, a13);
+                    a23 = Vector512.FusedMultiplyAdd(x2, w, a23);
+                    a33 = Vector512.FusedMultiplyAdd(x3, w, a33);
                     w = Vector512.Load(wr + 4 * stride);
-                    a4 = Vector512.FusedMultiplyAdd(x0, w, a4);
-                    b4 = Vector512.FusedMultiplyAdd(x1, w, b4);
-                    w = Vector512.Load(wr + 5 * stride);
-                    a5 = Vector512.FusedMultiplyAdd(x0, w, a5);
-                    b5 = Vector512.FusedMultiplyAdd(x1, w, b5);
-                    w = Vector512.Load(wr + 6 * stride);
-                    a6 = Vector512.FusedMultiplyAdd(x0, w, a6);
-                    b6 = Vector512.FusedMultiplyAdd(x1, w, b6);
-                    w = Vector512.Load(wr + 7 * stride);
-                    a7 = Vector512.FusedMultiplyAdd(x0, w, a7);
-                    b7 = Vector512.FusedMultiplyAdd(x1, w, b7);
-                    w = Vector512.Load(wr + 8 * stride);
-                    a8 = Vector512.FusedMultiplyAdd(x0, w, a8);
-                    b8 = Vector512.FusedMultiplyAdd(x1, w, b8);
-                    w = Vector512.Load(wr + 9 * stride);
-                    a9 = Vector512.FusedMultiplyAdd(x0, w, a9);
-                    b9 = Vector512.FusedMultiplyAdd(x1, w, b9);
-                    if (TOutputs.Count <= 10) continue;
-                    w = Vector512.Load(wr + 10 * stride);
-                    a10 = Vector512.FusedMultiplyAdd(x0, w, a10);
-                    b10 = Vector512.FusedMultiplyAdd(x1, w, b10);
-                    w = Vector512.Load(wr + 11 * stride);
-                    a11 = Vector512.FusedMultiplyAdd(x0, w, a11);
-                    b11 = Vector512.FusedMultiplyAdd(x1, w, b11);
+                    a04 = Vector512.FusedMultiplyAdd(x0, w, a04);
+                    a14 = Vector512.FusedMultiplyAdd(x1, w, a14);
+                    a24 = Vector512.FusedMultiplyAdd(x2, w, a24);
+                    a34 = Vector512.FusedMultiplyAdd(x3, w, a34);
                 }
             }
         }
-        tile[0] = a0; tile[12] = b0; tile[1] = a1; tile[13] = b1; tile[2] = a2; tile[14] = b2; tile[3] = a3; tile[15] = b3;
-        tile[4] = a4; tile[16] = b4; tile[5] = a5; tile[17] = b5; tile[6] = a6; tile[18] = b6; tile[7] = a7; tile[19] = b7;
-        tile[8] = a8; tile[20] = b8; tile[9] = a9; tile[21] = b9; tile[10] = a10; tile[22] = b10; tile[11] = a11; tile[23] = b11;
+        tile[0] = a00; tile[1] = a01; tile[2] = a02; tile[3] = a03; tile[4] = a04;
+        tile[5] = a10; tile[6] = a11; tile[7] = a12; tile[8] = a13; tile[9] = a14;
+        tile[10] = a20; tile[11] = a21; tile[12] = a22; tile[13] = a23; tile[14] = a24;
+        tile[15] = a30; tile[16] = a31; tile[17] = a32; tile[18] = a33; tile[19] = a34;
     }
 
     // The first output index o >= 0 with o * stride + offset >= 0.
