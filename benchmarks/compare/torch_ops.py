@@ -115,6 +115,15 @@ def work_of(case, op, n, large_n=512, resnet_n=16):
     raise KeyError(case)
 
 
+class Timing(float):
+    """Milliseconds per call as reported, with the median of single calls beside it."""
+
+    def __new__(cls, ms, single_ms):
+        value = super().__new__(cls, ms)
+        value.single_ms = single_ms
+        return value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -124,7 +133,9 @@ def main():
     parser.add_argument("--gemm", type=int, nargs="*", default=[512], help="SGEMM sizes (GemmBenchmark's GPUDECONV_BENCH_GEMM)")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 in cuDNN convolutions (GPU only)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (PyTorch may default to 1)")
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=20, help="single calls whose median sizes the iterations")
+    parser.add_argument("--iterations", type=int, default=7, help="iterations whose means' median is reported (0: report the single-call median)")
+    parser.add_argument("--iteration-ms", type=float, default=500.0, help="length of one iteration (BenchmarkDotNet's default IterationTime)")
     parser.add_argument("--json", help="write results here")
     args = parser.parse_args()
 
@@ -150,6 +161,9 @@ def main():
             torch.cuda.synchronize()
 
     def timed(fn):
+        """The median of --iterations iteration means, each iteration as many calls as fill --iteration-ms (the statistic
+        BenchmarkDotNet gives GpuDeconv's side: its median of iteration means); the median of --repeat single calls, which
+        also sizes the iterations, rides along as .single_ms. With --iterations 0, the single-call median alone."""
         for _ in range(3):
             fn()
         sync()
@@ -159,7 +173,18 @@ def main():
             fn()
             sync()
             samples.append((time.perf_counter() - start) * 1e3)
-        return statistics.median(samples)
+        single = statistics.median(samples)
+        if args.iterations <= 0:
+            return Timing(single, single)
+        calls = max(1, round(args.iteration_ms / max(single, 1e-6)))
+        means = []
+        for _ in range(args.iterations):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            sync()
+            means.append((time.perf_counter() - start) * 1e3 / calls)
+        return Timing(statistics.median(means), single)
 
     layout = {"format": torch.channels_last}
 
@@ -178,8 +203,8 @@ def main():
         name = "nhwc" if layout["format"] == torch.channels_last else "nchw"
         key = (case, op)
         if key not in best or ms < best[key]["ms"]:
-            best[key] = {"case": case, "op": op, "ms": ms, "work": work, "unit": unit,
-                         "rate": work / (ms * 1e-3) / 1e9, "layout": name}
+            best[key] = {"case": case, "op": op, "ms": float(ms), "single_ms": getattr(ms, "single_ms", float(ms)),
+                         "work": work, "unit": unit, "rate": work / (ms * 1e-3) / 1e9, "layout": name}
 
     run_substrate(device, args.gemm, timed, record, torch)
     for memory_format in (torch.channels_last, torch.contiguous_format):
