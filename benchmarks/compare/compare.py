@@ -242,14 +242,9 @@ def ort_version():
     return match.group(1) if match else "?"
 
 
-def peer_ms(run, case, op):
-    match = next((r for r in run["results"] if r["case"] == case and r["op"] == op), None)
-    return None if match is None else match["ms"]
-
-
-def peer_single_ms(run, case, op):
-    match = next((r for r in run["results"] if r["case"] == case and r["op"] == op), None)
-    return None if match is None else match.get("single_ms")
+def peer_row(run, case, op):
+    """A peer run's row for a case and op (ms, and PyTorch's single_ms), or None."""
+    return None if run is None else next((r for r in run["results"] if r["case"] == case and r["op"] == op), None)
 
 
 def target_lines(ours, peers, devices, args):
@@ -274,11 +269,11 @@ def target_lines(ours, peers, devices, args):
 
     def versus(what, case, method, op, run, name, goal, kinds=cpu_kinds):
         label, ms = best(case, method, kinds)
-        theirs = None if run is None else peer_ms(run, case, op)
-        if ms is None or theirs is None:
+        row = peer_row(run, case, op)
+        if ms is None or row is None:
             rows.append(f"| {what} | >= {goal:.2f}x {name} | - | not measured | - |")
             return
-        single = peer_single_ms(run, case, op)
+        theirs, single = row["ms"], row.get("single_ms")
         aside = f"; single calls {milliseconds(single)} ms" if single is not None and single != theirs else ""
         add(what, f">= {goal:.2f}x {name}", f"{theirs / ms:.2f}x ({milliseconds(ms)} vs {milliseconds(theirs)} ms{aside})", theirs / ms >= goal, label)
 

@@ -203,7 +203,7 @@ def main():
         name = "nhwc" if layout["format"] == torch.channels_last else "nchw"
         key = (case, op)
         if key not in best or ms < best[key]["ms"]:
-            best[key] = {"case": case, "op": op, "ms": float(ms), "single_ms": getattr(ms, "single_ms", float(ms)),
+            best[key] = {"case": case, "op": op, "ms": float(ms), "single_ms": ms.single_ms,
                          "work": work, "unit": unit, "rate": work / (ms * 1e-3) / 1e9, "layout": name}
 
     run_substrate(device, args.gemm, timed, record, torch)

@@ -325,7 +325,7 @@ internal static unsafe class HostFewOutputs
     public static bool TakesForward(WindowGeometry g) => Takes(g);
 
     /// <summary>Rows of the forward pass's transposed filter: output channels padded to whole passes of <see cref="PassOutputs"/>.</summary>
-    public const int ForwardRows = 15;
+    public const int ForwardRows = (OutputBlock + PassOutputs - 1) / PassOutputs * PassOutputs;
 
     private const int PassOutputs = 5;
     private const int ForwardImages = 4;
