@@ -202,9 +202,11 @@ internal static unsafe class HostPool
                 var position = Vector512<int>.Zero;
                 for (int y = 0; y < rows; y++)
                 {
-                    float* cell = start + y * rowLength;
-                    int rel = y * g.InW;
-                    for (int x = 0; x < columns; x++, cell += g.InC, rel++)
+                    // The window's first cell is best already.
+                    int x = y == 0 ? 1 : 0;
+                    float* cell = start + y * rowLength + x * g.InC;
+                    int rel = y * g.InW + x;
+                    for (; x < columns; x++, cell += g.InC, rel++)
                     {
                         var value = HostMask.Load(cell, count, mask);
                         // Above: not (value <= best), which also holds for a NaN value, and best is not NaN.
