@@ -5,7 +5,9 @@
 //   kept as integers and the switches compared as 64-bit integers, so no float conversion bounds the sizes; the values
 //   written are the kernels' (no arithmetic, only selects).
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using GpuDeconv.Compute;
 
 namespace GpuDeconv.Kernels;
@@ -121,12 +123,18 @@ internal static unsafe class HostPool
         long e = (long)lane * u.InW * u.Channels;
         var iota = Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
         bool miss = false;
+        bool quads = Quads(u.Channels, rowLength);
         for (int j = 0; j < u.InW; j++, e += u.Channels)
         {
             int xBegin = j * u.BlockW;
             int columns = Math.Max(Math.Min(xBegin + u.BlockW, u.OutW) - xBegin, 0);
             long block = yBegin * rowLength + (long)xBegin * u.Channels;
             float* first = output + b * image + block;
+            if (quads && rows == 2 && columns == 2)
+            {
+                miss |= ScatterQuads(u.Channels, (int)rowLength, values + e, argmax + e, first, cellBase + block, streaming) != Vector512<int>.Zero;
+                continue;
+            }
             int c0 = 0;
             for (; c0 + Lanes <= u.Channels; c0 += Lanes)
             {
@@ -183,6 +191,9 @@ internal static unsafe class HostPool
         int rows = Math.Min(top + g.KH, g.InH) - yBegin;
         long o = (long)lane * g.OutW * g.OutC;
         var iota = Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
+        // Whole 2x2 windows of whole vectors (the tutorials' pools away from a clipped edge) take an unrolled walk that
+        // keeps each switch as the cell's offset from the window's first in floats (so argmax needs no multiply).
+        bool quads = rows == 2 && Quads(g.InC, rowLength);
         for (int ox = 0; ox < g.OutW; ox++, o += g.OutC)
         {
             int left = ox * g.StrideW - g.PadLeft;
@@ -191,6 +202,11 @@ internal static unsafe class HostPool
             long first = ((long)yBegin * g.InW + xBegin) * g.InC;
             float* window = input + batchBase + first;
             long index = indexBase + first;
+            if (quads && columns == 2)
+            {
+                ForwardQuads(g.InC, (int)rowLength, window, output + o, argmax + o, index, streaming);
+                continue;
+            }
             for (int c0 = 0; c0 < g.InC; c0 += Lanes)
             {
                 // The last group of fewer than 16 channels (all of LeNet's 6) through masked loads and stores.
@@ -226,6 +242,74 @@ internal static unsafe class HostPool
         }
     }
 
+    // The 2x2 windows' cells (0, 0), (0, 1), (1, 0), (1, 1) in that order, `channels` (a multiple of 16) at a time:
+    // ForwardRow's comparisons and selects, with the switches kept as offsets in floats.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForwardQuads(int channels, int rowLength, float* window, float* output, long* argmax, long index, bool streaming)
+    {
+        var right = Vector512.Create(channels);
+        var below = Vector512.Create(rowLength);
+        var diagonal = Vector512.Create(rowLength + channels);
+        var origin = Vector512.Create(index) + Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
+        for (int c0 = 0; c0 < channels; c0 += Lanes, origin += Vector512.Create((long)Lanes))
+        {
+            float* cell = window + c0;
+            var best = Vector512.Load(cell);
+            var position = Vector512<int>.Zero;
+            Take(ref best, ref position, Vector512.Load(cell + channels), right);
+            Take(ref best, ref position, Vector512.Load(cell + rowLength), below);
+            Take(ref best, ref position, Vector512.Load(cell + rowLength + channels), diagonal);
+            HostMask.Store(output + c0, best, Lanes, default, streaming);
+            var (low, high) = Vector512.Widen(position);
+            HostMask.Store(argmax + c0, origin + low, 8, default, streaming);
+            HostMask.Store(argmax + c0 + 8, origin + Vector512.Create(8L) + high, 8, default, streaming);
+        }
+    }
+
+    // The backward pass and unpooling over a 2x2 window (or block) of whole vectors: each of its four cells gets the value
+    // whose switch names it, else 0, written in ForwardQuads' order; the lanes whose switch named none of them come back
+    // set. The switches become offsets from the window's first cell as 32-bit integers, saturated, so a switch outside
+    // the window (however far) still names none of its cells (Quads keeps the offsets below int.MaxValue).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> ScatterQuads(int channels, int rowLength, float* values, long* argmax, float* window, long index, bool streaming)
+    {
+        var right = Vector512.Create(channels);
+        var below = Vector512.Create(rowLength);
+        var diagonal = Vector512.Create(rowLength + channels);
+        var origin = Vector512.Create(index) + Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
+        var missed = Vector512<int>.Zero;
+        for (int c0 = 0; c0 < channels; c0 += Lanes, origin += Vector512.Create((long)Lanes))
+        {
+            var low = Avx512F.ConvertToVector256Int32WithSaturation(Vector512.Load(argmax + c0) - origin);
+            var high = Avx512F.ConvertToVector256Int32WithSaturation(Vector512.Load(argmax + c0 + 8) - origin - Vector512.Create(8L));
+            var rel = Vector512.Create(low, high);
+            var value = Vector512.Load(values + c0);
+            float* cell = window + c0;
+            var first = Vector512.Equals(rel, Vector512<int>.Zero);
+            var second = Vector512.Equals(rel, right);
+            var third = Vector512.Equals(rel, below);
+            var fourth = Vector512.Equals(rel, diagonal);
+            HostMask.Store(cell, Vector512.ConditionalSelect(first.AsSingle(), value, Vector512<float>.Zero), Lanes, default, streaming);
+            HostMask.Store(cell + channels, Vector512.ConditionalSelect(second.AsSingle(), value, Vector512<float>.Zero), Lanes, default, streaming);
+            HostMask.Store(cell + rowLength, Vector512.ConditionalSelect(third.AsSingle(), value, Vector512<float>.Zero), Lanes, default, streaming);
+            HostMask.Store(cell + rowLength + channels, Vector512.ConditionalSelect(fourth.AsSingle(), value, Vector512<float>.Zero), Lanes, default, streaming);
+            missed |= ~(first | second | third | fourth);
+        }
+        return missed;
+    }
+
+    // Whether windows of this row length (floats) and channel count take the unrolled 2x2 walks.
+    private static bool Quads(int channels, long rowLength) => channels % Lanes == 0 && rowLength + channels < int.MaxValue;
+
+    // best, position = value, offset where value is above best (see ForwardRow).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector512<float> best, ref Vector512<int> position, Vector512<float> value, Vector512<int> offset)
+    {
+        var above = Vector512.AndNot(Vector512.Equals(best, best), Vector512.LessThanOrEqual(value, best));
+        position = Vector512.ConditionalSelect(above.AsInt32(), offset, position);
+        best = Vector512.ConditionalSelect(above, value, best);
+    }
+
     private static void BackwardRow(in WindowGeometry g, float* outputGrad, long* argmax, float* inputGrad, int lane, bool includeBatch, bool streaming)
     {
         int b = lane / g.OutH;
@@ -247,6 +331,7 @@ internal static unsafe class HostPool
             new Span<float>(inputGrad + batchBase + bandBegin * rowLength, checked((int)((bandEnd - bandBegin) * rowLength))).Clear();
         long o = (long)lane * g.OutW * g.OutC;
         var iota = Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
+        bool quads = rows == 2 && Quads(g.InC, rowLength);
         for (int ox = 0; ox < g.OutW; ox++, o += g.OutC)
         {
             int left = ox * g.StrideW - g.PadLeft;
@@ -255,6 +340,11 @@ internal static unsafe class HostPool
             long first = ((long)yBegin * g.InW + xBegin) * g.InC;
             float* window = inputGrad + batchBase + first;
             long index = indexBase + first;
+            if (quads && columns == 2)
+            {
+                ScatterQuads(g.InC, (int)rowLength, outputGrad + o, argmax + o, window, index, streaming);
+                continue;
+            }
             for (int c0 = 0; c0 < g.InC; c0 += Lanes)
             {
                 int count = Math.Min(Lanes, g.InC - c0);

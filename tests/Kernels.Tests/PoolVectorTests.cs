@@ -20,6 +20,9 @@ public sealed class PoolVectorTests
         new(1, 8, 8, 7, 3, 3, 3, 3, Padding.Same),     // pad 1 before: windows start above the block boundaries
         new(2, 7, 9, 13, 3, 2, 3, 2, Padding.Valid),
         new(1, 5, 5, 12, 3, 3, 2, 2, Padding.Same),    // overlapping: host forward, lane gather backward
+        new(2, 5, 7, 32, 2, 2, 2, 2, Padding.Same),    // whole vectors: unrolled 2x2 windows inside, clipped ones at the edges
+        new(1, 6, 5, 16, 2, 2, 1, 1, Padding.Valid),   // overlapping 2x2 windows of whole vectors
+        new(1, 6, 6, 16, 3, 3, 2, 2, Padding.Same),    // 3x3 windows clipped to 2x2 in the corner
         new(4, 24, 24, 64, 2, 2, 2, 2, Padding.Same),  // the tutorial's pool1 (batch 4)
         new(4, 12, 12, 64, 2, 2, 2, 2, Padding.Same),  // pool2
     ];
@@ -127,17 +130,19 @@ public sealed class PoolVectorTests
             foreach (bool includeBatch in new[] { false, true })
             {
                 var (_, argmax) = PoolReference.MaxWithArgmax(x, g, includeBatch);
-                // Switches that name no cell of their window (another cell, another channel, another image, out of range)
-                // contribute nothing on either path.
+                // Switches that name no cell of their window (another cell, another channel, another image, out of range,
+                // or 2^32 away from their own cell, so that only their low 32 bits name it) contribute nothing on either path.
                 var random = new Random(800 + k);
                 long image = (long)g.H * g.W * g.C;
                 for (long o = 0; o < argmax.Length; o += 5)
                 {
-                    argmax[o] = random.Next(4) switch
+                    argmax[o] = random.Next(6) switch
                     {
                         0 => argmax[o] + 1,
                         1 => argmax[o] - g.C,
                         2 => argmax[o] + image,
+                        3 => argmax[o] + (1L << 32),
+                        4 => argmax[o] - (1L << 32),
                         _ => -1,
                     };
                 }
@@ -198,36 +203,41 @@ public sealed class PoolVectorTests
     {
         var acc = TestAccelerators.Get(accelerator);
         TestAccelerators.RequireHostShaped(acc);
-        var valuesShape = new Shape(2, 3, 3, 5);
-        var outputShape = new Shape(2, 6, 5, 5);
-        var values = Input(31, valuesShape.Size);
-        long image = (long)outputShape[1] * outputShape[2] * outputShape[3];
-        var random = new Random(32);
-        foreach (bool includeBatch in new[] { false, true })
+        // 5 channels (masked vectors) and 16 (whole vectors: the unrolled 2x2 blocks, a one-column block at the right edge).
+        foreach (int channels in new[] { 5, 16 })
         {
-            long range = includeBatch ? outputShape.Size : image;
-            // A permutation (unique, but not in the elements' blocks) and a small range (many duplicates, summed in order).
-            var permutation = Enumerable.Range(0, (int)range).Select(i => (long)i).ToArray();
-            random.Shuffle(permutation);
-            var unique = permutation[..(int)valuesShape.Size];
-            if (!includeBatch)
+            var valuesShape = new Shape(2, 3, 3, channels);
+            var outputShape = new Shape(2, 6, 5, channels);
+            var values = Input(31, valuesShape.Size);
+            long image = (long)outputShape[1] * outputShape[2] * outputShape[3];
+            int half = (int)valuesShape.Size / 2;
+            var random = new Random(32);
+            foreach (bool includeBatch in new[] { false, true })
             {
-                for (int e = 45; e < 90; e++) unique[e] = permutation[e - 45 + 50];
-            }
-            var crowded = Enumerable.Range(0, (int)valuesShape.Size).Select(_ => random.NextInt64(7)).ToArray();
-            foreach (var (argmax, what) in new[] { (unique, "permutation"), (crowded, "duplicates") })
-            {
-                var host = Unpool(acc, values, argmax, valuesShape, outputShape, includeBatch, UnpoolIndices.Validate, hostShaped: true);
-                var lanes = Unpool(acc, values, argmax, valuesShape, outputShape, includeBatch, UnpoolIndices.Validate, hostShaped: false);
-                // Unique targets take plain stores (-0 stays -0); repeated ones sum from 0 in element order.
-                var expected = new float[outputShape.Size];
-                for (long e = 0; e < argmax.Length; e++)
+                long range = includeBatch ? outputShape.Size : image;
+                // A permutation (unique, but not in the elements' blocks) and a small range (many duplicates, summed in order).
+                var permutation = Enumerable.Range(0, (int)range).Select(i => (long)i).ToArray();
+                random.Shuffle(permutation);
+                var unique = permutation[..(int)valuesShape.Size];
+                if (!includeBatch)
                 {
-                    long t = includeBatch ? argmax[e] : e / (valuesShape.Size / 2) * image + argmax[e];
-                    expected[t] = argmax == unique ? values[e] : expected[t] + values[e];
+                    for (int e = half; e < 2 * half; e++) unique[e] = permutation[e - half + half + 5];
                 }
-                Check.Equal<float>(expected, host, $"host unpool vs in-order sums, {what}, includeBatch {includeBatch}");
-                Check.Equal<float>(lanes, host, $"host unpool vs lane kernels, {what}, includeBatch {includeBatch}");
+                var crowded = Enumerable.Range(0, (int)valuesShape.Size).Select(_ => random.NextInt64(7)).ToArray();
+                foreach (var (argmax, what) in new[] { (unique, "permutation"), (crowded, "duplicates") })
+                {
+                    var host = Unpool(acc, values, argmax, valuesShape, outputShape, includeBatch, UnpoolIndices.Validate, hostShaped: true);
+                    var lanes = Unpool(acc, values, argmax, valuesShape, outputShape, includeBatch, UnpoolIndices.Validate, hostShaped: false);
+                    // Unique targets take plain stores (-0 stays -0); repeated ones sum from 0 in element order.
+                    var expected = new float[outputShape.Size];
+                    for (long e = 0; e < argmax.Length; e++)
+                    {
+                        long t = includeBatch ? argmax[e] : e / (valuesShape.Size / 2) * image + argmax[e];
+                        expected[t] = argmax == unique ? values[e] : expected[t] + values[e];
+                    }
+                    Check.Equal<float>(expected, host, $"host unpool vs in-order sums, {what}, {channels} channels, includeBatch {includeBatch}");
+                    Check.Equal<float>(lanes, host, $"host unpool vs lane kernels, {what}, {channels} channels, includeBatch {includeBatch}");
+                }
             }
         }
     }
