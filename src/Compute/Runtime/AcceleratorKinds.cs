@@ -37,7 +37,6 @@ public static class AcceleratorKinds
 {
     private static readonly List<IAcceleratorProvider> Providers = [];
     private static readonly object Gate = new();
-    private static bool _probedCompanions;
 
     /// <summary>Our own kinds.</summary>
     public static IReadOnlyList<string> Builtin { get; } = ["cuda", "opencl", "cpu"];
@@ -132,22 +131,23 @@ public static class AcceleratorKinds
     }
 
     // A provider registers when its assembly loads; load the ones that sit beside us (GpuDeconv.Compute.Ilgpu) once,
-    // so a program that references the package but has not touched it yet still finds its kinds.
-    private static void LoadCompanions()
+    // so a program that references the package but has not touched it yet still finds its kinds. A thread that asks
+    // while another is loading them waits for the load to finish (a flag set before the load let it look up the kinds
+    // too early: "Unknown accelerator kind 'ilgpu-cpu'" from tests that create accelerators on parallel threads).
+    private static void LoadCompanions() => _ = Companions.Value;
+
+    private static readonly Lazy<bool> Companions = new(() =>
     {
-        lock (Gate)
-        {
-            if (_probedCompanions) return;
-            _probedCompanions = true;
-        }
         try
         {
             var assembly = Assembly.Load("GpuDeconv.Compute.Ilgpu");
             System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+            return true;
         }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or TypeInitializationException)
         {
             // Not referenced, or left out of a trimmed build: the builtin kinds remain.
+            return false;
         }
-    }
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
 }
