@@ -2,8 +2,9 @@
 //   The same walk as PoolVector (a part of the work = whole output rows, windows scanned cell by cell in row-major order
 //   keeping the first maximum and the first NaN; the backward writes every input cell once, dy where the switch names
 //   the cell, else 0), 16 channels per vector instead of 8 and without the lanes' range checks. Window positions are
-//   kept as integers and the switches compared as 64-bit integers, so no float conversion bounds the sizes; the values
-//   written are the kernels' (no arithmetic, only selects).
+//   kept as integers and the switches compared as 64-bit integers (whole 2x2 windows of whole vectors, unrolled, as
+//   32-bit offsets from the window's first cell, narrowed with saturation), so no float conversion bounds the sizes;
+//   the values written are the kernels' (no arithmetic, only selects).
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -247,10 +248,7 @@ internal static unsafe class HostPool
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ForwardQuads(int channels, int rowLength, float* window, float* output, long* argmax, long index, bool streaming)
     {
-        var right = Vector512.Create(channels);
-        var below = Vector512.Create(rowLength);
-        var diagonal = Vector512.Create(rowLength + channels);
-        var origin = Vector512.Create(index) + Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
+        var (right, below, diagonal, origin) = QuadStart(channels, rowLength, index);
         for (int c0 = 0; c0 < channels; c0 += Lanes, origin += Vector512.Create((long)Lanes))
         {
             float* cell = window + c0;
@@ -273,10 +271,7 @@ internal static unsafe class HostPool
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> ScatterQuads(int channels, int rowLength, float* values, long* argmax, float* window, long index, bool streaming)
     {
-        var right = Vector512.Create(channels);
-        var below = Vector512.Create(rowLength);
-        var diagonal = Vector512.Create(rowLength + channels);
-        var origin = Vector512.Create(index) + Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7);
+        var (right, below, diagonal, origin) = QuadStart(channels, rowLength, index);
         var missed = Vector512<int>.Zero;
         for (int c0 = 0; c0 < channels; c0 += Lanes, origin += Vector512.Create((long)Lanes))
         {
@@ -297,6 +292,12 @@ internal static unsafe class HostPool
         }
         return missed;
     }
+
+    // A 2x2 window's other three cells as offsets in floats from its first, and the first 16 channels' flat indices.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<int> Right, Vector512<int> Below, Vector512<int> Diagonal, Vector512<long> Origin) QuadStart(int channels, int rowLength, long index) =>
+        (Vector512.Create(channels), Vector512.Create(rowLength), Vector512.Create(rowLength + channels),
+         Vector512.Create(index) + Vector512.Create(0L, 1, 2, 3, 4, 5, 6, 7));
 
     // Whether windows of this row length (floats) and channel count take the unrolled 2x2 walks.
     private static bool Quads(int channels, long rowLength) => channels % Lanes == 0 && rowLength + channels < int.MaxValue;

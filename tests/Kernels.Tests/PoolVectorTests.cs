@@ -221,7 +221,7 @@ public sealed class PoolVectorTests
                 var unique = permutation[..(int)valuesShape.Size];
                 if (!includeBatch)
                 {
-                    for (int e = half; e < 2 * half; e++) unique[e] = permutation[e - half + half + 5];
+                    for (int e = half; e < 2 * half; e++) unique[e] = permutation[e + 5];
                 }
                 var crowded = Enumerable.Range(0, (int)valuesShape.Size).Select(_ => random.NextInt64(7)).ToArray();
                 foreach (var (argmax, what) in new[] { (unique, "permutation"), (crowded, "duplicates") })
